@@ -1,0 +1,115 @@
+"""Fastest routes and origin–destination travel-time matrices.
+
+Dijkstra's algorithm (*Numer. Math.* 1, 1959) with a binary heap, O((n + m) log n) per
+origin, from ``scipy.sparse.csgraph`` (the fastest implementation measured here). Parallel
+arcs are reduced to the lightest before the search; a route starts at the origin's
+in-vertex and ends at the destination's out-vertex, so handling dwell times at both ends
+count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.sparse.csgraph import dijkstra
+
+from chokepoint.compiled import CompiledNetwork
+
+__all__ = ["Route", "fastest_route", "od_matrix"]
+
+
+@dataclass
+class Route:
+    """A fastest (lightest) route.
+
+    Attributes
+    ----------
+    found
+        False if the destination cannot be reached.
+    cost
+        Total weight (hours for ``time_h``); ``inf`` if not found.
+    nodes, links, arcs
+        The node ids visited, the link ids used, and the arc indices.
+    time_h, length_km
+        Totals along the route (NaN where a link lacks the attribute).
+    """
+
+    source: str
+    target: str
+    weight: str
+    found: bool
+    cost: float
+    nodes: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    arcs: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    time_h: float = float("nan")
+    length_km: float = float("nan")
+
+
+def fastest_route(
+    c: CompiledNetwork,
+    source: str,
+    target: str,
+    *,
+    weight: str = "time_h",
+    removed: np.ndarray | None = None,
+) -> Route:
+    """The lightest route from ``source`` to ``target`` (fastest for ``time_h``).
+
+    Parameters
+    ----------
+    c
+        The compiled network.
+    source, target
+        Node ids.
+    weight
+        ``time_h``, ``length_km``, ``cost`` or ``hops``.
+    removed
+        Arc indices to treat as failed.
+    """
+    w = c.weights(weight)
+    s = int(c.vertices([source], side="in")[0])
+    t = int(c.vertices([target], side="out")[0])
+    graph = c.csr(w, removed=removed)
+    dist, pred = dijkstra(graph, directed=True, indices=s, return_predecessors=True)
+    if not np.isfinite(dist[t]):
+        return Route(source, target, weight, False, float("inf"))
+    path = [t]
+    while path[-1] != s:
+        path.append(int(pred[path[-1]]))
+    path.reverse()
+    verts = np.array(path, dtype=np.int64)
+    arcs = c.arcs_between(verts[:-1], verts[1:], w, removed=removed) if len(verts) > 1 else \
+        np.zeros(0, dtype=np.int64)
+    vn = c.vertex_node[verts]
+    keep = np.ones(len(vn), dtype=bool)
+    keep[1:] = vn[1:] != vn[:-1]
+    nodes = [str(c.node_ids[i]) for i in vn[keep]]
+    links = [str(c.link_ids[c.arc_link[a]]) for a in arcs if c.arc_link[a] >= 0]
+    return Route(source, target, weight, True, float(dist[t]), nodes=nodes, links=links,
+                 arcs=arcs, time_h=float(c.time_h[arcs].sum()),
+                 length_km=float(c.length_km[arcs].sum()))
+
+
+def od_matrix(
+    c: CompiledNetwork,
+    origins: list[str],
+    destinations: list[str],
+    *,
+    weight: str = "time_h",
+    removed: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Lightest-route costs between every origin and destination (``inf`` = unreachable).
+
+    One multi-source Dijkstra call over the unique origins: O(|O| (n + m) log n).
+    """
+    w = c.weights(weight)
+    uo = list(dict.fromkeys(origins))
+    s = c.vertices(uo, side="in")
+    t = c.vertices(destinations, side="out")
+    dist = dijkstra(c.csr(w, removed=removed), directed=True, indices=s)
+    dist = np.atleast_2d(dist)
+    return pd.DataFrame(dist[:, t], index=pd.Index(uo, name="origin"),
+                        columns=pd.Index(list(destinations), name="destination"))

@@ -1,0 +1,248 @@
+"""The command line: a thin layer over the library.
+
+Every command loads its input with :func:`chokepoint.io.load`, calls library functions, and
+prints with Rich (or JSON with ``--json``). :func:`main` is the one place where typed
+exceptions become a one-line message and an exit code: 2 for bad input, 3 infeasible,
+4 solver trouble, 5 a missing optional dependency.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.exceptions import TyperException
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from chokepoint.errors import ChokepointError, InputError
+from chokepoint.scenario import Scenario
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="chokepoint",
+    help="Where does a freight corridor break? Exact max flow, min cut, routes and criticality.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+BUILTIN_PREFIX = "builtin:"
+
+PathArg = Annotated[str, typer.Argument(
+    help="Scenario (.toml), network file (.geojson/.gpkg/.shp/.parquet), CSV link list, "
+         "DIMACS (.max/.min), or builtin:corridor.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+
+def _load(path: str) -> Scenario:
+    from chokepoint.io import load
+
+    if path.startswith(BUILTIN_PREFIX):
+        from chokepoint.data import BUILTIN, load_builtin
+
+        name = path.removeprefix(BUILTIN_PREFIX)
+        if name not in BUILTIN:
+            raise InputError(f"no built-in scenario {name!r} (have: {', '.join(BUILTIN)})")
+        return load_builtin(name)
+    return load(path)
+
+
+def _print_json(data: Any) -> None:
+    from chokepoint.io.write import to_jsonable
+
+    sys.stdout.write(json.dumps(to_jsonable(data), indent=2, ensure_ascii=False) + "\n")
+
+
+def _num(v: float | None, digits: int = 1) -> str:
+    if v is None or v != v:
+        return "—"
+    if v == float("inf"):
+        return "unlimited"
+    return f"{v:,.{digits}f}"
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Write results here.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The main job on the built-in Rajin → Dunai → Tikhoretsk corridor."""
+    from chokepoint.briefing import brief
+    from chokepoint.data import load_builtin
+
+    s = load_builtin("corridor")
+    b = brief(s)
+    written: list[Path] = []
+    if out_dir is not None:
+        from chokepoint.io.results import write_brief
+
+        written = write_brief(b, s.network, out_dir)
+    if as_json:
+        _print_json(b.data)
+        return
+    _print_brief(s, b.data)
+    if written:
+        out.print(f"\nWrote {len(written)} files to [bold]{out_dir}[/]: "
+                  + ", ".join(p.name for p in written))
+
+
+def _print_brief(s: Scenario, d: dict[str, Any]) -> None:
+    n = d["network"]
+    out.rule(f"[bold]{s.name}")
+    if s.description:
+        out.print(s.description)
+    out.print(f"Network: {n['nodes']} nodes, {n['links']} links "
+              f"({', '.join(f'{v} {k}' for k, v in n['link_modes'].items())}), "
+              f"{n['failure_groups']} failure groups, {n['length_km']:,.0f} km.")
+    for key, title in (("max_flow", "Maximum throughput"),
+                       ("max_flow_disrupted", "Maximum throughput with all disruptions")):
+        if key not in d:
+            continue
+        mf = d[key]
+        vals = " = ".join(f"[bold]{_num(v)}[/] {u}" for u, v in mf["in_report_units"].items())
+        out.print(f"\n[bold]{title}[/] {' + '.join(map(s.network.node_name, mf['sources']))} → "
+                  f"{' + '.join(map(s.network.node_name, mf['sinks']))}: {vals}")
+        out.print("  bottleneck (min cut): " + "; ".join(c["name"] for c in mf["cut"]))
+    if "served" in d:
+        sv = d["served"]
+        t = Table(title="Served demand with all traffic competing for capacity")
+        for col in ("demand", "origin → destination", "priority"):
+            t.add_column(col)
+        u0 = s.units.report_units[0] if s.units.base != "unit" else s.units.base
+        unit = "Mt/yr" if s.units.base != "unit" else s.units.base
+        for col in (f"demand {unit}", f"served {unit}", f"unmet {unit}", f"served {u0}"):
+            t.add_column(col, justify="right")
+        for r in sv["demands"]:
+            conv = (lambda v: s.units.from_base(v, unit)) if s.units.base != "unit" else (
+                lambda v: v)
+            t.add_row(r["id"], f"{s.network.node_name(r['origin'])} → "
+                      f"{s.network.node_name(r['destination'])}", f"{r['priority']:g}",
+                      _num(conv(r["demand"])), _num(conv(r["served"])), _num(conv(r["unmet"])),
+                      _num(s.units.from_base(r["served"], u0) if s.units.base != "unit"
+                           else r["served"]))
+        out.print()
+        out.print(t)
+        if sv.get("total_unmet_Mt_per_yr") is not None:
+            out.print(f"Unmet in total: [bold]{sv['total_unmet_Mt_per_yr']:,.1f} Mt/yr[/]")
+        out.print("Capacity binds at: " + "; ".join(b["name"] for b in sv["binding"]))
+    for r in d.get("routes", []):
+        out.print(f"\n[bold]Fastest route[/] for {r['commodity']}: "
+                  + (f"{_num(r['time_h'])} h ({_num(r['time_days'])} days), "
+                     f"{_num(r['length_km'], 0)} km" if r["found"] else "none"))
+        if r["found"]:
+            out.print("  via " + " → ".join(r["via"]))
+        dis = r.get("disrupted")
+        if dis:
+            out.print("  with all disruptions: " + (
+                f"{_num(dis['time_h'])} h, {_num(dis['length_km'], 0)} km via "
+                + " → ".join(dis["via"]) if dis["found"] else "no route remains"))
+
+
+@app.command()
+def flow(
+    path: PathArg,
+    source: Annotated[list[str] | None, typer.Option("--source", "-s",
+                                                     help="Source node id (repeatable).")] = None,
+    sink: Annotated[list[str] | None, typer.Option("--sink", "-t",
+                                                   help="Sink node id (repeatable).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Maximum flow and its minimum cut between sources and sinks."""
+    from chokepoint.analyses import max_flow
+
+    s = _load(path)
+    sources = source or s.sources
+    sinks = sink or s.sinks
+    r = max_flow(s.network.compiled, sources, sinks)
+    units = s.units
+    data = {"value": r.value, "unit": units.base,
+            "in_report_units": {u: units.from_base(r.value, u) for u in units.report_units},
+            "cut": r.cut_links, "cut_nodes": r.cut_nodes, "cut_groups": r.cut_groups,
+            "sources": r.sources, "sinks": r.sinks}
+    if as_json:
+        _print_json(data)
+        return
+    vals = " = ".join(f"[bold]{_num(v, 3)}[/] {u}" for u, v in data["in_report_units"].items())
+    out.print(f"Maximum flow {', '.join(sources)} → {', '.join(sinks)}: {vals}")
+    names = [s.network.describe(i) for i in [*r.cut_links, *r.cut_nodes]]
+    shown = names[:20]
+    out.print(f"Minimum cut ({len(names)} elements): " + "; ".join(shown)
+              + (" …" if len(names) > 20 else ""))
+
+
+@app.command()
+def route(
+    path: PathArg,
+    source: Annotated[str, typer.Option("--source", "-s", help="Origin node id.")],
+    sink: Annotated[str, typer.Option("--sink", "-t", help="Destination node id.")],
+    weight: Annotated[str, typer.Option(help="time_h, length_km, cost or hops.")] = "time_h",
+    as_json: JsonOpt = False,
+) -> None:
+    """The fastest route between two nodes."""
+    from chokepoint.analyses import fastest_route
+
+    s = _load(path)
+    r = fastest_route(s.network.compiled, source, sink, weight=weight)
+    data = {"source": source, "sink": sink, "weight": weight, "found": r.found, "cost": r.cost,
+            "time_h": r.time_h, "length_km": r.length_km, "nodes": r.nodes, "links": r.links}
+    if as_json:
+        _print_json(data)
+    elif not r.found:
+        out.print(f"No route from {source} to {sink}.")
+    else:
+        out.print(f"Fastest route {source} → {sink}: [bold]{_num(r.cost, 2)}[/] ({weight}); "
+                  f"{_num(r.time_h, 1)} h, {_num(r.length_km, 0)} km")
+        out.print("via " + " → ".join(s.network.node_name(n) for n in r.nodes))
+    if not r.found:
+        raise typer.Exit(1)
+
+
+@app.command()
+def validate(path: PathArg, as_json: JsonOpt = False) -> None:
+    """Check a scenario or network file; print a summary or one line naming the problem."""
+    s = _load(path)
+    summ = {**s.network.summary(), "commodities": len(s.commodities),
+            "background": len(s.background), "disruptions": len(s.disruptions), "valid": True}
+    if as_json:
+        _print_json(summ)
+        return
+    out.print(f"[green]valid[/]: {summ['nodes']} nodes, {summ['links']} links, "
+              f"{summ['commodities']} commodities, {summ['background']} background flows, "
+              f"{summ['disruptions']} disruptions")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning typed errors into one line and an exit code."""
+    try:
+        rv = app(args=argv, prog_name="chokepoint", standalone_mode=False)
+    except ChokepointError as e:
+        err.print(f"[red]error:[/] {escape(str(e))}")
+        sys.exit(e.exit_code)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except TyperException as e:  # usage errors: unknown option, missing argument...
+        show = getattr(e, "show", None)
+        if callable(show):
+            show()
+        else:
+            err.print(f"error: {e.format_message()}", markup=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

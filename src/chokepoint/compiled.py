@@ -1,0 +1,264 @@
+"""The compiled (array) form of a network, built once and shared by every analysis.
+
+Vertices are the network's nodes, plus one *out-vertex* for each node with a finite handling
+capacity or a dwell time (node splitting: arcs into the node enter its in-vertex, arcs out of
+it leave its out-vertex, and one arc in -> out carries the handling capacity and the dwell).
+
+Arcs are numbered: first one arc per link in its stored direction, then one reverse arc per
+two-way link, then one arc per split node. Every arc records the link or node it comes from,
+so results map back to ids without search.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+
+from chokepoint.errors import InputError
+
+if TYPE_CHECKING:
+    from chokepoint.network import Network
+
+__all__ = ["CompiledNetwork"]
+
+IntArray = np.ndarray
+FloatArray = np.ndarray
+
+
+@dataclass(eq=False)
+class CompiledNetwork:
+    """Arrays of a network: vertices, arcs, and the maps back to link, node and group ids.
+
+    Attributes
+    ----------
+    n_nodes, n_vertices
+        Real nodes, and vertices after node splitting.
+    out_vertex
+        For each node, the vertex its outgoing arcs leave from (itself unless split).
+    tail, head, capacity, time_h, length_km, cost
+        Per arc. ``capacity`` is in the network's base unit (``inf`` = unlimited).
+    arc_link, arc_node
+        The link (or -1) and the split node (or -1) each arc comes from.
+    partner
+        For a single-track two-way link, the index of the opposite arc (shared capacity);
+        -1 otherwise.
+    link_group, node_group, group_ids
+        Failure group index of each link and node (-1 = none) and the group ids.
+    """
+
+    node_ids: np.ndarray
+    link_ids: np.ndarray
+    n_nodes: int
+    n_vertices: int
+    out_vertex: IntArray
+    tail: IntArray
+    head: IntArray
+    capacity: FloatArray
+    time_h: FloatArray
+    length_km: FloatArray
+    cost: FloatArray
+    arc_link: IntArray
+    arc_node: IntArray
+    partner: IntArray
+    link_group: IntArray
+    node_group: IntArray
+    group_ids: np.ndarray
+    node_index: dict[str, int] = field(repr=False)
+    link_index: dict[str, int] = field(repr=False)
+    group_index: dict[str, int] = field(repr=False)
+
+    @classmethod
+    def build(cls, net: Network) -> CompiledNetwork:
+        """Compile a network (vectorised; O(n + m))."""
+        nodes, links = net.nodes, net.links
+        node_ids = nodes["id"].to_numpy(dtype=object)
+        link_ids = links["id"].to_numpy(dtype=object)
+        n = len(node_ids)
+        node_index = {str(k): i for i, k in enumerate(node_ids)}
+        link_index = {str(k): i for i, k in enumerate(link_ids)}
+        fi = links["from"].map(node_index).to_numpy(dtype=np.int64)
+        ti = links["to"].map(node_index).to_numpy(dtype=np.int64)
+
+        hc = nodes["handling_capacity"].to_numpy(dtype=float)
+        dwell = nodes["dwell_h"].to_numpy(dtype=float)
+        split = np.flatnonzero(np.isfinite(hc) | (dwell > 0))
+        out_vertex = np.arange(n, dtype=np.int64)
+        out_vertex[split] = n + np.arange(len(split))
+        n_vertices = n + len(split)
+
+        both = (links["direction"] == "both").to_numpy()
+        single = both & (links["track"] == "single").to_numpy()
+        rev = np.flatnonzero(both)
+        m_links = len(links)
+        cap = links["capacity"].to_numpy(dtype=float)
+        time = links["time_h"].to_numpy(dtype=float)
+        length = links["length_km"].to_numpy(dtype=float)
+        cost = links["cost"].to_numpy(dtype=float)
+
+        tail = np.concatenate([out_vertex[fi], out_vertex[ti[rev]], split])
+        head = np.concatenate([ti, fi[rev], out_vertex[split]])
+        arc_link = np.concatenate([np.arange(m_links), rev, np.full(len(split), -1)])
+        arc_node = np.concatenate([np.full(m_links + len(rev), -1), split])
+        capacity = np.concatenate([cap, cap[rev], hc[split]])
+        time_h = np.concatenate([time, time[rev], dwell[split]])
+        length_km = np.concatenate([length, length[rev], np.zeros(len(split))])
+        cost_a = np.concatenate([cost, cost[rev], np.zeros(len(split))])
+        partner = np.full(len(tail), -1, dtype=np.int64)
+        rev_single = np.flatnonzero(single[rev])
+        fwd_arc = rev[rev_single]
+        rev_arc = m_links + rev_single
+        partner[fwd_arc] = rev_arc
+        partner[rev_arc] = fwd_arc
+
+        lg = links["group"].to_numpy(dtype=object)
+        ng = nodes["group"].to_numpy(dtype=object)
+        group_ids = np.array(list(dict.fromkeys([*lg, *[g for g in ng if g]])), dtype=object)
+        group_index = {str(g): i for i, g in enumerate(group_ids)}
+        link_group = np.array([group_index[g] for g in lg], dtype=np.int64)
+        node_group = np.array([group_index[g] if g else -1 for g in ng], dtype=np.int64)
+        clash = set(group_index) & (set(node_index) | set(link_index)) - set(lg)
+        if clash:
+            raise InputError("a failure group id equals a node or link id", source=net.source,
+                             element=f"group {sorted(clash)[0]!r}")
+        return cls(
+            node_ids=node_ids, link_ids=link_ids, n_nodes=n, n_vertices=n_vertices,
+            out_vertex=out_vertex, tail=tail.astype(np.int64), head=head.astype(np.int64),
+            capacity=capacity, time_h=time_h, length_km=length_km, cost=cost_a,
+            arc_link=arc_link.astype(np.int64), arc_node=arc_node.astype(np.int64),
+            partner=partner, link_group=link_group, node_group=node_group, group_ids=group_ids,
+            node_index=node_index, link_index=link_index, group_index=group_index,
+        )
+
+    # -- derived arrays -----------------------------------------------------------------------
+    @property
+    def n_arcs(self) -> int:
+        """Number of arcs."""
+        return len(self.tail)
+
+    @cached_property
+    def arc_group(self) -> IntArray:
+        """Failure group of each arc (link arcs: the link's; node arcs: the node's; or -1)."""
+        g = np.full(self.n_arcs, -1, dtype=np.int64)
+        is_link = self.arc_link >= 0
+        g[is_link] = self.link_group[self.arc_link[is_link]]
+        is_node = self.arc_node >= 0
+        g[is_node] = self.node_group[self.arc_node[is_node]]
+        return g
+
+    @cached_property
+    def vertex_node(self) -> IntArray:
+        """The node each vertex belongs to (out-vertices map to their node)."""
+        vn = np.arange(self.n_vertices, dtype=np.int64)
+        split = np.flatnonzero(self.out_vertex != np.arange(self.n_nodes))
+        vn[self.out_vertex[split]] = split
+        return vn
+
+    def vertices(self, node_ids: list[str] | tuple[str, ...], *, side: str = "in") -> IntArray:
+        """Vertex indices of nodes: ``side="in"`` (where flow enters) or ``"out"``."""
+        try:
+            idx = np.array([self.node_index[str(v)] for v in node_ids], dtype=np.int64)
+        except KeyError as exc:
+            raise InputError(f"unknown node id {exc.args[0]!r}") from None
+        return self.out_vertex[idx] if side == "out" else idx
+
+    def weights(self, weight: str) -> FloatArray:
+        """Per-arc weight: ``time_h``, ``length_km``, ``cost`` or ``hops``.
+
+        Raises :class:`InputError` naming the first link without that attribute.
+        """
+        if weight == "hops":
+            w = np.where(self.arc_link >= 0, 1.0, 0.0)
+            return w
+        arr = {"time_h": self.time_h, "time": self.time_h, "length_km": self.length_km,
+               "length": self.length_km, "cost": self.cost}.get(weight)
+        if arr is None:
+            raise InputError(f"unknown weight {weight!r} (time_h, length_km, cost, hops)")
+        bad = np.isnan(arr)
+        if bad.any():
+            a = int(np.flatnonzero(bad)[0])
+            raise InputError(f"has no {weight}; routes by {weight} need it on every link",
+                             element=f"link {self.link_ids[self.arc_link[a]]!r}")
+        return arr
+
+    def arcs_of(self, kind: str, ids: list[str] | tuple[str, ...]) -> IntArray:
+        """Arcs taken down when the given links, nodes or failure groups fail.
+
+        A failed node loses every arc into or out of it (both vertices, if split).
+        """
+        mask = np.zeros(self.n_arcs, dtype=bool)
+        for e in ids:
+            if kind == "link":
+                if e not in self.link_index:
+                    raise InputError(f"unknown link id {e!r}")
+                mask |= self.arc_link == self.link_index[e]
+            elif kind == "node":
+                if e not in self.node_index:
+                    raise InputError(f"unknown node id {e!r}")
+                v = self.node_index[e]
+                vs = {v, int(self.out_vertex[v])}
+                mask |= np.isin(self.tail, list(vs)) | np.isin(self.head, list(vs))
+            elif kind == "group":
+                if e not in self.group_index:
+                    raise InputError(f"unknown failure group {e!r}")
+                gi = self.group_index[e]
+                mask |= self.arc_group == gi
+                for v in np.flatnonzero(self.node_group == gi):
+                    mask |= self.arcs_mask_of_node(int(v))
+            else:
+                raise ValueError(f"kind must be link, node or group, not {kind!r}")
+        return np.flatnonzero(mask)
+
+    def arcs_mask_of_node(self, v: int) -> np.ndarray:
+        """Boolean mask of arcs touching node ``v`` (either of its vertices)."""
+        vs = [v, int(self.out_vertex[v])]
+        return np.isin(self.tail, vs) | np.isin(self.head, vs)
+
+    def resolve(self, element: str) -> tuple[str, str]:
+        """Classify an id as ``("link"|"node"|"group", id)``; links win over groups."""
+        if element in self.link_index:
+            return "link", element
+        if element in self.node_index:
+            return "node", element
+        if element in self.group_index:
+            return "group", element
+        raise InputError(f"unknown element {element!r} (not a link, node or failure group id)")
+
+    def csr(self, weight: FloatArray, *, removed: IntArray | None = None) -> sp.csr_matrix:
+        """Vertex adjacency as CSR with the minimum weight over parallel arcs.
+
+        Explicit zeros are kept: scipy.sparse.csgraph treats them as zero-weight edges.
+        """
+        keep = np.ones(self.n_arcs, dtype=bool)
+        if removed is not None and len(removed):
+            keep[removed] = False
+        t, h, w = self.tail[keep], self.head[keep], weight[keep]
+        order = np.lexsort((w, h, t))
+        t, h, w = t[order], h[order], w[order]
+        first = np.ones(len(t), dtype=bool)
+        first[1:] = (t[1:] != t[:-1]) | (h[1:] != h[:-1])
+        t, h, w = t[first], h[first], w[first]
+        indptr = np.zeros(self.n_vertices + 1, dtype=np.int64)
+        np.add.at(indptr, t + 1, 1)
+        np.cumsum(indptr, out=indptr)
+        return sp.csr_matrix((w, h, indptr), shape=(self.n_vertices, self.n_vertices))
+
+    def arcs_between(self, tails: IntArray, heads: IntArray, weight: FloatArray, *,
+                     removed: IntArray | None = None) -> IntArray:
+        """For each (tail, head) pair, the lightest arc joining them (vectorised lookup).
+
+        Used to turn a vertex path into arcs. Every pair must be joined by some kept arc.
+        """
+        keep = np.ones(self.n_arcs, dtype=bool)
+        if removed is not None and len(removed):
+            keep[removed] = False
+        idx = np.flatnonzero(keep)
+        key = self.tail[idx] * self.n_vertices + self.head[idx]
+        order = np.lexsort((weight[idx], key))
+        skey, sidx = key[order], idx[order]
+        q = np.asarray(tails, dtype=np.int64) * self.n_vertices + np.asarray(heads, dtype=np.int64)
+        pos = np.searchsorted(skey, q)
+        return sidx[pos]

@@ -1,0 +1,51 @@
+"""Scenario files (TOML). The schema lives in :mod:`chokepoint.scenario`."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+
+from chokepoint.errors import InputError
+from chokepoint.scenario import Scenario, scenario_from_dict
+
+__all__ = ["read_scenario", "read_scenario_text"]
+
+
+def _table_loader(base: Path, scenario: Path):  # type: ignore[no-untyped-def]
+    def load_table(name: str) -> pd.DataFrame:
+        p = (base / name).resolve()
+        if not p.exists():
+            raise InputError(f"[network] names a file that does not exist: {name}",
+                             source=scenario)
+        if p.suffix.lower() == ".csv":
+            from chokepoint.io.csv import read_table_csv
+
+            return read_table_csv(p)
+        from chokepoint.io.gis import read_table
+
+        return read_table(p)
+
+    return load_table
+
+
+def read_scenario_text(text: str, *, source: str | Path = "<string>",
+                       base_dir: Path | None = None) -> Scenario:
+    """Parse scenario TOML from a string (files it names are relative to ``base_dir``)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(f"not valid TOML: {e}", source=source) from None
+    return scenario_from_dict(data, source=source,
+                              load_table=_table_loader(base_dir or Path.cwd(), Path(source)))
+
+
+def read_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"cannot read: {e}", source=p) from None
+    return read_scenario_text(text, source=p, base_dir=p.parent)

@@ -1,0 +1,74 @@
+"""Writing results atomically: a temporary file in the target folder, then a rename.
+
+A failed or interrupted write never leaves half a file under the final name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["atomic_path", "write_csv", "write_json", "write_text"]
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def _write_with(path: str | Path, writer: Callable[[Path], None]) -> Path:
+    with atomic_path(path) as tmp:
+        writer(tmp)
+    return Path(path)
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write text atomically."""
+    return _write_with(path, lambda t: t.write_text(text, encoding="utf-8"))
+
+
+def write_json(path: str | Path, data: Any) -> Path:
+    """Write JSON atomically (NaN and inf become null)."""
+    return write_text(path, json.dumps(_clean(data), indent=2, ensure_ascii=False) + "\n")
+
+
+def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
+    """Write a DataFrame as CSV atomically."""
+    return _write_with(path, lambda t: frame.to_csv(t, index=False))
+
+
+def _clean(x: Any) -> Any:
+    import math
+
+    if isinstance(x, float):
+        return None if not math.isfinite(x) else x
+    if isinstance(x, dict):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_clean(v) for v in x]
+    if hasattr(x, "item") and callable(x.item):
+        return _clean(x.item())
+    return x
+
+
+def to_jsonable(data: Any) -> Any:
+    """The value with NaN/inf as None and numpy scalars as Python numbers."""
+    return _clean(data)

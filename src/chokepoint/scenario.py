@@ -1,0 +1,449 @@
+"""Scenarios: a network plus what moves over it, what breaks, and how results are reported.
+
+The on-disk format (TOML, ``version = 1``) is documented in ``docs/scenario-format.md``; this
+module holds its schema (pydantic, ``extra="forbid"`` so a typo is an error, not a silent
+default) and the validated :class:`Scenario` object. Reading files lives in
+:mod:`chokepoint.io`; the model knows no file format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from chokepoint.errors import InputError
+from chokepoint.network import Network
+from chokepoint.units import BASE_RATE, Units
+
+__all__ = ["SCENARIO_VERSION", "Demand", "Disruption", "Scenario", "scenario_from_dict"]
+
+SCENARIO_VERSION = 1
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class UnitsModel(_Strict):
+    """``[units]``: conversion factors, the default capacity unit and the report units."""
+
+    tonnes_per_train: float | None = Field(None, gt=0)
+    teu_per_train: float | None = Field(None, gt=0)
+    tonnes_per_teu: float | None = Field(None, gt=0)
+    teu_per_container: float = Field(1.0, gt=0)
+    days_per_year: float = Field(365.0, gt=0)
+    capacity_unit: str | None = None
+    report: list[str] = Field(default_factory=list)
+    sources: dict[str, str] = Field(default_factory=dict)
+
+
+class NodeModel(_Strict):
+    """One ``[[nodes]]`` entry."""
+
+    id: str = Field(min_length=1)
+    name: str = ""
+    kind: str = "node"
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    handling_capacity: float | None = Field(None, ge=0)
+    handling_unit: str | None = None
+    dwell_h: float = Field(0.0, ge=0)
+    group: str = ""
+    source: str = ""
+    note: str = ""
+
+
+class LinkModel(_Strict):
+    """One ``[[links]]`` entry. Give ``time_h`` or ``speed_kmh`` (with ``length_km``)."""
+
+    id: str = Field(min_length=1)
+    from_: str = Field(alias="from", min_length=1)
+    to: str = Field(min_length=1)
+    name: str = ""
+    mode: Literal["rail", "sea", "road", "transfer", "river", "other"] = "rail"
+    length_km: float | None = Field(None, ge=0)
+    capacity: float | None = Field(None, ge=0)
+    unit: str | None = None
+    time_h: float | None = Field(None, ge=0)
+    speed_kmh: float | None = Field(None, gt=0)
+    cost: float | None = Field(None, ge=0)
+    direction: Literal["forward", "both"] = "both"
+    track: Literal["single", "double"] = "double"
+    structure: Literal["none", "tunnel", "bridge", "viaduct", "port", "other"] = "none"
+    group: str = ""
+    source: str = ""
+    note: str = ""
+
+    @field_validator("capacity", "length_km", "time_h", "speed_kmh", "cost")
+    @classmethod
+    def _finite(cls, v: float | None) -> float | None:
+        if v is not None and not math.isfinite(v):
+            raise ValueError("must be a finite number")
+        return v
+
+
+class DemandModel(_Strict):
+    """One ``[[commodities]]`` or ``[[background]]`` entry.
+
+    Either ``rate`` (with a rate ``unit`` such as ``"Mt/yr"``) or ``quantity`` (with a
+    quantity ``unit`` such as ``"TEU"``) over ``start``..``end``.
+    """
+
+    id: str = Field(min_length=1)
+    origin: str = Field(min_length=1)
+    destination: str = Field(min_length=1)
+    rate: float | None = Field(None, ge=0)
+    quantity: float | None = Field(None, ge=0)
+    unit: str
+    start: dt.date | None = None
+    end: dt.date | None = None
+    priority: float = Field(1.0, gt=0)
+    returns_empty: bool = False
+    name: str = ""
+    source: str = ""
+    note: str = ""
+
+
+class DisruptionModel(_Strict):
+    """One ``[[disruptions]]`` entry: an element or failure group loses capacity."""
+
+    id: str = ""
+    element: str = Field(min_length=1)
+    start: dt.datetime | dt.date
+    end: dt.datetime | dt.date | None = None
+    capacity_factor: float = Field(0.0, ge=0, le=1)
+    repair_days: float | None = Field(None, ge=0)
+    source: str = ""
+    note: str = ""
+
+
+class FlowModel(_Strict):
+    """``[flow]``: default sources and sinks for ``chokepoint flow``."""
+
+    sources: list[str] = Field(default_factory=list)
+    sinks: list[str] = Field(default_factory=list)
+
+
+class NetworkFilesModel(_Strict):
+    """``[network]``: optional node and link files, relative to the scenario file."""
+
+    nodes: str | None = None
+    links: str | None = None
+
+
+class ScenarioModel(_Strict):
+    """The whole scenario file."""
+
+    format: Literal["chokepoint-scenario"] = "chokepoint-scenario"
+    version: int
+    name: str = "scenario"
+    description: str = ""
+    units: UnitsModel = Field(default_factory=UnitsModel)
+    network: NetworkFilesModel = Field(default_factory=NetworkFilesModel)
+    nodes: list[NodeModel] = Field(default_factory=list)
+    links: list[LinkModel] = Field(default_factory=list)
+    commodities: list[DemandModel] = Field(default_factory=list)
+    background: list[DemandModel] = Field(default_factory=list)
+    disruptions: list[DisruptionModel] = Field(default_factory=list)
+    flow: FlowModel = Field(default_factory=FlowModel)
+    simulation: dict[str, Any] = Field(default_factory=dict)
+    references: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, v: int) -> int:
+        if v != SCENARIO_VERSION:
+            raise ValueError(f"this chokepoint reads scenario version {SCENARIO_VERSION}, not {v}")
+        return v
+
+
+@dataclass(frozen=True)
+class Demand:
+    """A flow to serve: a commodity of the scenario or background traffic.
+
+    ``rate`` is in the network's base unit (t/day for scenarios).
+    """
+
+    id: str
+    origin: str
+    destination: str
+    rate: float
+    priority: float = 1.0
+    kind: Literal["commodity", "background"] = "commodity"
+    returns_empty: bool = False
+    name: str = ""
+    quantity: float | None = None
+    quantity_unit: str | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Disruption:
+    """An element or failure group whose capacity is scaled from ``start`` to ``end``."""
+
+    id: str
+    element: str
+    start: dt.datetime
+    end: dt.datetime | None
+    capacity_factor: float = 0.0
+    repair_days: float | None = None
+    source: str = ""
+
+
+@dataclass
+class Scenario:
+    """A validated scenario: the network, demands, disruptions and settings.
+
+    A bare network file loads as a scenario with no demands; ``sources``/``sinks`` are the
+    default terminals of max-flow questions (from ``[flow]`` or a DIMACS file's ``n s/t``).
+    """
+
+    network: Network
+    name: str = "scenario"
+    description: str = ""
+    commodities: list[Demand] = field(default_factory=list)
+    background: list[Demand] = field(default_factory=list)
+    disruptions: list[Disruption] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    sinks: list[str] = field(default_factory=list)
+    simulation: dict[str, Any] = field(default_factory=dict)
+    references: dict[str, str] = field(default_factory=dict)
+    path: str | None = None
+    supplies: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def units(self) -> Units:
+        """The network's units."""
+        return self.network.units
+
+    @property
+    def demands(self) -> list[Demand]:
+        """Commodities then background traffic."""
+        return [*self.commodities, *self.background]
+
+
+def _fmt_loc(data: dict[str, Any], loc: tuple[Any, ...]) -> str:
+    """Turn a pydantic error location into words, with the element's id if it has one."""
+    parts: list[str] = []
+    cur: Any = data
+    for i, key in enumerate(loc):
+        if isinstance(key, int) and isinstance(cur, list) and key < len(cur):
+            item = cur[key]
+            name = item.get("id") if isinstance(item, dict) else None
+            table = str(loc[i - 1]) if i else "entry"
+            parts[-1:] = [f"{table.rstrip('s') if table.endswith('s') else table} "
+                          f"{name!r}" if name else f"{table}[{key}]"]
+            cur = item
+        else:
+            parts.append(str(key))
+            cur = cur.get(key) if isinstance(cur, dict) else None
+    return ".".join(parts) if parts else "scenario"
+
+
+def scenario_from_dict(
+    data: dict[str, Any],
+    *,
+    source: str | Path | None = None,
+    load_table: Callable[[str], pd.DataFrame] | None = None,
+) -> Scenario:
+    """Validate a scenario mapping (as read from TOML) and build the :class:`Scenario`.
+
+    Parameters
+    ----------
+    data
+        The parsed file.
+    source
+        The file name, for error messages.
+    load_table
+        Reads a node or link file named in ``[network]`` (supplied by :mod:`chokepoint.io`).
+
+    Raises
+    ------
+    InputError
+        Naming the file, the element and what is wrong.
+    """
+    try:
+        model = ScenarioModel.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = _fmt_loc(data, tuple(err["loc"]))
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field (check the spelling against docs/scenario-format.md)"
+        raise InputError(msg, source=source, element=where) from None
+
+    u = model.units
+    units = Units(tonnes_per_train=u.tonnes_per_train, teu_per_train=u.teu_per_train,
+                  tonnes_per_teu=u.tonnes_per_teu, teu_per_container=u.teu_per_container,
+                  days_per_year=u.days_per_year, base=BASE_RATE, report=tuple(u.report),
+                  sources=dict(u.sources))
+    for r in units.report:
+        if (problem := units.check(r)) is not None:
+            raise InputError(problem, source=source, element=f"units.report {r!r}")
+
+    def rate(value: float | None, unit: str | None, element: str, *, combined: bool = False,
+             default: float = np.inf) -> float:
+        if value is None:
+            return default
+        unit = unit or u.capacity_unit
+        if unit is None:
+            raise InputError("capacity has no unit (give 'unit' or [units].capacity_unit)",
+                             source=source, element=element)
+        try:
+            return units.to_base(value, unit, combined=combined)
+        except ValueError as exc:
+            raise InputError(str(exc), source=source, element=element) from None
+
+    node_rows = []
+    for nd in model.nodes:
+        el = f"node {nd.id!r}"
+        hc = rate(nd.handling_capacity, nd.handling_unit, el) if nd.handling_capacity is not None \
+            else np.inf
+        node_rows.append({"id": nd.id, "name": nd.name, "kind": nd.kind,
+                          "lon": np.nan if nd.lon is None else nd.lon,
+                          "lat": np.nan if nd.lat is None else nd.lat,
+                          "handling_capacity": hc, "dwell_h": nd.dwell_h, "group": nd.group,
+                          "source": nd.source})
+    link_rows = []
+    for lk in model.links:
+        el = f"link {lk.id!r}"
+        combined = lk.direction == "both" and lk.track == "single"
+        time_h = lk.time_h
+        if time_h is None and lk.speed_kmh is not None:
+            if lk.length_km is None:
+                raise InputError("speed_kmh needs length_km", source=source, element=el)
+            time_h = lk.length_km / lk.speed_kmh
+        link_rows.append({"id": lk.id, "from": lk.from_, "to": lk.to, "name": lk.name,
+                          "mode": lk.mode, "length_km": lk.length_km,
+                          "capacity": rate(lk.capacity, lk.unit, el, combined=combined),
+                          "time_h": time_h, "cost": lk.cost, "direction": lk.direction,
+                          "track": lk.track, "structure": lk.structure, "group": lk.group,
+                          "source": lk.source})
+    nodes = pd.DataFrame(node_rows) if node_rows else None
+    links = pd.DataFrame(link_rows) if link_rows else None
+    if model.network.nodes or model.network.links:
+        if load_table is None:
+            raise InputError("[network] names files but no file loader was given", source=source)
+        if model.network.nodes:
+            extra = load_table(model.network.nodes)
+            nodes = extra if nodes is None else pd.concat([nodes, extra], ignore_index=True)
+        if model.network.links:
+            extra = load_table(model.network.links)
+            if "capacity" in extra.columns and "unit" in extra.columns:
+                extra = extra.copy()
+                extra["capacity"] = [
+                    rate(c, un if isinstance(un, str) and un else None, f"link {i!r}",
+                         combined=(d == "both" and t == "single"))
+                    for c, un, i, d, t in zip(
+                        extra["capacity"], extra["unit"], extra["id"],
+                        extra.get("direction", pd.Series("both", index=extra.index)),
+                        extra.get("track", pd.Series("double", index=extra.index)), strict=True)
+                ]
+                extra = extra.drop(columns="unit")
+            links = extra if links is None else pd.concat([links, extra], ignore_index=True)
+    if links is None:
+        raise InputError("the scenario has no links (add [[links]] or [network].links)",
+                         source=source)
+    net = Network.from_frames(nodes, links, units=units, name=model.name, source=source)
+
+    known = net.compiled.node_index
+
+    def demand(d: DemandModel, kind: Literal["commodity", "background"]) -> Demand:
+        table = "commodity" if kind == "commodity" else "background"
+        el = f"{table} {d.id!r}"
+        for end in ("origin", "destination"):
+            if getattr(d, end) not in known:
+                raise InputError(f"{end} names unknown node {getattr(d, end)!r}", source=source,
+                                 element=el)
+        if d.origin == d.destination:
+            raise InputError("origin and destination are the same node", source=source,
+                             element=el)
+        if (d.rate is None) == (d.quantity is None):
+            raise InputError("give exactly one of 'rate' or 'quantity'", source=source,
+                             element=el)
+        if d.start and d.end and d.end < d.start:
+            raise InputError("end is before start", source=source, element=el)
+        try:
+            if d.rate is not None:
+                r = units.to_base(d.rate, d.unit)
+            else:
+                if not (d.start and d.end):
+                    raise InputError("'quantity' needs 'start' and 'end' (its time window)",
+                                     source=source, element=el)
+                days = max((d.end - d.start).days, 1)
+                r = units.quantity_factor(d.unit) * float(d.quantity or 0.0) / days
+        except ValueError as exc:
+            raise InputError(str(exc), source=source, element=el) from None
+        return Demand(id=d.id, origin=d.origin, destination=d.destination, rate=r,
+                      priority=d.priority, kind=kind, returns_empty=d.returns_empty,
+                      name=d.name or d.id, quantity=d.quantity,
+                      quantity_unit=d.unit if d.quantity is not None else None, start=d.start,
+                      end=d.end, source=d.source)
+
+    commodities = [demand(d, "commodity") for d in model.commodities]
+    background = [demand(d, "background") for d in model.background]
+    ids = [d.id for d in [*commodities, *background]]
+    dup = {i for i in ids if ids.count(i) > 1}
+    if dup:
+        raise InputError("duplicate demand id", source=source, element=f"demand {min(dup)!r}")
+    _check_connected(net, [*commodities, *background], source)
+
+    def as_dt(x: dt.date | dt.datetime) -> dt.datetime:
+        return x if isinstance(x, dt.datetime) else dt.datetime(x.year, x.month, x.day)
+
+    disruptions = []
+    c = net.compiled
+    for k, ds in enumerate(model.disruptions):
+        did = ds.id or f"disruption-{k + 1}"
+        el = f"disruption {did!r}"
+        if not (ds.element in c.link_index or ds.element in c.node_index
+                or ds.element in c.group_index):
+            raise InputError(f"element {ds.element!r} is not a link, node or failure group",
+                             source=source, element=el)
+        start = as_dt(ds.start)
+        end = as_dt(ds.end) if ds.end is not None else None
+        if end is not None and end <= start:
+            raise InputError("end is not after start", source=source, element=el)
+        disruptions.append(Disruption(id=did, element=ds.element, start=start, end=end,
+                                      capacity_factor=ds.capacity_factor,
+                                      repair_days=ds.repair_days, source=ds.source))
+    for side in ("sources", "sinks"):
+        for v in getattr(model.flow, side):
+            if v not in known:
+                raise InputError(f"names unknown node {v!r}", source=source,
+                                 element=f"flow.{side}")
+    return Scenario(network=net, name=model.name, description=model.description,
+                    commodities=commodities, background=background, disruptions=disruptions,
+                    sources=list(model.flow.sources), sinks=list(model.flow.sinks),
+                    simulation=dict(model.simulation), references=dict(model.references),
+                    path=str(source) if source is not None else None)
+
+
+def _check_connected(net: Network, demands: list[Demand], source: str | Path | None) -> None:
+    """Every demand's destination must be reachable from its origin (ignoring capacity)."""
+    if not demands:
+        return
+    from scipy.sparse.csgraph import breadth_first_order
+
+    c = net.compiled
+    adj = c.csr(np.ones(c.n_arcs))
+    reach: dict[str, set[int]] = {}
+    for d in demands:
+        if d.origin not in reach:
+            order = breadth_first_order(adj, c.node_index[d.origin], directed=True,
+                                        return_predecessors=False)
+            reach[d.origin] = set(np.asarray(order).tolist())
+        if c.node_index[d.destination] not in reach[d.origin]:
+            table = "commodity" if d.kind == "commodity" else "background"
+            raise InputError(f"destination {d.destination!r} cannot be reached from origin "
+                             f"{d.origin!r}", source=source, element=f"{table} {d.id!r}")
