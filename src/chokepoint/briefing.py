@@ -20,6 +20,7 @@ from chokepoint.analyses.maxflow import MaxFlowResult
 from chokepoint.analyses.routes import Route
 from chokepoint.analyses.served import ServedDemandResult
 from chokepoint.disruptions import capacity_factor
+from chokepoint.network import Network
 from chokepoint.scenario import Scenario
 
 __all__ = ["Brief", "brief"]
@@ -46,10 +47,17 @@ def _flow_block(s: Scenario, r: MaxFlowResult) -> dict[str, Any]:
     return {
         "sources": r.sources, "sinks": r.sinks, "value": r.value,
         "unit": s.units.base, "in_report_units": _express(s, r.value),
-        "cut": [{"id": i, "name": net.describe(i), "kind": k} for k, ids in
-                (("link", r.cut_links), ("node", r.cut_nodes)) for i in ids],
+        "cut": [{"id": i, "name": net.describe(i), "kind": k, "source": _source(net, k, i)}
+                for k, ids in (("link", r.cut_links), ("node", r.cut_nodes)) for i in ids],
         "cut_groups": r.cut_groups,
     }
+
+
+def _source(net: Network, kind: str, element: str) -> str:
+    """The ``source`` (citation) recorded for a link or node."""
+    table = net.links if kind == "link" else net.nodes
+    i = net.compiled.link_index[element] if kind == "link" else net.compiled.node_index[element]
+    return str(table["source"].to_numpy()[i])
 
 
 def _route_block(s: Scenario, r: Route) -> dict[str, Any]:
@@ -62,6 +70,19 @@ def _route_block(s: Scenario, r: Route) -> dict[str, Any]:
         "via": [net.node_name(n) for n in r.nodes],
         "links": r.links,
     }
+
+
+def _binding(net: Network, rows: pd.DataFrame) -> list[dict[str, Any]]:
+    """Binding capacities, one entry per link or node (both directions merged)."""
+    out: dict[str, dict[str, Any]] = {}
+    for lk, nd, cap, price in zip(rows["link"], rows["node"], rows["capacity"],
+                                  rows["shadow_price"], strict=True):
+        key = lk or nd
+        entry = out.setdefault(key, {"id": key, "name": net.describe(key),
+                                     "kind": "link" if lk else "node", "capacity": cap,
+                                     "shadow_price": 0.0})
+        entry["shadow_price"] = max(entry["shadow_price"], float(price))
+    return sorted(out.values(), key=lambda e: -e["shadow_price"])
 
 
 def brief(s: Scenario) -> Brief:
@@ -112,11 +133,7 @@ def brief(s: Scenario) -> Brief:
             "total_unmet_Mt_per_yr": (s.units.from_base(sd.total_unmet, "Mt/yr")
                                       if s.units.base != "unit" else None),
             "demands": dem.to_dict("records"),
-            "binding": [{"id": lk or nd, "name": net.describe(lk or nd),
-                         "kind": "link" if lk else "node", "capacity": cap,
-                         "shadow_price": sp} for lk, nd, cap, sp in
-                        zip(binding["link"], binding["node"], binding["capacity"],
-                            binding["shadow_price"], strict=True)],
+            "binding": _binding(net, binding),
         }
         load = np.zeros(len(links))
         is_link = c.arc_link >= 0
@@ -126,15 +143,17 @@ def brief(s: Scenario) -> Brief:
         links["utilisation"] = [row_util.get(i, np.nan) for i in links["id"]]
 
     routes = []
-    for d in s.commodities:
-        if np.isnan(net.links["time_h"].to_numpy()).any():
-            break
-        r = fastest_route(c, d.origin, d.destination)
+    timed = not np.isnan(c.time_h).any()
+    asked = [(d.id, d.origin, d.destination) for d in s.commodities]
+    if sources and sinks:
+        asked.insert(0, ("flow", sources[0], sinks[0]))
+    for label, origin, dest in asked if timed else []:
+        r = fastest_route(c, origin, dest)
         routes.append(r)
-        block = {"commodity": d.id, **_route_block(s, r)}
+        block = {"commodity": label, **_route_block(s, r)}
         if factor is not None:
             removed = np.flatnonzero(factor == 0)
-            rd = fastest_route(c, d.origin, d.destination, removed=removed)
+            rd = fastest_route(c, origin, dest, removed=removed)
             block["disrupted"] = _route_block(s, rd)
         data.setdefault("routes", []).append(block)
     out.routes = routes

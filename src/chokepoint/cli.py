@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.exceptions import TyperException
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer.exceptions import TyperException
 
 from chokepoint.errors import ChokepointError, InputError
 from chokepoint.scenario import Scenario
@@ -110,7 +110,10 @@ def _print_brief(s: Scenario, d: dict[str, Any]) -> None:
         vals = " = ".join(f"[bold]{_num(v)}[/] {u}" for u, v in mf["in_report_units"].items())
         out.print(f"\n[bold]{title}[/] {' + '.join(map(s.network.node_name, mf['sources']))} → "
                   f"{' + '.join(map(s.network.node_name, mf['sinks']))}: {vals}")
-        out.print("  bottleneck (min cut): " + "; ".join(c["name"] for c in mf["cut"]))
+        out.print("  bottleneck (min cut): " + "; ".join(
+            escape(c["name"])
+            + (" \\[capacity assumed]" if "assumption" in c["source"].lower() else "")
+            for c in mf["cut"]))
     if "served" in d:
         sv = d["served"]
         t = Table(title="Served demand with all traffic competing for capacity")
@@ -123,8 +126,7 @@ def _print_brief(s: Scenario, d: dict[str, Any]) -> None:
         for r in sv["demands"]:
             conv = (lambda v: s.units.from_base(v, unit)) if s.units.base != "unit" else (
                 lambda v: v)
-            t.add_row(r["id"], f"{s.network.node_name(r['origin'])} → "
-                      f"{s.network.node_name(r['destination'])}", f"{r['priority']:g}",
+            t.add_row(r["id"], f"{r['origin']} → {r['destination']}", f"{r['priority']:g}",
                       _num(conv(r["demand"])), _num(conv(r["served"])), _num(conv(r["unmet"])),
                       _num(s.units.from_base(r["served"], u0) if s.units.base != "unit"
                            else r["served"]))
@@ -134,7 +136,9 @@ def _print_brief(s: Scenario, d: dict[str, Any]) -> None:
             out.print(f"Unmet in total: [bold]{sv['total_unmet_Mt_per_yr']:,.1f} Mt/yr[/]")
         out.print("Capacity binds at: " + "; ".join(b["name"] for b in sv["binding"]))
     for r in d.get("routes", []):
-        out.print(f"\n[bold]Fastest route[/] for {r['commodity']}: "
+        what = (f"{s.network.node_name(r['origin'])} → {s.network.node_name(r['destination'])}"
+                if r["commodity"] == "flow" else r["commodity"])
+        out.print(f"\n[bold]Fastest route[/] {what}: "
                   + (f"{_num(r['time_h'])} h ({_num(r['time_days'])} days), "
                      f"{_num(r['length_km'], 0)} km" if r["found"] else "none"))
         if r["found"]:
@@ -163,7 +167,7 @@ def flow(
     sinks = sink or s.sinks
     r = max_flow(s.network.compiled, sources, sinks)
     units = s.units
-    data = {"value": r.value, "unit": units.base,
+    data: dict[str, Any] = {"value": r.value, "unit": units.base,
             "in_report_units": {u: units.from_base(r.value, u) for u in units.report_units},
             "cut": r.cut_links, "cut_nodes": r.cut_nodes, "cut_groups": r.cut_groups,
             "sources": r.sources, "sinks": r.sinks}
@@ -203,6 +207,102 @@ def route(
         out.print("via " + " → ".join(s.network.node_name(n) for n in r.nodes))
     if not r.found:
         raise typer.Exit(1)
+
+
+@app.command()
+def criticality(
+    path: PathArg,
+    by: Annotated[str, typer.Option("--by", help="link, node or group.")] = "link",
+    source: Annotated[list[str] | None, typer.Option("--source", "-s",
+                                                     help="Source node id (repeatable).")] = None,
+    sink: Annotated[list[str] | None, typer.Option("--sink", "-t",
+                                                   help="Sink node id (repeatable).")] = None,
+    measure: Annotated[list[str] | None, typer.Option(
+        "--measure", help="throughput, served, detour, redundancy (repeatable; default all).")
+    ] = None,
+    top: Annotated[int, typer.Option(help="Rows to print.")] = 15,
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", help="Write the whole table: .csv, .gpkg, .geojson, .shp or .parquet.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rank every link, node or failure group by what its failure costs."""
+    from chokepoint.ranking import MEASURES
+    from chokepoint.ranking import criticality as rank
+
+    if by not in ("link", "node", "group"):
+        raise InputError(f"--by must be link, node or group, not {by!r}")
+    bad = [m for m in (measure or []) if m not in MEASURES]
+    if bad:
+        raise InputError(f"unknown --measure {bad[0]!r} (have: {', '.join(MEASURES)})")
+    s = _load(path)
+    with _progress() as cb:
+        table = rank(s, kind=by, sources=source, sinks=sink, measures=measure or MEASURES,
+                     progress=cb)
+    if out_file is not None:
+        from chokepoint.io.results import write_table
+
+        write_table(table, out_file, s.network, kind=by, layer="criticality")
+    if as_json:
+        _print_json({"kind": by, "unit": s.units.base,
+                     "elements": table.head(top if top > 0 else len(table)).to_dict("records")})
+        return
+    _print_ranking(s, table, top)
+    if out_file is not None:
+        out.print(f"Wrote {len(table)} rows to {out_file}")
+
+
+def _progress() -> Any:
+    """A context manager yielding a ``callback(measure, done, total)`` that drives a Rich
+    progress bar on stderr (silent when stderr is not a terminal)."""
+    from contextlib import contextmanager
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    @contextmanager
+    def ctx() -> Any:
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
+                "{task.completed}/{task.total}"), TimeElapsedColumn(), console=err,
+                transient=True) as bar:
+            tasks: dict[str, Any] = {}
+
+            def cb(name: str, done: int, total: int) -> None:
+                if name not in tasks:
+                    tasks[name] = bar.add_task(name, total=total)
+                bar.update(tasks[name], completed=done, total=total)
+
+            yield cb
+
+    return ctx()
+
+
+def _print_ranking(s: Scenario, table: Any, top: int) -> None:
+    t = Table(title=f"Criticality of {s.network.name} by {table['kind'].iloc[0]} "
+                    f"(top {min(top, len(table))} of {len(table)})")
+    cols = [("rank", "rank"), ("element", "id"), ("name", "name")]
+    unit = s.units.report_units[0] if s.units.base != "unit" else None
+    from chokepoint.ranking import unit_column
+
+    tl = unit_column("throughput_loss", unit) if unit else "throughput_loss"
+    for col, label in ((tl, f"throughput loss ({unit or 'unit'})"),
+                       ("throughput_loss_rel", "loss %"),
+                       ("served_loss_Mt_per_yr", "served lost Mt/yr"),
+                       ("pairs_cut", "OD cut"), ("detour_max_increase_h", "detour +h")):
+        if col in table.columns:
+            cols.append((col, label))
+    for _, label in cols:
+        t.add_column(label, justify="left" if label in ("id", "name") else "right")
+    for rec in table.head(top).to_dict("records"):
+        cells = []
+        for col, _ in cols:
+            v = rec[col]
+            if col == "throughput_loss_rel":
+                cells.append(f"{100 * v:.1f}")
+            elif isinstance(v, float):
+                cells.append(_num(v, 2))
+            else:
+                cells.append(str(v))
+        t.add_row(*cells)
+    out.print(t)
 
 
 @app.command()

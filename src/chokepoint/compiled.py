@@ -206,8 +206,8 @@ class CompiledNetwork:
                     raise InputError(f"unknown failure group {e!r}")
                 gi = self.group_index[e]
                 mask |= self.arc_group == gi
-                for v in np.flatnonzero(self.node_group == gi):
-                    mask |= self.arcs_mask_of_node(int(v))
+                for nv in np.flatnonzero(self.node_group == gi):
+                    mask |= self.arcs_mask_of_node(int(nv))
             else:
                 raise ValueError(f"kind must be link, node or group, not {kind!r}")
         return np.flatnonzero(mask)

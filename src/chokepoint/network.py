@@ -233,10 +233,10 @@ class Network:
                                  element=f"link {lk['id'].iloc[i]!r}")
         for col, lo, hi in (("lon", -180, 180), ("lat", -90, 90)):
             v = n[col].to_numpy()
-            bad = (v < lo) | (v > hi)
-            if bad.any():
+            out_of_range = (v < lo) | (v > hi)
+            if out_of_range.any():
                 raise InputError(f"{col} out of range [{lo}, {hi}]", source=src,
-                                 element=f"node {first(bad, n)!r}")
+                                 element=f"node {first(out_of_range, n)!r}")
 
     # -- views ---------------------------------------------------------------------------------
     @cached_property
@@ -300,19 +300,23 @@ class Network:
         gpd_mod: Any = require("geopandas", "geo")
         shp: Any = require("shapely", "geo")
         nodes = self.nodes
-        pts = gpd_mod.points_from_xy(nodes["lon"], nodes["lat"])
-        gnodes = gpd_mod.GeoDataFrame(nodes.copy(), geometry=pts, crs="EPSG:4326")
+        lon, lat = nodes["lon"].to_numpy(), nodes["lat"].to_numpy()
+        located = np.isfinite(lon) & np.isfinite(lat)
+        pts = np.full(len(nodes), None, dtype=object)
+        pts[located] = shp.points(lon[located], lat[located])
+        gnodes = gpd_mod.GeoDataFrame(nodes.copy(), geometry=list(pts), crs="EPSG:4326")
         links = self.links.copy()
         idx = self.compiled.node_index
         fi = links["from"].map(idx).to_numpy()
         ti = links["to"].map(idx).to_numpy()
-        lon, lat = nodes["lon"].to_numpy(), nodes["lat"].to_numpy()
+        ok = located[fi] & located[ti]
         coords = np.stack([np.stack([lon[fi], lat[fi]], axis=1),
                            np.stack([lon[ti], lat[ti]], axis=1)], axis=1)
-        straight = shp.linestrings(coords)
+        straight = np.full(len(links), None, dtype=object)
+        straight[ok] = shp.linestrings(coords[ok])
         if "geometry" in links.columns:
             geom = links.pop("geometry").to_numpy(dtype=object)
-            missing = np.array([g is None for g in geom])
+            missing = np.array([g is None for g in geom], dtype=bool)
             geom[missing] = straight[missing]
         else:
             geom = straight
@@ -322,8 +326,8 @@ class Network:
     @classmethod
     def from_geodataframes(
         cls,
-        nodes: gpd.GeoDataFrame | pd.DataFrame | None,
-        links: gpd.GeoDataFrame | pd.DataFrame,
+        nodes: Any,
+        links: Any,
         *,
         units: Units | None = None,
         name: str = "network",
@@ -356,14 +360,14 @@ class Network:
 
         g: nx.MultiDiGraph = nx.MultiDiGraph(name=self.name, units=self.units)
         for rec in self.nodes.to_dict("records"):
-            g.add_node(rec["id"], **{k: v for k, v in rec.items() if k != "id"})
+            g.add_node(rec["id"], **{str(k): v for k, v in rec.items() if k != "id"})
         for rec in self.links.to_dict("records"):
             g.add_edge(rec["from"], rec["to"], key=rec["id"],
-                       **{k: v for k, v in rec.items() if k not in ("from", "to")})
+                       **{str(k): v for k, v in rec.items() if k not in ("from", "to")})
         return g
 
     @classmethod
-    def from_networkx(cls, g: nx.Graph, *, units: Units | None = None,
+    def from_networkx(cls, g: Any, *, units: Units | None = None,
                       capacity: str = "capacity", name: str | None = None) -> Network:
         """Build from any NetworkX graph; undirected graphs give two-way links.
 

@@ -146,14 +146,14 @@ class ScenarioModel(_Strict):
     version: int
     name: str = "scenario"
     description: str = ""
-    units: UnitsModel = Field(default_factory=UnitsModel)
-    network: NetworkFilesModel = Field(default_factory=NetworkFilesModel)
+    units: UnitsModel = Field(default_factory=lambda: UnitsModel())
+    network: NetworkFilesModel = Field(default_factory=lambda: NetworkFilesModel())
     nodes: list[NodeModel] = Field(default_factory=list)
     links: list[LinkModel] = Field(default_factory=list)
     commodities: list[DemandModel] = Field(default_factory=list)
     background: list[DemandModel] = Field(default_factory=list)
     disruptions: list[DisruptionModel] = Field(default_factory=list)
-    flow: FlowModel = Field(default_factory=FlowModel)
+    flow: FlowModel = Field(default_factory=lambda: FlowModel())
     simulation: dict[str, Any] = Field(default_factory=dict)
     references: dict[str, str] = Field(default_factory=dict)
 

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 
 from chokepoint.briefing import Brief
-from chokepoint.io.write import to_jsonable, write_csv, write_json, write_text
+from chokepoint.io.write import atomic_path, to_jsonable, write_csv, write_json, write_text
 from chokepoint.network import Network
 
-__all__ = ["geojson_links", "geojson_nodes", "write_brief"]
+__all__ = ["element_geodataframe", "geojson_links", "geojson_nodes", "write_brief", "write_table"]
 
 
 def geojson_nodes(net: Network) -> dict[str, Any]:
@@ -118,3 +118,70 @@ def write_brief(b: Brief, net: Network, out_dir: str | Path) -> list[Path]:
                               json.dumps(geojson_nodes(net), allow_nan=False) + "\n"))
     written.append(write_text(out / "summary.html", summary_html(b)))
     return written
+
+
+def element_geodataframe(table: pd.DataFrame, net: Network, *, kind: str) -> Any:
+    """``table`` (with an ``element`` column of ``kind`` ids) as a GeoDataFrame in EPSG:4326.
+
+    Links get their lines, nodes their points, failure groups the union of their members.
+    """
+    from chokepoint.errors import require
+
+    gpd: Any = require("geopandas", "geo")
+    shapely: Any = require("shapely", "geo")
+    gnodes, glinks = net.to_geodataframes()
+    if kind == "link":
+        geom = glinks.set_index("id").geometry
+    elif kind == "node":
+        geom = gnodes.set_index("id").geometry
+    else:
+        members = pd.concat([glinks[["group", "geometry"]],
+                             gnodes.loc[gnodes["group"] != "", ["group", "geometry"]]])
+        members = members[members.geometry.notna()]
+        geom = members.groupby("group")["geometry"].agg(
+            lambda g: shapely.union_all(list(g)))
+    values = [geom.get(e) for e in table["element"]]
+    return gpd.GeoDataFrame(table.reset_index(drop=True), geometry=values, crs="EPSG:4326")
+
+
+_DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON",
+            ".shp": "ESRI Shapefile"}
+
+
+def write_table(table: pd.DataFrame, path: str | Path, net: Network, *, kind: str,
+                layer: str = "results") -> Path:
+    """Write a per-element result table by suffix: ``.csv``; ``.gpkg``/``.geojson``/``.shp``
+    (with geometry; a GeoPackage also gets ``nodes`` and ``links`` layers); ``.parquet``
+    (GeoParquet). Written to a temporary file, then renamed."""
+    from chokepoint.errors import InputError
+
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix == ".csv":
+        return write_csv(p, table)
+    if suffix not in (*_DRIVERS, ".parquet"):
+        raise InputError(f"unknown output kind {suffix!r} (use .csv, .gpkg, .geojson, .shp "
+                         "or .parquet)", source=p)
+    gdf = element_geodataframe(table, net, kind=kind)
+    if suffix == ".parquet":
+        with atomic_path(p) as tmp:
+            gdf.to_parquet(tmp)
+        return p
+    if suffix == ".shp":  # several files: write them in a temporary folder, then move each
+        import os
+        import tempfile
+
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=p.parent, prefix=f".{p.stem}.") as tmpdir:
+            gdf.to_file(Path(tmpdir) / p.name, driver=_DRIVERS[suffix], engine="pyogrio")
+            for part in Path(tmpdir).iterdir():
+                os.replace(part, p.parent / part.name)
+        return p
+    with atomic_path(p) as tmp:
+        tmp.unlink()
+        gdf.to_file(tmp, layer=layer, driver=_DRIVERS[suffix], engine="pyogrio")
+        if suffix == ".gpkg":
+            gnodes, glinks = net.to_geodataframes()
+            glinks.to_file(tmp, layer="links", driver="GPKG", engine="pyogrio")
+            gnodes.to_file(tmp, layer="nodes", driver="GPKG", engine="pyogrio")
+    return p

@@ -42,7 +42,10 @@ def _write_with(path: str | Path, writer: Callable[[Path], None]) -> Path:
 
 def write_text(path: str | Path, text: str) -> Path:
     """Write text atomically."""
-    return _write_with(path, lambda t: t.write_text(text, encoding="utf-8"))
+    def writer(t: Path) -> None:
+        t.write_text(text, encoding="utf-8")
+
+    return _write_with(path, writer)
 
 
 def write_json(path: str | Path, data: Any) -> Path:

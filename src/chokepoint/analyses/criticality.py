@@ -1,0 +1,165 @@
+"""Criticality of every element: served demand lost and detours, and the combined ranking.
+
+Throughput loss (max flow without the element) lives in
+:mod:`chokepoint.analyses.criticality_flow`; RA2CE-style single-link redundancy in
+:mod:`chokepoint.analyses.redundancy`. This module adds the corridor-wide view — how much
+priority-weighted served demand the multi-commodity LP loses without each element — and the
+detour view for the scenario's origin–destination pairs, and joins them into one table.
+
+Both use the same exactness argument as the throughput analysis: an element that carries
+nothing in one optimal solution cannot make the optimum worse (that solution stays feasible),
+and an element off every fastest route cannot lengthen any of them (the route survives). Only
+the remaining elements are recomputed, on the one compiled network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.sparse.csgraph import dijkstra
+
+from chokepoint.analyses.routes import fastest_route
+from chokepoint.analyses.served import served_demand
+from chokepoint.compiled import CompiledNetwork
+from chokepoint.scenario import Demand
+
+__all__ = ["detour_criticality", "element_arcs", "served_criticality"]
+
+Progress = Callable[[int, int], None] | None
+
+
+def element_arcs(c: CompiledNetwork, kind: str, elements: Sequence[str] | None = None
+                 ) -> tuple[list[str], list[np.ndarray]]:
+    """Element ids of ``kind`` (link|node|group) and the arcs each one takes down."""
+    if elements is None:
+        if kind == "link":
+            elements = [str(x) for x in c.link_ids]
+        elif kind == "node":
+            elements = [str(x) for x in c.node_ids]
+        elif kind == "group":
+            elements = [str(x) for x in c.group_ids]
+        else:
+            raise ValueError(f"kind must be link, node or group, not {kind!r}")
+    ids = list(elements)
+    if kind == "link":
+        order = np.argsort(c.arc_link, kind="stable")
+        bounds = np.searchsorted(c.arc_link[order], np.arange(len(c.link_ids) + 1))
+        return ids, [order[bounds[c.link_index[e]]:bounds[c.link_index[e] + 1]] for e in ids]
+    return ids, [c.arcs_of(kind, [e]) for e in ids]
+
+
+def served_criticality(
+    c: CompiledNetwork,
+    demands: list[Demand],
+    *,
+    kind: str = "link",
+    elements: Sequence[str] | None = None,
+    progress: Progress = None,
+) -> pd.DataFrame:
+    """Priority-weighted served demand lost when each element fails.
+
+    Solves the served-demand LP (:func:`~chokepoint.analyses.served_demand`) once; every
+    element that carries no flow in that optimum loses nothing (the optimum stays feasible);
+    the others are re-solved with the element removed. Cost: one LP per loaded element.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``element``, ``kind``, ``served`` (total served without it), ``served_loss``,
+        ``objective_loss`` (priority-weighted), ``served_loss_rel``, and ``loss_<demand id>``
+        per demand (from one optimal solution), sorted by objective loss.
+    """
+    ids, arcs = element_arcs(c, kind, elements)
+    base = served_demand(c, demands, fastest=False)
+    load = base.arc_load
+    served0 = base.demands["served"].to_numpy()
+    prio = np.array([d.priority for d in demands])
+    rows = []
+    for i, (e, a) in enumerate(zip(ids, arcs, strict=True)):
+        if progress is not None and i % 16 == 0:
+            progress(i, len(ids))
+        if len(a) == 0 or np.all(load[a] <= 1e-9):
+            served = served0
+        else:
+            served = served_demand(c, demands, removed=a, fastest=False).demands[
+                "served"].to_numpy()
+        loss = np.maximum(served0 - served, 0.0)
+        row: dict[str, object] = {
+            "element": e, "kind": kind, "served": float(served.sum()),
+            "served_loss": float(served0.sum() - served.sum()),
+            "objective_loss": float(prio @ (served0 - served)),
+        }
+        row.update({f"loss_{d.id}": float(x) for d, x in zip(demands, loss, strict=True)})
+        rows.append(row)
+    if progress is not None:
+        progress(len(ids), len(ids))
+    df = pd.DataFrame(rows)
+    total = float(served0.sum())
+    df["served_loss_rel"] = df["served_loss"] / total if total > 0 else 0.0
+    return df.sort_values(["objective_loss", "element"], ascending=[False, True],
+                          kind="stable").reset_index(drop=True)
+
+
+def detour_criticality(
+    c: CompiledNetwork,
+    pairs: Sequence[tuple[str, str]],
+    *,
+    kind: str = "link",
+    elements: Sequence[str] | None = None,
+    weight: str = "time_h",
+    progress: Progress = None,
+) -> pd.DataFrame:
+    """Fastest-route increase for each origin–destination pair when each element fails.
+
+    Only elements on a pair's current fastest route can lengthen it; for those, one Dijkstra
+    from the origin with the element removed answers every destination of that origin at
+    once (scipy.sparse.csgraph, O((n + m) log n) each).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``element``, ``kind``, ``pairs_affected``, ``pairs_cut`` (count), ``cut_pairs``
+        (``"o>d"`` joined by ``;``), ``max_increase`` and ``total_increase`` (over pairs
+        still connected, in the weight's unit), sorted by cut pairs then max increase.
+    """
+    ids, arcs = element_arcs(c, kind, elements)
+    w = c.weights(weight)
+    pairs = list(dict.fromkeys((str(o), str(d)) for o, d in pairs))
+    routes = {p: fastest_route(c, p[0], p[1], weight=weight) for p in pairs}
+    on_route = np.zeros((len(pairs), c.n_arcs), dtype=bool)
+    for j, p in enumerate(pairs):
+        on_route[j, routes[p].arcs] = True
+    by_origin: dict[str, list[int]] = {}
+    for j, (o, _) in enumerate(pairs):
+        by_origin.setdefault(o, []).append(j)
+    rows = []
+    for i, (e, a) in enumerate(zip(ids, arcs, strict=True)):
+        if progress is not None and i % 64 == 0:
+            progress(i, len(ids))
+        hit = np.flatnonzero(on_route[:, a].any(axis=1)) if len(a) else np.zeros(0, int)
+        cut: list[str] = []
+        incs: list[float] = []
+        if len(hit):
+            graph = c.csr(w, removed=a)
+            for o in dict.fromkeys(pairs[j][0] for j in hit):
+                js = [j for j in by_origin[o] if j in set(hit.tolist())]
+                dist = dijkstra(graph, directed=True,
+                                indices=int(c.vertices([o], side="in")[0]))
+                for j in js:
+                    d = pairs[j][1]
+                    new = float(dist[int(c.vertices([d], side="out")[0])])
+                    if np.isfinite(new):
+                        incs.append(new - routes[pairs[j]].cost)
+                    else:
+                        cut.append(f"{o}>{d}")
+        rows.append({"element": e, "kind": kind, "pairs_affected": len(hit),
+                     "pairs_cut": len(cut), "cut_pairs": ";".join(cut),
+                     "max_increase": max(incs, default=0.0),
+                     "total_increase": float(sum(incs))})
+    if progress is not None:
+        progress(len(ids), len(ids))
+    df = pd.DataFrame(rows)
+    return df.sort_values(["pairs_cut", "max_increase", "element"],
+                          ascending=[False, False, True], kind="stable").reset_index(drop=True)
