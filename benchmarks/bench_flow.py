@@ -86,7 +86,7 @@ def round_robin(methods: dict[str, Method], reps: dict[str, int]) -> dict[str, d
                 "result": results[k]} for k, v in samples.items()}
 
 
-class _Timeout(Exception):
+class _TimeoutError(Exception):
     pass
 
 
@@ -94,7 +94,7 @@ def with_budget(fn: Callable[[], Any], budget_s: float) -> tuple[Any, float] | N
     """Run ``fn`` once; None if it takes longer than ``budget_s`` (SIGALRM, pure Python only)."""
 
     def alarm(signum: int, frame: Any) -> None:
-        raise _Timeout
+        raise _TimeoutError
 
     old = signal.signal(signal.SIGALRM, alarm)
     signal.setitimer(signal.ITIMER_REAL, budget_s)
@@ -103,7 +103,7 @@ def with_budget(fn: Callable[[], Any], budget_s: float) -> tuple[Any, float] | N
         t0 = time.perf_counter()
         out = fn()
         return out, time.perf_counter() - t0
-    except _Timeout:
+    except _TimeoutError:
         return None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
@@ -151,7 +151,7 @@ def networkx_graph(g: BenchGraph) -> Any:
     import networkx as nx
 
     tails, heads, caps, S, T = raw_arrays(g)
-    G = nx.DiGraph()
+    G: Any = nx.DiGraph()
     m = g.n_arcs
     G.add_edges_from(zip(tails[:m].tolist(), heads[:m].tolist(),
                          ({"capacity": c} for c in caps[:m].tolist()), strict=True))
@@ -273,10 +273,12 @@ def bench_graph(g: BenchGraph, *, reps_flow: int, reps_route: int, reps_nx: int,
     routes = round_robin(route_methods, dict.fromkeys(route_methods, reps_route))
     d_raw = routes["raw dijkstra 1 src"]["result"]
     rt = routes["fastest_route"]["result"]
-    assert rt.found and np.isclose(rt.cost, d_raw, rtol=1e-12, atol=0), (rt.cost, d_raw)
+    assert rt.found
+    assert np.isclose(rt.cost, d_raw, rtol=1e-12, atol=0), (rt.cost, d_raw)
     assert np.isclose(rt.time_h, rt.cost, rtol=1e-9), (rt.time_h, rt.cost)
     od = routes["od_matrix"]["result"]
-    assert list(od.index) == list(origins) and list(od.columns) == list(g.sinks)
+    assert list(od.index) == list(origins)
+    assert list(od.columns) == list(g.sinks)
     assert np.allclose(od.to_numpy(), routes["raw dijkstra k src"]["result"], rtol=1e-12,
                        atol=0, equal_nan=False)
     routes["fastest_route"]["result"] = {"cost_h": rt.cost, "links": len(rt.links)}

@@ -147,7 +147,7 @@ def _assemble(
         tail=tail.astype(np.int64), head=head.astype(np.int64), capacity=cap.astype(np.int64),
         time_h=t_arc.astype(np.float64), source_idx=src.astype(np.int64),
         sink_idx=snk.astype(np.int64), build_s=build_s,
-        params={**params, "two_way": two_way, "links": int(len(links)), "arcs": int(len(tail))},
+        params={**params, "two_way": two_way, "links": len(links), "arcs": len(tail)},
     )
 
 

@@ -1,4 +1,4 @@
-"""cProfile the chokepoint pipeline on a benchmark graph (where does the time beyond the solver go?).
+"""cProfile the chokepoint pipeline on a benchmark graph: where the time beyond the solver goes.
 
     .venv/bin/python -m benchmarks.profile_flow [--graph grid|geometric] [--n N] [--reps R]
         [--what max_flow|fastest_route|od_matrix|compile]

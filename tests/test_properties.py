@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import incidence_balance
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from chokepoint.analyses import fastest_route, max_flow, min_cost_flow, od_matrix
@@ -44,6 +44,18 @@ class Case:
     sinks: list[str]
 
 
+def build_case(links: list[dict[str, Any]], sources: list[str], sinks: list[str], *,
+               handling: dict[str, float] | None = None) -> Case:
+    """A hand-made :class:`Case` (used for explicit Hypothesis examples)."""
+    frame = pd.DataFrame(links)
+    nodes = list(dict.fromkeys([*frame["from"], *frame["to"]]))
+    handling = handling or {}
+    node_df = pd.DataFrame({"id": nodes,
+                            "handling_capacity": [handling.get(v, math.inf) for v in nodes]})
+    net = Network.from_frames(node_df, frame, units=Units.unitless())
+    return Case(net, nodes, frame, handling, {}, sources, sinks)
+
+
 # times: exact quarters (so min-cost comparisons are exact) or arbitrary floats
 QUARTER_TIMES = st.integers(0, 40).map(lambda k: k / 4)
 ANY_TIMES = st.one_of(st.just(0.0), QUARTER_TIMES, st.floats(0.01, 100.0))
@@ -57,6 +69,7 @@ def cases(
     node_caps: bool = True,
     times: st.SearchStrategy[float] = ANY_TIMES,
     all_single: bool = False,
+    dwell: bool = True,
 ) -> Case:
     n = draw(st.integers(2, 12))
     nodes = [f"n{i}" for i in range(n)]
@@ -85,17 +98,17 @@ def cases(
         rows.append(row)
     links = pd.DataFrame(rows)
     handling: dict[str, float] = {}
-    dwell: dict[str, float] = {}
+    dwell_h: dict[str, float] = {}
     if node_caps:
         for v in nodes:
             if draw(st.integers(0, 3)) == 0:
                 handling[v] = float(draw(st.integers(0, 20)))
-            if draw(st.integers(0, 4)) == 0:
-                dwell[v] = draw(times.filter(lambda x: x > 0))
+            if dwell and draw(st.integers(0, 4)) == 0:
+                dwell_h[v] = draw(times.filter(lambda x: x > 0))
     node_df = pd.DataFrame({
         "id": nodes,
         "handling_capacity": [handling.get(v, math.inf) for v in nodes],
-        "dwell_h": [dwell.get(v, 0.0) for v in nodes],
+        "dwell_h": [dwell_h.get(v, 0.0) for v in nodes],
     })
     order = draw(st.permutations(nodes))
     n_src = draw(st.integers(1, max(1, n // 2)))
@@ -103,7 +116,7 @@ def cases(
     sources = list(order[:n_src])
     sinks = list(order[n_src:n_src + n_snk])
     net = Network.from_frames(node_df, links, units=Units.unitless())
-    return Case(net, nodes, links, handling, dwell, sources, sinks)
+    return Case(net, nodes, links, handling, dwell_h, sources, sinks)
 
 
 def _arcs(case: Case) -> list[tuple[str, str, float, float, str]]:
@@ -432,8 +445,11 @@ def test_min_cost_flow_matches_networkx(inst: tuple[Case, dict[str, float]]) -> 
     assert float(res.arc_flow @ c.time_h) == pytest.approx(res.cost)
 
 
+# regression example: supply 2 over one arc of capacity 1 must route 1, not 0
 @SETTINGS
 @given(mcf_cases())
+@example((build_case([{"id": "a", "from": "s", "to": "t", "capacity": 1.0, "time_h": 1.0}],
+                     ["s"], ["t"]), {"s": 2.0, "t": -2.0}))
 def test_min_cost_flow_infeasible_routes_the_max_flow(inst: tuple[Case, dict[str, float]]) -> None:
     case, supplies = inst
     c = case.net.compiled
@@ -449,6 +465,18 @@ def test_min_cost_flow_infeasible_routes_the_max_flow(inst: tuple[Case, dict[str
     assert res.routed == pytest.approx(min(most, res.requested))
     assert (res.status == "optimal") == (most >= res.requested - 1e-9)
     assert res.unmet == pytest.approx(res.requested - res.routed)
+
+
+def test_min_cost_infeasible_reports_most_that_can_be_routed(tiny_network: Any) -> None:
+    """MinCostFlowResult: infeasible demand comes "with the largest quantity that can be routed
+    and its cheapest routing"."""
+    net = tiny_network([("a", "s", "t", 1, {"time_h": 1.0})])
+    res = min_cost_flow(net.compiled, {"s": 2.0, "t": -2.0})
+    assert res.status == "infeasible"
+    assert res.routed == 1.0, f"1 of 2 can go over the capacity-1 arc; routed {res.routed}"
+    assert res.unmet == 1.0
+    assert res.arc_flow.tolist() == [1.0]
+    assert res.cost == 1.0
 
 
 def test_min_cost_unbalanced_supply_excess_stays(tiny_network: Any) -> None:

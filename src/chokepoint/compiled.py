@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from chokepoint.errors import InputError
@@ -67,9 +68,7 @@ class CompiledNetwork:
     link_group: IntArray
     node_group: IntArray
     group_ids: np.ndarray
-    node_index: dict[str, int] = field(repr=False)
-    link_index: dict[str, int] = field(repr=False)
-    group_index: dict[str, int] = field(repr=False)
+    _cache: dict[str, object] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, net: Network) -> CompiledNetwork:
@@ -78,10 +77,9 @@ class CompiledNetwork:
         node_ids = nodes["id"].to_numpy(dtype=object)
         link_ids = links["id"].to_numpy(dtype=object)
         n = len(node_ids)
-        node_index = {str(k): i for i, k in enumerate(node_ids)}
-        link_index = {str(k): i for i, k in enumerate(link_ids)}
-        fi = links["from"].map(node_index).to_numpy(dtype=np.int64)
-        ti = links["to"].map(node_index).to_numpy(dtype=np.int64)
+        node_pos = pd.Index(node_ids)
+        fi = node_pos.get_indexer(links["from"].to_numpy(dtype=object)).astype(np.int64)
+        ti = node_pos.get_indexer(links["to"].to_numpy(dtype=object)).astype(np.int64)
 
         hc = nodes["handling_capacity"].to_numpy(dtype=float)
         dwell = nodes["dwell_h"].to_numpy(dtype=float)
@@ -114,24 +112,44 @@ class CompiledNetwork:
         partner[fwd_arc] = rev_arc
         partner[rev_arc] = fwd_arc
 
+        # failure groups: one factorisation over link groups then non-empty node groups
         lg = links["group"].to_numpy(dtype=object)
         ng = nodes["group"].to_numpy(dtype=object)
-        group_ids = np.array(list(dict.fromkeys([*lg, *[g for g in ng if g]])), dtype=object)
-        group_index = {str(g): i for i, g in enumerate(group_ids)}
-        link_group = np.array([group_index[g] for g in lg], dtype=np.int64)
-        node_group = np.array([group_index[g] if g else -1 for g in ng], dtype=np.int64)
-        clash = set(group_index) & (set(node_index) | set(link_index)) - set(lg)
-        if clash:
-            raise InputError("a failure group id equals a node or link id", source=net.source,
-                             element=f"group {sorted(clash)[0]!r}")
+        has_ng = ng != ""
+        codes, group_ids = pd.factorize(np.concatenate([lg, ng[has_ng]]))
+        group_ids = np.asarray(group_ids, dtype=object)
+        link_group = codes[:m_links].astype(np.int64)
+        node_group = np.full(n, -1, dtype=np.int64)
+        node_group[has_ng] = codes[m_links:]
+        node_only = np.setdiff1d(codes[m_links:], link_group)
+        if len(node_only):
+            names = pd.Index(group_ids[node_only])
+            clash = names[names.isin(node_ids) | names.isin(link_ids)]
+            if len(clash):
+                raise InputError("a failure group id equals a node or link id",
+                                 source=net.source, element=f"group {sorted(clash)[0]!r}")
         return cls(
             node_ids=node_ids, link_ids=link_ids, n_nodes=n, n_vertices=n_vertices,
             out_vertex=out_vertex, tail=tail.astype(np.int64), head=head.astype(np.int64),
             capacity=capacity, time_h=time_h, length_km=length_km, cost=cost_a,
             arc_link=arc_link.astype(np.int64), arc_node=arc_node.astype(np.int64),
             partner=partner, link_group=link_group, node_group=node_group, group_ids=group_ids,
-            node_index=node_index, link_index=link_index, group_index=group_index,
         )
+
+    @cached_property
+    def node_index(self) -> dict[str, int]:
+        """Node id -> node index."""
+        return {str(k): i for i, k in enumerate(self.node_ids)}
+
+    @cached_property
+    def link_index(self) -> dict[str, int]:
+        """Link id -> link index."""
+        return {str(k): i for i, k in enumerate(self.link_ids)}
+
+    @cached_property
+    def group_index(self) -> dict[str, int]:
+        """Failure group id -> group index."""
+        return {str(g): i for i, g in enumerate(self.group_ids)}
 
     # -- derived arrays -----------------------------------------------------------------------
     @property
@@ -227,38 +245,54 @@ class CompiledNetwork:
             return "group", element
         raise InputError(f"unknown element {element!r} (not a link, node or failure group id)")
 
-    def csr(self, weight: FloatArray, *, removed: IntArray | None = None) -> sp.csr_matrix:
-        """Vertex adjacency as CSR with the minimum weight over parallel arcs.
+    def _sorted_arcs(self, weight: str | FloatArray) -> tuple[IntArray, FloatArray]:
+        """Arcs sorted by (tail, head, weight), cached per weight name, and the weights."""
+        w = self.weights(weight) if isinstance(weight, str) else np.asarray(weight, dtype=float)
+        key = f"sorted:{weight}" if isinstance(weight, str) else None
+        if key is not None and key in self._cache:
+            return self._cache[key], w  # type: ignore[return-value]
+        order = np.lexsort((w, self.head, self.tail))
+        if key is not None:
+            self._cache[key] = order
+        return order, w
 
-        Explicit zeros are kept: scipy.sparse.csgraph treats them as zero-weight edges.
+    def csr_arcs(self, weight: str | FloatArray, *, removed: IntArray | None = None
+                 ) -> tuple[sp.csr_matrix, IntArray]:
+        """Vertex adjacency as CSR with the lightest of parallel arcs, and the arc behind
+        each stored entry.
+
+        ``weight`` is a weight name (``time_h``, ``length_km``, ``cost``, ``hops``: the sort is
+        cached, so repeated calls cost O(m) without sorting) or a per-arc array. Explicit zeros
+        are kept: scipy.sparse.csgraph treats them as zero-weight edges.
         """
-        keep = np.ones(self.n_arcs, dtype=bool)
+        order, w = self._sorted_arcs(weight)
         if removed is not None and len(removed):
+            keep = np.ones(self.n_arcs, dtype=bool)
             keep[removed] = False
-        t, h, w = self.tail[keep], self.head[keep], weight[keep]
-        order = np.lexsort((w, h, t))
-        t, h, w = t[order], h[order], w[order]
-        first = np.ones(len(t), dtype=bool)
+            order = order[keep[order]]
+        t, h = self.tail[order], self.head[order]
+        first = np.ones(len(order), dtype=bool)
         first[1:] = (t[1:] != t[:-1]) | (h[1:] != h[:-1])
-        t, h, w = t[first], h[first], w[first]
+        arcs = order[first]
         indptr = np.zeros(self.n_vertices + 1, dtype=np.int64)
-        np.add.at(indptr, t + 1, 1)
-        np.cumsum(indptr, out=indptr)
-        return sp.csr_matrix((w, h, indptr), shape=(self.n_vertices, self.n_vertices))
+        np.cumsum(np.bincount(self.tail[arcs], minlength=self.n_vertices), out=indptr[1:])
+        graph = sp.csr_matrix((w[arcs], self.head[arcs], indptr),
+                              shape=(self.n_vertices, self.n_vertices))
+        return graph, arcs
 
-    def arcs_between(self, tails: IntArray, heads: IntArray, weight: FloatArray, *,
+    def csr(self, weight: str | FloatArray, *, removed: IntArray | None = None
+            ) -> sp.csr_matrix:
+        """Vertex adjacency as CSR with the lightest of parallel arcs (see :meth:`csr_arcs`)."""
+        return self.csr_arcs(weight, removed=removed)[0]
+
+    def arcs_between(self, tails: IntArray, heads: IntArray, weight: str | FloatArray, *,
                      removed: IntArray | None = None) -> IntArray:
-        """For each (tail, head) pair, the lightest arc joining them (vectorised lookup).
+        """For each (tail, head) pair, the lightest kept arc joining them (vectorised).
 
         Used to turn a vertex path into arcs. Every pair must be joined by some kept arc.
         """
-        keep = np.ones(self.n_arcs, dtype=bool)
-        if removed is not None and len(removed):
-            keep[removed] = False
-        idx = np.flatnonzero(keep)
-        key = self.tail[idx] * self.n_vertices + self.head[idx]
-        order = np.lexsort((weight[idx], key))
-        skey, sidx = key[order], idx[order]
-        q = np.asarray(tails, dtype=np.int64) * self.n_vertices + np.asarray(heads, dtype=np.int64)
-        pos = np.searchsorted(skey, q)
-        return sidx[pos]
+        _, arcs = self.csr_arcs(weight, removed=removed)
+        key = self.tail[arcs] * self.n_vertices + self.head[arcs]
+        q = np.asarray(tails, dtype=np.int64) * self.n_vertices + np.asarray(heads,
+                                                                            dtype=np.int64)
+        return arcs[np.searchsorted(key, q)]

@@ -52,3 +52,14 @@ def terminals(c: CompiledNetwork, sources: list[str] | tuple[str, ...],
     if both:
         raise InputError(f"node {sorted(both)[0]!r} is both a source and a sink")
     return c.vertices(list(sources), side="in"), c.vertices(list(sinks), side="out")
+
+
+def net_link_flow(c: CompiledNetwork, arc_values: np.ndarray) -> np.ndarray:
+    """Per-link net value of a per-arc quantity: stored direction minus reverse direction."""
+    n_links = len(c.link_ids)
+    m = c.n_arcs
+    rev = np.arange(n_links, m)
+    rev = rev[c.arc_link[rev] >= 0]
+    out = arc_values[:n_links].astype(float).copy()
+    out -= np.bincount(c.arc_link[rev], weights=arc_values[rev], minlength=n_links)
+    return out

@@ -30,7 +30,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["Workspace", "bidirectional_batch", "reverse_csr"]
+__all__ = ["Workspace", "bidirectional_batch", "counting_order", "reverse_csr"]
 
 INF = np.inf
 
@@ -76,7 +76,7 @@ def _pop(keys: np.ndarray, vals: np.ndarray, size: int) -> int:
     return size
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _bidirectional(
     s: int, t: int, grp: int,
     indptr: np.ndarray, head: np.ndarray, weight: np.ndarray, arc_group: np.ndarray,
@@ -186,18 +186,50 @@ def _batch(
     kf: np.ndarray, vf: np.ndarray, kb: np.ndarray, vb: np.ndarray,
     out_d: np.ndarray, out_h: np.ndarray,
 ) -> None:
-    """Run every query; thread ``r`` takes queries ``r, r + T, r + 2T, ...``."""
+    """Run every query; workspace ``r`` takes blocks ``r, r + T, r + 2T, ...`` of 64 queries.
+
+    (Blocks rather than single queries, so threads do not write to the same cache lines.)
+    """
     n_ws = df.shape[0]
     nq = len(qs)
+    n_blocks = (nq + 63) // 64
     for r in prange(n_ws):
-        for q in range(r, nq, n_ws):
-            d, h = _bidirectional(
-                qs[q], qt[q], qg[q], indptr, head, weight, arc_group, arc_hops,
-                rindptr, rtail, rweight, rarc_group, rarc_hops,
-                df[r], db[r], hf[r], hb[r], sf[r], sb[r], touched[r],
-                kf[r], vf[r], kb[r], vb[r])
-            out_d[q] = d
-            out_h[q] = h
+        dfr, dbr, hfr, hbr = df[r], db[r], hf[r], hb[r]
+        sfr, sbr, tr = sf[r], sb[r], touched[r]
+        kfr, vfr, kbr, vbr = kf[r], vf[r], kb[r], vb[r]
+        for blk in range(r, n_blocks, n_ws):
+            for q in range(blk * 64, min(nq, blk * 64 + 64)):
+                d, h = _bidirectional(
+                    qs[q], qt[q], qg[q], indptr, head, weight, arc_group, arc_hops,
+                    rindptr, rtail, rweight, rarc_group, rarc_hops,
+                    dfr, dbr, hfr, hbr, sfr, sbr, tr, kfr, vfr, kbr, vbr)
+                out_d[q] = d
+                out_h[q] = h
+
+
+@njit(cache=True)
+def _batch_serial(
+    qs: np.ndarray, qt: np.ndarray, qg: np.ndarray,
+    indptr: np.ndarray, head: np.ndarray, weight: np.ndarray, arc_group: np.ndarray,
+    arc_hops: np.ndarray,
+    rindptr: np.ndarray, rtail: np.ndarray, rweight: np.ndarray, rarc_group: np.ndarray,
+    rarc_hops: np.ndarray,
+    df: np.ndarray, db: np.ndarray, hf: np.ndarray, hb: np.ndarray,
+    sf: np.ndarray, sb: np.ndarray, touched: np.ndarray,
+    kf: np.ndarray, vf: np.ndarray, kb: np.ndarray, vb: np.ndarray,
+    out_d: np.ndarray, out_h: np.ndarray,
+) -> None:
+    """:func:`_batch` on one thread, without waking numba's thread pool."""
+    dfr, dbr, hfr, hbr = df[0], db[0], hf[0], hb[0]
+    sfr, sbr, tr = sf[0], sb[0], touched[0]
+    kfr, vfr, kbr, vbr = kf[0], vf[0], kb[0], vb[0]
+    for q in range(len(qs)):
+        d, h = _bidirectional(
+            qs[q], qt[q], qg[q], indptr, head, weight, arc_group, arc_hops,
+            rindptr, rtail, rweight, rarc_group, rarc_hops,
+            dfr, dbr, hfr, hbr, sfr, sbr, tr, kfr, vfr, kbr, vbr)
+        out_d[q] = d
+        out_h[q] = h
 
 
 class Workspace:
@@ -221,16 +253,48 @@ class Workspace:
         self.vb = np.zeros((t, m + 2), dtype=np.int64)
 
 
+@njit(cache=True)
+def counting_order(n: int, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Stable counting sort of integer ``keys`` in ``[0, n)``: ``(indptr, order)``. O(n + m)."""
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    for k in keys:
+        indptr[k + 1] += 1
+    for i in range(n):
+        indptr[i + 1] += indptr[i]
+    fill = indptr[:-1].copy()
+    order = np.empty(len(keys), dtype=np.int64)
+    for i in range(len(keys)):
+        k = keys[i]
+        order[fill[k]] = i
+        fill[k] += 1
+    return indptr, order
+
+
 def reverse_csr(n: int, tail: np.ndarray, head: np.ndarray, *cols: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     """CSR by ``tail`` (or, called with tail/head swapped, by head): ``indptr, head, cols``.
 
     Stable counting sort, O(n + m).
     """
-    order = np.argsort(tail, kind="stable")
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(tail, minlength=n), out=indptr[1:])
-    return indptr, head[order].astype(np.int64), [c[order] for c in cols]
+    indptr, order = counting_order(n, np.ascontiguousarray(tail, dtype=np.int64))
+    return indptr, _gather_i(head, order), [
+        _gather_f(c, order) if c.dtype.kind == "f" else _gather_i(c, order) for c in cols]
+
+
+@njit(cache=True)
+def _gather_i(a: np.ndarray, order: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    out = np.empty(len(order), dtype=np.int64)
+    for i in range(len(order)):
+        out[i] = a[order[i]]
+    return out
+
+
+@njit(cache=True)
+def _gather_f(a: np.ndarray, order: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    out = np.empty(len(order))
+    for i in range(len(order)):
+        out[i] = a[order[i]]
+    return out
 
 
 def bidirectional_batch(
@@ -280,7 +344,8 @@ def bidirectional_batch(
     step = nq if not batch else max(1, int(batch))
     for lo in range(0, nq, max(step, 1)):
         hi = min(nq, lo + step)
-        _batch(qs[lo:hi], qt[lo:hi], qg[lo:hi], indptr, fhead, fw, fg, fh,
+        run = _batch if ws.df.shape[0] > 1 else _batch_serial
+        run(qs[lo:hi], qt[lo:hi], qg[lo:hi], indptr, fhead, fw, fg, fh,
                rindptr, rtail, rw, rg, rh,
                ws.df, ws.db, ws.hf, ws.hb, ws.sf, ws.sb, ws.touched,
                ws.kf, ws.vf, ws.kb, ws.vb, out_d[lo:hi], out_h[lo:hi])

@@ -121,7 +121,7 @@ def reroute_elements(n_vertices: int, tail: np.ndarray, head: np.ndarray, cap: n
                      flow0: np.ndarray, out_ptr: np.ndarray, out_res: np.ndarray,
                      in_ptr: np.ndarray, in_res: np.ndarray, elem_ptr: np.ndarray,
                      elem_arcs: np.ndarray, todo: np.ndarray,
-                     budget: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+                     budget: int, scaling: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each element, the imbalance its removal leaves and how much of it can be rerouted.
 
     For element ``k = todo[i]`` with arcs ``E = elem_arcs[elem_ptr[k]:elem_ptr[k + 1]]``:
@@ -218,6 +218,10 @@ def reroute_elements(n_vertices: int, tail: np.ndarray, head: np.ndarray, cap: n
         work = 0
         n_touched = 0
         failed = False
+        delta = 1
+        if scaling:
+            while delta * 2 <= b_total:
+                delta *= 2
         while routed < b_total:
             stamp += 1
             fh = 0
@@ -261,7 +265,7 @@ def reroute_elements(n_vertices: int, tail: np.ndarray, head: np.ndarray, cap: n
                         else:
                             res = flow[a]
                             y = tail[a]
-                        if res <= 0 or fmark[y] == stamp:
+                        if res < delta or fmark[y] == stamp:
                             continue
                         fmark[y] = stamp
                         fpar[y] = r
@@ -286,7 +290,7 @@ def reroute_elements(n_vertices: int, tail: np.ndarray, head: np.ndarray, cap: n
                         else:
                             res = flow[a]
                             x = head[a]
-                        if res <= 0 or bmark[x] == stamp:
+                        if res < delta or bmark[x] == stamp:
                             continue
                         bmark[x] = stamp
                         bpar[x] = r
@@ -298,8 +302,13 @@ def reroute_elements(n_vertices: int, tail: np.ndarray, head: np.ndarray, cap: n
                             bt += 1
                     bwork += in_ptr[y + 1] - in_ptr[y] + 1
             work += fwork + bwork
-            if failed or n_meet == 0:
+            if failed:
                 break
+            if n_meet == 0:
+                if delta == 1:
+                    break
+                delta //= 2
+                continue
             for q in range(n_meet):
                 if routed >= b_total:
                     break

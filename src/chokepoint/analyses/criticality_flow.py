@@ -44,7 +44,7 @@ with a full re-solve on random graphs (parallel, antiparallel and two-way arcs, 
 several sources and sinks, groups) and on DIMACS instances.
 
 Complexity: one maximum flow, one O(n + m) SCC pass, then per element a local search whose
-cost is bounded by ``budget`` residual-arc scans (default ``8 · 2m``), or one full re-solve.
+cost is bounded by ``budget`` residual-arc scans (default ``32 · 2m``), or one full re-solve.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ from chokepoint.errors import InputError, SolverError
 
 __all__ = ["naive_throughput_criticality", "throughput_criticality"]
 
+#: The element kinds (``kind`` is checked at run time; a plain ``str`` is accepted).
 Kind = Literal["link", "node", "group"]
 Progress = Callable[[int, int], object]
 COLUMNS = ["element", "kind", "intact", "without", "loss", "loss_rel", "flow", "method"]
@@ -267,10 +268,24 @@ def _lower_bound(ptr: np.ndarray, arcs: np.ndarray, cap: np.ndarray, in_some_cut
     ca = cap[arcs]
     single = np.zeros(n, dtype=np.int64)
     np.maximum.at(single, owner, np.where(in_some_cut[arcs], ca, 0))
-    cut_s = np.bincount(owner, weights=np.where(source_cut[arcs], ca, 0), minlength=n)
-    cut_t = np.bincount(owner, weights=np.where(sink_cut[arcs], ca, 0), minlength=n)
-    # bincount sums in float64; exact below 2**53, and only used as a bound
-    return np.maximum(single, np.maximum(cut_s, cut_t).astype(np.int64))
+    cut_s = np.zeros(n, dtype=np.int64)
+    np.add.at(cut_s, owner, np.where(source_cut[arcs], ca, 0))
+    cut_t = np.zeros(n, dtype=np.int64)
+    np.add.at(cut_t, owner, np.where(sink_cut[arcs], ca, 0))
+    return np.maximum(single, np.maximum(cut_s, cut_t))
+
+
+def _scale_drops(c: CompiledNetwork, scale: float, ptr: np.ndarray,
+                 arcs: np.ndarray) -> np.ndarray:
+    """Elements whose removal takes every fractional capacity (so a re-solve uses scale 1)."""
+    n = len(ptr) - 1
+    if scale == 1.0:
+        return np.zeros(n, dtype=bool)
+    cap = c.capacity
+    frac = np.isfinite(cap) & (cap != np.round(cap))
+    owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(ptr))
+    hit = np.bincount(owner, weights=frac[arcs], minlength=n)
+    return hit == frac.sum()
 
 
 # -- public API -------------------------------------------------------------------------------
@@ -279,7 +294,7 @@ def throughput_criticality(
     sources: Sequence[str],
     sinks: Sequence[str],
     *,
-    kind: Kind = "link",
+    kind: str = "link",
     elements: Sequence[str] | None = None,
     progress: Progress | None = None,
     budget: int | None = None,
@@ -303,7 +318,8 @@ def throughput_criticality(
         Optional ``progress(done, total)`` callback, called about 50 times.
     budget
         Residual-arc scans allowed per element before it is re-solved from scratch
-        (default ``8 · 2m``; 0 re-solves every element that needs more than the bounds).
+        (default ``32 · 2m``, about the cost of two re-solves; 0 re-solves every element the
+        bounds of steps 1-2 do not settle).
 
     Returns
     -------
@@ -325,6 +341,7 @@ def throughput_criticality(
     Study* 13, 1980), then per element an augmenting-path repair on the residual graph (Ford &
     Fulkerson 1956; Kohli & Torr, *IEEE TPAMI* 29(12), 2007) of at most ``budget`` arc scans.
     """
+    sources, sinks = [str(x) for x in sources], [str(x) for x in sinks]
     ids, ptr, arcs = element_arcs(c, kind, elements)
     _, idx = _ids(c, kind, elements)
     n = len(ids)
@@ -333,9 +350,11 @@ def throughput_criticality(
     method = np.full(n, "reroute", dtype=object)
     if sol.unbounded:  # infinite values: re-solve each element as the reference does
         without_f = np.empty(n)
+        every = max(1, -(-n // _PROGRESS_STEPS))
         for i in range(n):
             without_f[i] = max_flow(c, sources, sinks, removed=arcs[ptr[i]:ptr[i + 1]]).value
-            _report(progress, i + 1, n)
+            if (i + 1) % every == 0 or i + 1 == n:
+                _report(progress, i + 1, n)
         method[:] = "resolve"
         return _frame(ids, kind, float("inf"), without_f, flow, method)
 
@@ -343,7 +362,7 @@ def throughput_criticality(
     b = _imbalance(ptr, arcs, sol.tail, sol.head, sol.flow, sol.n_vertices)
     in_cut, cut_s, cut_t = min_cut_arcs(sol.tail, sol.head, sol.cap, sol.flow, sol.n_vertices,
                                         sol.S, sol.T)
-    lb = _lower_bound(ptr, arcs, sol.cap, in_cut[:total], cut_s, cut_t)
+    lb = _lower_bound(ptr, arcs, sol.cap, in_cut, cut_s, cut_t)
     loss = np.zeros(n, dtype=np.int64)
     no_flow = b == 0
     by_cut = ~no_flow & (lb >= b)
@@ -356,7 +375,7 @@ def throughput_criticality(
 
     if len(todo):
         out_ptr, out_res, in_ptr, in_res = residual_csr(sol.tail, sol.head, sol.n_vertices)
-        lim = 8 * 2 * total if budget is None else int(budget)
+        lim = 32 * 2 * total if budget is None else int(budget)
         step = max(1, -(-len(todo) // _PROGRESS_STEPS))
         resolve: list[int] = []
         for lo in range(0, len(todo), step):
@@ -369,12 +388,18 @@ def throughput_criticality(
             resolve.extend(int(k) for k in chunk[~ok])
             done += int(ok.sum())
             _report(progress, done, n)
+        every = max(1, -(-len(resolve) // _PROGRESS_STEPS))
         for j, k in enumerate(resolve):
             loss[k] = sol.value - sol.without(arcs[ptr[k]:ptr[k + 1]])
             method[k] = "resolve"
-            if (j + 1) % max(1, -(-len(resolve) // _PROGRESS_STEPS)) == 0:
+            if (j + 1) % every == 0 or j + 1 == len(resolve):
                 _report(progress, done + j + 1, n)
-    without = (sol.value - loss).astype(float) / sol.scale
+    raw = sol.value - loss
+    without = raw.astype(float) / sol.scale
+    # a re-solve whose remaining capacities are all integers runs at scale 1 and reports the
+    # integer itself; reproduce that float exactly (it differs from raw / 1000 beyond 2**53)
+    switch = _scale_drops(c, sol.scale, ptr, arcs)
+    without[switch] = (raw[switch] // int(sol.scale)).astype(float)
     return _frame(ids, kind, sol.value / sol.scale, without, flow, method)
 
 
@@ -383,7 +408,7 @@ def naive_throughput_criticality(
     sources: Sequence[str],
     sinks: Sequence[str],
     *,
-    kind: Kind = "link",
+    kind: str = "link",
     elements: Sequence[str] | None = None,
     progress: Progress | None = None,
 ) -> pd.DataFrame:
@@ -394,6 +419,7 @@ def naive_throughput_criticality(
     ``removed=c.arcs_of(kind, [id])`` — O(k · T_maxflow) for k elements. Used by the tests and
     the benchmark.
     """
+    sources, sinks = [str(x) for x in sources], [str(x) for x in sinks]
     ids, idx = _ids(c, kind, elements)
     _, ptr, arcs = element_arcs(c, kind, elements)
     base = max_flow(c, sources, sinks)

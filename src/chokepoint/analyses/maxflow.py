@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.graph.python import max_flow as ort_max_flow
 
-from chokepoint.analyses._arcs import effective_capacity, integer_scale, terminals, to_int
+from chokepoint.analyses._arcs import (
+    effective_capacity,
+    integer_scale,
+    net_link_flow,
+    terminals,
+    to_int,
+)
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import SolverError
 
@@ -122,10 +128,7 @@ def max_flow(
     side[np.asarray(solver.get_source_side_min_cut(), dtype=np.int64)] = True
     src_side = side[: c.n_vertices]
     cut = np.flatnonzero(src_side[c.tail] & ~src_side[c.head] & (cap > 0))
-    link_flow = np.zeros(len(c.link_ids))
-    is_link = c.arc_link >= 0
-    sign = np.where(np.arange(m) < len(c.link_ids), 1.0, -1.0)
-    np.add.at(link_flow, c.arc_link[is_link], (sign * flows)[is_link])
+    link_flow = net_link_flow(c, flows)
     node_flow = np.zeros(c.n_nodes)
     is_node = c.arc_node >= 0
     node_flow[c.arc_node[is_node]] = flows[is_node]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import min_cost_flow as ort_mcf
 
-from chokepoint.analyses._arcs import effective_capacity, integer_scale, to_int
+from chokepoint.analyses._arcs import effective_capacity, integer_scale, net_link_flow, to_int
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError, SolverError
 
@@ -113,8 +113,6 @@ def min_cost_flow(
     status = solver.solve()
     state = "optimal"
     if status == solver.INFEASIBLE:
-        solver.set_node_supply(S, 0)
-        solver.set_node_supply(T, 0)
         status = solver.solve_max_flow_with_min_cost()
         state = "infeasible"
     if status != solver.OPTIMAL:
@@ -122,10 +120,7 @@ def min_cost_flow(
     m = c.n_arcs
     flows = solver.flows(np.arange(m)).astype(float) / scale
     routed = float(solver.maximum_flow() if state == "infeasible" else flow_amount) / scale
-    link_flow = np.zeros(len(c.link_ids))
-    is_link = c.arc_link >= 0
-    sign = np.where(np.arange(m) < len(c.link_ids), 1.0, -1.0)
-    np.add.at(link_flow, c.arc_link[is_link], (sign * flows)[is_link])
+    link_flow = net_link_flow(c, flows)
     return MinCostFlowResult(status=state, requested=min(pos, neg),
                              routed=routed, cost=float(solver.optimal_cost()) / scale / wscale,
                              arc_flow=flows, link_flow=link_flow, weight=weight)

@@ -38,13 +38,15 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from chokepoint.analyses._dijkstra import Workspace, bidirectional_batch
+from chokepoint.analyses._dijkstra import Workspace, bidirectional_batch, counting_order
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError
 
 __all__ = ["bridges", "link_redundancy"]
 
 INF = np.inf
+#: Below this many searches everything runs on one thread.
+PARALLEL_MIN_SEARCHES = 4096
 
 
 # -- structure: bridges and chains ------------------------------------------------------------
@@ -55,10 +57,8 @@ def _incidence(n: int, lf: np.ndarray, lt: np.ndarray, keep: np.ndarray | None =
     ends = np.concatenate([lf[ids], lt[ids]])
     nbr = np.concatenate([lt[ids], lf[ids]])
     lid = np.concatenate([ids, ids])
-    order = np.argsort(ends, kind="stable")
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(ends, minlength=n), out=indptr[1:])
-    return indptr, nbr[order].astype(np.int64), lid[order].astype(np.int64)
+    indptr, order = counting_order(n, ends)
+    return indptr, nbr[order], lid[order]
 
 
 @njit(cache=True)
@@ -205,7 +205,7 @@ def _chains_kernel(n: int, m: int, indptr: np.ndarray, nbr: np.ndarray, lid: np.
 def _chain_sums(ptr: np.ndarray, links: np.ndarray, nodes: np.ndarray, lf: np.ndarray,
                 lw: np.ndarray, twoway: np.ndarray, wanted: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                           np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+                           np.ndarray]:  # pragma: no cover - compiled
     """Partial walking costs along every chain, and which replacement searches are needed.
 
     For chain ``x_0 .. x_k`` and node position ``i`` (arrays indexed like ``nodes``):
@@ -456,7 +456,8 @@ def link_redundancy(
     h_ab = np.zeros(nc, dtype=np.int64)
     h_ba = np.zeros(nc, dtype=np.int64)
     if len(qg):
-        threads = min(numba.get_num_threads(), max(1, len(qg)))
+        # threads only pay off beyond a few thousand searches (~1 µs each)
+        threads = numba.get_num_threads() if len(qg) >= PARALLEL_MIN_SEARCHES else 1
         ws = Workspace(n, len(s_tail), threads=threads)
         batch = None if progress is None else max(256, len(qg) // 100)
         dist, hop = bidirectional_batch(
@@ -480,7 +481,8 @@ def link_redundancy(
     stats = dict(
         links=m, nodes=n, bridges=int(is_bridge.sum()), chains=nc,
         closed_chains=int(closed.sum()), chain_links_max=int(klen.max()) if nc else 0,
-        junctions=int(len(np.unique(np.concatenate([first[~closed], last[~closed]])))),
+        junctions=int(np.count_nonzero(np.bincount(
+            np.concatenate([first[~closed], last[~closed]]), minlength=n))),
         skeleton_arcs=len(s_tail), searches=len(qg), undirected=undirected)
 
     a = alt[rows]
@@ -490,9 +492,9 @@ def link_redundancy(
     alt_links = pd.array(h, dtype="Int64")
     alt_links[h < 0] = pd.NA
     df = pd.DataFrame({
-        "link": c.link_ids[rows],
-        "from": node_ids[lf[rows]],
-        "to": node_ids[lt[rows]],
+        "link": pd.Series(c.link_ids[rows], dtype=object),
+        "from": pd.Series(node_ids[lf[rows]], dtype=object),
+        "to": pd.Series(node_ids[lt[rows]], dtype=object),
         "weight": own,
         "alt_weight": a,
         "diff": a - own,

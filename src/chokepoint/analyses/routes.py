@@ -69,10 +69,9 @@ def fastest_route(
     removed
         Arc indices to treat as failed.
     """
-    w = c.weights(weight)
     s = int(c.vertices([source], side="in")[0])
     t = int(c.vertices([target], side="out")[0])
-    graph = c.csr(w, removed=removed)
+    graph, entry_arc = c.csr_arcs(weight, removed=removed)
     dist, pred = dijkstra(graph, directed=True, indices=s, return_predecessors=True)
     if not np.isfinite(dist[t]):
         return Route(source, target, weight, False, float("inf"))
@@ -81,8 +80,11 @@ def fastest_route(
         path.append(int(pred[path[-1]]))
     path.reverse()
     verts = np.array(path, dtype=np.int64)
-    arcs = c.arcs_between(verts[:-1], verts[1:], w, removed=removed) if len(verts) > 1 else \
-        np.zeros(0, dtype=np.int64)
+    # the arc of each path step: find the CSR entry (tail, head); entries are sorted by key
+    rows = np.repeat(np.arange(c.n_vertices, dtype=np.int64), np.diff(graph.indptr))
+    key = rows * c.n_vertices + graph.indices
+    q = verts[:-1] * c.n_vertices + verts[1:]
+    arcs = entry_arc[np.searchsorted(key, q)]
     vn = c.vertex_node[verts]
     keep = np.ones(len(vn), dtype=bool)
     keep[1:] = vn[1:] != vn[:-1]
@@ -105,11 +107,10 @@ def od_matrix(
 
     One multi-source Dijkstra call over the unique origins: O(|O| (n + m) log n).
     """
-    w = c.weights(weight)
     uo = list(dict.fromkeys(origins))
     s = c.vertices(uo, side="in")
     t = c.vertices(destinations, side="out")
-    dist = dijkstra(c.csr(w, removed=removed), directed=True, indices=s)
+    dist = dijkstra(c.csr(weight, removed=removed), directed=True, indices=s)
     dist = np.atleast_2d(dist)
     return pd.DataFrame(dist[:, t], index=pd.Index(uo, name="origin"),
                         columns=pd.Index(list(destinations), name="destination"))
