@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import incidence_balance
 
 from chokepoint.analyses import max_flow, min_cost_flow
 from chokepoint.io import load
 from chokepoint.network import Network
 from chokepoint.units import Units
+from conftest import incidence_balance
 
 MAX_INSTANCES = {"gl1": 156545, "gw1": 1202018, "wlm3": 11875108}
 NETGEN2_COST = 6749969302

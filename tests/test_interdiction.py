@@ -294,3 +294,26 @@ def test_bad_arguments(tiny_network: Any) -> None:
         max_flow_interdiction(c, ["s"], ["t"], k=1, kind="group", method="bounds")
     with pytest.raises(InputError):
         shortest_path_interdiction(c, "s", "s", k=1)
+
+
+def test_group_attack_with_warm_start_regression() -> None:
+    """HiGHS once returned the warm start as 'optimal' with the presolve objective."""
+    both = {"direction": "both", "track": "single"}
+    spec = [("L0", "n0", "n1", 1, "g0", both), ("L1", "n0", "n1", 0, "", both),
+            ("L2", "n0", "n1", 0, "g0", {}), ("L3", "n0", "n1", 0, "g0", {}),
+            ("L4", "n0", "n1", 1, "g1", {}), ("L5", "n0", "n1", 0, "", {}),
+            ("L6", "n2", "n0", 1, "g0", {}), ("L7", "n2", "n3", 5, "g1", {}),
+            ("L8", "n0", "n1", 0, "", {}), ("L9", "n0", "n1", 0, "g0", {})]
+    links = pd.DataFrame([{"id": i, "from": u, "to": v, "capacity": float(cp), "group": g, **x}
+                          for i, u, v, cp, g, x in spec])
+    nodes = pd.DataFrame({"id": ["n0", "n1", "n2", "n3", "n4"],
+                          "group": ["", "g2", "", "g0", ""],
+                          "handling_capacity": [math.inf, math.inf, 5.0, math.inf, math.inf]})
+    c = Network.from_frames(nodes, links).compiled
+    case = Case(c, ["n2"], ["n1", "n3"], "group", 2, None, {}, ["L1", "L5", "L8"])
+    opt = _flow_opt(case)
+    assert opt == 0.0
+    for method in ("auto", "mip"):
+        r = max_flow_interdiction(c, ["n2"], ["n1", "n3"], k=2, kind="group",
+                                  protected=case.protected, method=method)
+        assert r.value == opt

@@ -10,13 +10,13 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_network
 
 from chokepoint.analyses import fastest_route, max_flow
 from chokepoint.errors import InputError
 from chokepoint.io import load
 from chokepoint.network import LINK_COLUMNS, NODE_COLUMNS, Network
 from chokepoint.units import Units
+from conftest import make_network
 
 MODEL_LINK_COLUMNS = list(LINK_COLUMNS)
 MODEL_NODE_COLUMNS = list(NODE_COLUMNS)
@@ -445,11 +445,16 @@ def test_unreadable_gis_file(tmp_path: Path) -> None:
     pytest.importorskip("pyogrio")
     p = tmp_path / "junk.gpkg"
     p.write_text("not a geopackage")
+    err = _load_error(p)
+    assert "junk.gpkg" in str(err)
+
+
+def _load_error(p: Path) -> InputError:
+    """The InputError of loading ``p``; any other exception type fails the test."""
     try:
         load(p)
     except InputError as err:
-        assert "junk.gpkg" in str(err)
-    except Exception as err:  # noqa: BLE001 - the point is which exception type escapes
-        pytest.fail(f"load(junk.gpkg) raised {type(err).__name__} instead of InputError: {err}")
-    else:
-        pytest.fail("load(junk.gpkg) accepted a file that is not a GeoPackage")
+        return err
+    except Exception as err:  # the point: which exception type escapes
+        pytest.fail(f"load({p.name}) raised {type(err).__name__} instead of InputError: {err}")
+    pytest.fail(f"load({p.name}) accepted an unreadable file")

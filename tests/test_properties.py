@@ -17,13 +17,13 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import incidence_balance
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from chokepoint.analyses import fastest_route, max_flow, min_cost_flow, od_matrix
 from chokepoint.network import Network
 from chokepoint.units import Units
+from conftest import incidence_balance
 
 SETTINGS = settings(max_examples=80, deadline=None, derandomize=True)
 FEW = settings(max_examples=40, deadline=None, derandomize=True)

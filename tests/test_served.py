@@ -7,17 +7,16 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import incidence_balance, make_network
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_properties import Case, cases
 
 from chokepoint.analyses import max_flow, served_demand
 from chokepoint.analyses.served import ServedDemandResult
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.network import Network
 from chokepoint.scenario import Demand
-
+from conftest import incidence_balance, make_network
+from test_properties import Case, cases
 
 # Served amounts are compared to 1e-4 of a unit: see test_fastest_routing_keeps_served_exact for
 # the (separate) check that the second, fastest-routing LP does not shave served demand.

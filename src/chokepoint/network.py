@@ -315,7 +315,7 @@ class Network:
         straight = np.full(len(links), None, dtype=object)
         straight[ok] = shp.linestrings(coords[ok])
         if "geometry" in links.columns:
-            geom = links.pop("geometry").to_numpy(dtype=object)
+            geom = np.array(links.pop("geometry").to_numpy(dtype=object), dtype=object)
             missing = np.array([g is None for g in geom], dtype=bool)
             geom[missing] = straight[missing]
         else:
@@ -388,6 +388,7 @@ class Network:
             row["from"], row["to"] = str(u), str(v)
             if capacity != "capacity" and capacity in row:
                 row["capacity"] = row.pop(capacity)
+            row.setdefault("capacity", np.inf)
             if not directed:
                 row.setdefault("direction", "both")
             rows.append(row)

@@ -232,6 +232,10 @@ class Scenario:
         return [*self.commodities, *self.background]
 
 
+_SINGULAR = {"nodes": "node", "links": "link", "commodities": "commodity",
+             "background": "background", "disruptions": "disruption"}
+
+
 def _fmt_loc(data: dict[str, Any], loc: tuple[Any, ...]) -> str:
     """Turn a pydantic error location into words, with the element's id if it has one."""
     parts: list[str] = []
@@ -241,8 +245,8 @@ def _fmt_loc(data: dict[str, Any], loc: tuple[Any, ...]) -> str:
             item = cur[key]
             name = item.get("id") if isinstance(item, dict) else None
             table = str(loc[i - 1]) if i else "entry"
-            parts[-1:] = [f"{table.rstrip('s') if table.endswith('s') else table} "
-                          f"{name!r}" if name else f"{table}[{key}]"]
+            single = _SINGULAR.get(table, table)
+            parts[-1:] = [f"{single} {name!r}" if name else f"{table}[{key}]"]
             cur = item
         else:
             parts.append(str(key))
@@ -338,18 +342,7 @@ def scenario_from_dict(
             extra = load_table(model.network.nodes)
             nodes = extra if nodes is None else pd.concat([nodes, extra], ignore_index=True)
         if model.network.links:
-            extra = load_table(model.network.links)
-            if "capacity" in extra.columns and "unit" in extra.columns:
-                extra = extra.copy()
-                extra["capacity"] = [
-                    rate(c, un if isinstance(un, str) and un else None, f"link {i!r}",
-                         combined=(d == "both" and t == "single"))
-                    for c, un, i, d, t in zip(
-                        extra["capacity"], extra["unit"], extra["id"],
-                        extra.get("direction", pd.Series("both", index=extra.index)),
-                        extra.get("track", pd.Series("double", index=extra.index)), strict=True)
-                ]
-                extra = extra.drop(columns="unit")
+            extra = _file_links(load_table(model.network.links), rate, model.network.links)
             links = extra if links is None else pd.concat([links, extra], ignore_index=True)
     if links is None:
         raise InputError("the scenario has no links (add [[links]] or [network].links)",
@@ -427,6 +420,29 @@ def scenario_from_dict(
                     sources=list(model.flow.sources), sinks=list(model.flow.sinks),
                     simulation=dict(model.simulation), references=dict(model.references),
                     path=str(source) if source is not None else None)
+
+
+def _file_links(table: pd.DataFrame, rate: Callable[..., float], name: str) -> pd.DataFrame:
+    """Links from a file named in ``[network]``: scenario defaults (two-way, double track)
+    and capacities converted from their ``unit`` column or ``[units].capacity_unit``."""
+    t = table.copy()
+    for col, default in (("direction", "both"), ("track", "double")):
+        if col not in t.columns:
+            t[col] = default
+        t[col] = t[col].astype(object).where(t[col].notna() & (t[col] != ""), default)
+    if "id" not in t.columns:
+        t["id"] = [f"{name}:{i + 1}" for i in range(len(t))]
+    if "capacity" in t.columns:
+        units = t["unit"] if "unit" in t.columns else pd.Series(None, index=t.index)
+        caps = pd.to_numeric(t["capacity"], errors="coerce")
+        t["capacity"] = [
+            np.inf if (c != c and (raw is None or raw != raw or str(raw).strip() == ""))
+            else rate(float(c), un if isinstance(un, str) and un else None, f"link {i!r}",
+                      combined=(d == "both" and tr == "single"))
+            for c, raw, un, i, d, tr in zip(caps, t["capacity"], units, t["id"],
+                                            t["direction"], t["track"], strict=True)
+        ]
+    return t.drop(columns=[c for c in ("unit",) if c in t.columns])
 
 
 def _check_connected(net: Network, demands: list[Demand], source: str | Path | None) -> None:

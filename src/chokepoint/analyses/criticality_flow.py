@@ -25,7 +25,8 @@ graph ``R_f``:
    ``min(B, λ)`` is found by augmenting paths from excess to deficit on the residual graph of
    ``f`` (Ford & Fulkerson, *Can. J. Math.* 8, 1956), reusing the residual graph as in dynamic
    graph cuts (Kohli & Torr, *IEEE TPAMI* 29(12), 2007), and stopping as soon as ``B`` units
-   are routed. Compiled with numba (:mod:`chokepoint.analyses._residual`).
+   are routed; elements that need many augmentations switch to capacity scaling (Edmonds &
+   Karp, *J. ACM* 19(2), 1972). Compiled with numba (:mod:`chokepoint.analyses._residual`).
 4. **Resolve.** An element whose repair scans more residual arcs than ``budget`` is re-solved
    from scratch with OR-Tools (the solver object is built once and only the element's
    capacities change).
@@ -382,7 +383,7 @@ def throughput_criticality(
             chunk = todo[lo:lo + step]
             bb, routed, _ = reroute_elements(
                 sol.n_vertices, sol.tail, sol.head, sol.cap, sol.flow, out_ptr, out_res,
-                in_ptr, in_res, ptr, arcs, chunk, lim)
+                in_ptr, in_res, ptr, arcs, chunk, lim, True)
             ok = routed >= 0
             loss[chunk[ok]] = bb[ok] - routed[ok]
             resolve.extend(int(k) for k in chunk[~ok])

@@ -380,8 +380,15 @@ def _solve_mip(cost: np.ndarray, A: sp.spmatrix, row_lo: np.ndarray, row_hi: np.
         status = "time_limit"
     else:
         raise SolverError(f"HiGHS returned {h.modelStatusToString(ms)}")
-    return _MipOut(status, x, float(info.objective_function_value) if has_x else math.nan,
-                   float(info.mip_dual_bound), int(info.mip_node_count), secs)
+    obj = float(info.objective_function_value) if has_x else math.nan
+    if x is not None and abs(float(cost @ x) - obj) > 1e-6 * max(1.0, abs(obj)):
+        # HiGHS 1.16 can report the optimum found in presolve together with the user's
+        # start vector as the solution; solve again without the start.
+        if start is not None:
+            return _solve_mip(cost, A, row_lo, row_hi, col_lo, col_hi, integer,
+                              maximise=maximise, time_limit=time_limit, start=None)
+        raise SolverError("HiGHS returned a solution that does not match its objective")
+    return _MipOut(status, x, obj, float(info.mip_dual_bound), int(info.mip_node_count), secs)
 
 
 # -- max-flow interdiction: Wood's MIP --------------------------------------------------------
@@ -520,7 +527,7 @@ def _royset_wood(form: _ArcForm, model: AttackModel, *, deadline: float) -> _Bou
         best.flows += 1
         L = val - lam * B
         memo[lam] = (L, side)
-        if L > best.lower:
+        if best.lower < L:
             best.lower, best.lam = L, lam
         crossing = side[form.tail] & ~side[form.head] & att_arc
         plan = sorted(_choose_in_cut(model, form.elem[crossing], cap[crossing]))

@@ -182,18 +182,21 @@ def served_demand(
     if fastest:
         w = np.nan_to_num(c.time_h if weight in ("time", "time_h") else c.weights(weight))
         c2 = np.concatenate([np.tile(w, K), np.zeros(K)])
-        keep = sp.csr_matrix(c1.reshape(1, -1))
-        tol = 1e-7 * max(1.0, abs(best))
-        res2 = linprog(c2, A_ub=sp.vstack([A_ub, keep], format="csr"),
-                       b_ub=np.concatenate([b_ub, [-(best - tol)]]), A_eq=A_eq, b_eq=b_eq,
-                       bounds=bounds, method="highs")
+        # fix every commodity's served amount at its first-LP optimum: serving less is
+        # never "faster" then, so the second LP cannot shave served demand
+        bounds2 = bounds.copy()
+        bounds2[K * m:, 0] = bounds2[K * m:, 1] = np.asarray(res.x)[K * m:]
+        res2 = linprog(c2, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=bounds2,
+                       method="highs")
         if res2.status == 0:
             x = np.asarray(res2.x)
     flows = x[: K * m].reshape(K, m)
     served = x[K * m:]
     load = A_cap @ x
     util = np.divide(load, row_cap, out=np.zeros(n_rows), where=finite & (row_cap > 0))
-    binding = finite & (load >= row_cap - 1e-6 * np.maximum(1.0, row_cap)) & (row_cap > 0)
+    slack = np.where(finite, row_cap, 0.0) - load
+    tol = 1e-6 * np.maximum(1.0, np.where(finite, row_cap, 0.0))
+    binding = finite & (slack <= tol) & (row_cap > 0)
     binding |= finite & (row_cap == 0) & (shadow > 1e-9)
     first_arc = np.full(n_rows, -1, dtype=np.int64)
     first_arc[row_of[::-1]] = arcs[::-1]

@@ -25,8 +25,8 @@ def read_table_csv(path: str | Path) -> pd.DataFrame:
     """Read a CSV table, ids as text; errors name the file."""
     p = Path(path)
     try:
-        df = pd.read_csv(p, dtype={"id": str, "from": str, "to": str}, skipinitialspace=True,
-                         comment=None)
+        # everything as text (ids keep leading zeros); numbers are converted per column later
+        df = pd.read_csv(p, dtype=str, skipinitialspace=True, comment=None)
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise InputError(f"cannot read CSV: {e}", source=p) from None
     df.columns = [str(c).strip() for c in df.columns]

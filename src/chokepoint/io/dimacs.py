@@ -36,7 +36,24 @@ def read_dimacs(path: str | Path) -> Scenario:
     sources: list[str] = []
     sinks: list[str] = []
     supplies: dict[str, float] = {}
-    arcs: list[list[str]] = []
+    tails: list[int] = []
+    heads: list[int] = []
+    fields: list[list[float]] = []
+
+    def number(text: str, el: str, what: str, *, integer: bool = False) -> float:
+        try:
+            return int(text) if integer else float(text)
+        except ValueError:
+            raise InputError(f"{what} is not {'an integer' if integer else 'a number'}: "
+                             f"{text!r}", source=p, element=el) from None
+
+    def node(text: str, el: str) -> int:
+        v = int(number(text, el, "node id", integer=True))
+        if not 1 <= v <= n_nodes:
+            raise InputError(f"node {v} is outside 1..{n_nodes} (from the problem line)",
+                             source=p, element=el)
+        return v
+
     for ln, line in enumerate(lines, 1):
         f = line.split()
         if not f or f[0] == "c":
@@ -46,7 +63,11 @@ def read_dimacs(path: str | Path) -> Scenario:
             if len(f) != 4 or f[1] not in ("max", "min"):
                 raise InputError("problem line must be 'p max N M' or 'p min N M'", source=p,
                                  element=el)
-            kind, n_nodes = f[1], int(f[2])
+            if kind is not None:
+                raise InputError("a second problem line", source=p, element=el)
+            kind = f[1]
+            n_nodes = int(number(f[2], el, "node count", integer=True))
+            number(f[3], el, "arc count", integer=True)
         elif f[0] == "n":
             if kind is None:
                 raise InputError("node line before the problem line", source=p, element=el)
@@ -54,37 +75,35 @@ def read_dimacs(path: str | Path) -> Scenario:
                 if len(f) != 3 or f[2] not in ("s", "t"):
                     raise InputError("node line must be 'n ID s' or 'n ID t'", source=p,
                                      element=el)
-                (sources if f[2] == "s" else sinks).append(f[1])
+                (sources if f[2] == "s" else sinks).append(str(node(f[1], el)))
             else:
                 if len(f) != 3:
                     raise InputError("node line must be 'n ID SUPPLY'", source=p, element=el)
-                supplies[f[1]] = float(f[2])
+                supplies[str(node(f[1], el))] = number(f[2], el, "supply")
         elif f[0] == "a":
             want = 4 if kind == "max" else 6
             if kind is None or len(f) != want:
                 raise InputError(f"arc line must have {want - 1} fields after 'a'", source=p,
                                  element=el)
-            arcs.append(f[1:])
+            tails.append(node(f[1], el))
+            heads.append(node(f[2], el))
+            vals = [number(x, el, "arc field") for x in f[3:]]
+            if kind == "min" and vals[0] != 0:
+                raise InputError("arc lower bounds other than 0 are not supported", source=p,
+                                 element=el)
+            fields.append(vals)
         else:
             raise InputError(f"unknown line type {f[0]!r}", source=p, element=el)
     if kind is None:
         raise InputError("no problem line ('p max' or 'p min')", source=p)
-    a = np.array(arcs, dtype=object) if arcs else np.empty((0, 4 if kind == "max" else 5))
-    try:
-        if kind == "max":
-            links = pd.DataFrame({"from": a[:, 0].astype(str), "to": a[:, 1].astype(str),
-                                  "capacity": a[:, 2].astype(float)})
-        else:
-            low = a[:, 2].astype(float)
-            if (low != 0).any():
-                i = int(np.flatnonzero(low != 0)[0])
-                raise InputError("arc lower bounds other than 0 are not supported", source=p,
-                                 element=f"arc {i + 1}")
-            links = pd.DataFrame({"from": a[:, 0].astype(str), "to": a[:, 1].astype(str),
-                                  "capacity": a[:, 3].astype(float),
-                                  "cost": a[:, 4].astype(float)})
-    except ValueError as e:
-        raise InputError(f"arc field is not a number: {e}", source=p) from None
+    a = np.array(fields, dtype=float).reshape(len(fields), 1 if kind == "max" else 3)
+    links = pd.DataFrame({"from": np.array(tails, dtype=np.int64).astype(str),
+                          "to": np.array(heads, dtype=np.int64).astype(str)})
+    if kind == "max":
+        links["capacity"] = a[:, 0]
+    else:
+        links["capacity"] = a[:, 1]
+        links["cost"] = a[:, 2]
     links["id"] = [f"a{i + 1}" for i in range(len(links))]
     nodes = pd.DataFrame({"id": [str(i) for i in range(1, n_nodes + 1)]})
     net = Network.from_frames(nodes, links, units=Units.unitless(), name=p.stem, source=p)

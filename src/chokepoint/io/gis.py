@@ -38,7 +38,12 @@ def read_network_file(path: str | Path) -> Network:
     layer = None
     if p.suffix.lower() == ".gpkg":
         pyogrio: Any = require("pyogrio", "geo")
-        names = [str(x[0]) for x in pyogrio.list_layers(p)]
+        try:
+            names = [str(x[0]) for x in pyogrio.list_layers(p)]
+        except Exception as e:  # pyogrio's DataSourceError and friends
+            raise InputError(f"cannot read: {e}", source=p) from None
+        if not names:
+            raise InputError("the GeoPackage has no layers", source=p)
         if "nodes" in names:
             nodes = read_table(p, layer="nodes")
         layer = "links" if "links" in names else names[0]
