@@ -26,8 +26,8 @@ from chokepoint.errors import InputError
 from chokepoint.network import Network
 from chokepoint.units import Units
 
-SETTINGS = settings(max_examples=40, deadline=None, derandomize=True)
-FEW = settings(max_examples=25, deadline=None, derandomize=True)
+SETTINGS = settings(max_examples=100, deadline=None, derandomize=True)
+FEW = settings(max_examples=40, deadline=None, derandomize=True)
 
 
 # -- the Pyomo gallery instances --------------------------------------------------------------

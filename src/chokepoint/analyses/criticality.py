@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.sparse.csgraph import dijkstra
 
+from chokepoint.analyses.criticality_flow import element_arcs as _element_arcs_csr
 from chokepoint.analyses.routes import fastest_route
 from chokepoint.analyses.served import served_demand
 from chokepoint.compiled import CompiledNetwork
@@ -32,22 +33,10 @@ Progress = Callable[[int, int], None] | None
 
 def element_arcs(c: CompiledNetwork, kind: str, elements: Sequence[str] | None = None
                  ) -> tuple[list[str], list[np.ndarray]]:
-    """Element ids of ``kind`` (link|node|group) and the arcs each one takes down."""
-    if elements is None:
-        if kind == "link":
-            elements = [str(x) for x in c.link_ids]
-        elif kind == "node":
-            elements = [str(x) for x in c.node_ids]
-        elif kind == "group":
-            elements = [str(x) for x in c.group_ids]
-        else:
-            raise ValueError(f"kind must be link, node or group, not {kind!r}")
-    ids = list(elements)
-    if kind == "link":
-        order = np.argsort(c.arc_link, kind="stable")
-        bounds = np.searchsorted(c.arc_link[order], np.arange(len(c.link_ids) + 1))
-        return ids, [order[bounds[c.link_index[e]]:bounds[c.link_index[e] + 1]] for e in ids]
-    return ids, [c.arcs_of(kind, [e]) for e in ids]
+    """Element ids of ``kind`` (link|node|group) and the arcs each one takes down, as a list
+    (a view of :func:`~chokepoint.analyses.criticality_flow.element_arcs`)."""
+    ids, ptr, arcs = _element_arcs_csr(c, kind, elements)
+    return list(ids), [arcs[ptr[i]:ptr[i + 1]] for i in range(len(ids))]
 
 
 def served_criticality(

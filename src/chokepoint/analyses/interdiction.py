@@ -52,6 +52,7 @@ __all__ = [
 
 KINDS = ("link", "node", "group")
 _EXACT_ENUM_LIMIT = 48  # evaluate the Lagrangian at every breakpoint up to this many
+_SP_CAP_FACTOR = 2.0  # first cap on the potentials, times the greedy value (doubled if hit)
 
 
 @dataclass
@@ -147,7 +148,7 @@ class AttackModel:
         if self.k is not None:
             n = min(n, self.k)
         if self.unit_cost:
-            n = min(n, int(math.floor(self.budget + 1e-9)))
+            n = min(n, math.floor(self.budget + 1e-9))
         return max(n, 0)
 
     def arcs(self, elems: Sequence[int] | np.ndarray) -> np.ndarray:
@@ -235,7 +236,7 @@ def attack_model(
             raise InputError(f"attack cost must be finite and >= 0, got {v!r}",
                              element=f"{kind} {e!r}")
         costs[index[str(e)]] = fv
-    b = float(k if budget is None else budget)
+    b = float(budget) if budget is not None else float(k or 0)
     if b < 0:
         raise InputError(f"budget must be >= 0, got {b}")
     attackable = np.zeros(n, dtype=bool)
@@ -735,8 +736,8 @@ def _greedy_flow(c: CompiledNetwork, model: AttackModel, s_v: np.ndarray, t_v: n
         if cur == 0:
             break
         cut = side[c.tail] & ~side[c.head] & (cap > 0)
-        cand = np.unique(model.pair_elem[cut[model.pair_arc]])
-        cand = [int(e) for e in cand if e not in plan and model.feasible([*plan, int(e)])]
+        cand = [int(e) for e in np.unique(model.pair_elem[cut[model.pair_arc]])
+                if int(e) not in plan and model.feasible([*plan, int(e)])]
         best, best_v = -1, cur
         for e in cand:
             c2 = cap.copy()
@@ -874,10 +875,8 @@ def _greedy_sp(n_v: int, tail: np.ndarray, head: np.ndarray, w: np.ndarray,
         d = _distances(n_v, tail, head, ww, s)
         # arcs on some shortest path
         tight = np.isfinite(d[tail]) & np.isclose(d[tail] + ww, d[head]) & ~removed
-        cand = np.unique(model.pair_elem[tight[model.pair_arc]])
         best, best_v = -1, d[t]
-        for e in cand:
-            e = int(e)
+        for e in map(int, np.unique(model.pair_elem[tight[model.pair_arc]])):
             if e in plan or not model.feasible([*plan, e]):
                 continue
             r2 = removed.copy()
@@ -986,7 +985,7 @@ def shortest_path_interdiction(
                                               np.inf, w), s)[t]
     n_used = int(np.unique(np.concatenate([tail, head])).size)
     cap_simple = float(np.sort(w)[::-1][: max(n_used - 1, 1)].sum())
-    upper = min(cap_simple, max(2.0 * hv, hv + 1.0))
+    upper = min(cap_simple, max(_SP_CAP_FACTOR * hv, hv + 1.0))
     plan, status = heur, "time_limit"
     lb_val = hv
     ub = cap_simple
@@ -1008,6 +1007,6 @@ def shortest_path_interdiction(
         # time limit: the dual bound is valid only below the cap
         ub = out.bound if out.bound < upper - tol else cap_simple
         break
-    solver.update(solver="HiGHS", mip_rounds=rounds, potential_cap=upper,
+    solver.update(solver="HiGHS", mip_rounds=rounds, potential_cap=float(upper),
                   mip_nodes=out.nodes, mip_dual_bound=out.bound)
     return finish(plan, status, ub, "mip")
