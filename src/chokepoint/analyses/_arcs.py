@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from chokepoint.compiled import CompiledNetwork
@@ -63,3 +65,41 @@ def net_link_flow(c: CompiledNetwork, arc_values: np.ndarray) -> np.ndarray:
     out = arc_values[:n_links].astype(float).copy()
     out -= np.bincount(c.arc_link[rev], weights=arc_values[rev], minlength=n_links)
     return out
+
+
+@dataclass
+class IntegerFlowNetwork:
+    """A max-flow instance in int64 with a super-source ``S`` and super-sink ``T``.
+
+    Arcs ``0..m-1`` are the network's arcs, then one unlimited arc per source and per sink.
+    ``capacity`` is the effective capacity in the base unit; ``scale`` and ``big`` say how it
+    was turned into integers (see :func:`integer_scale`).
+    """
+
+    tail: np.ndarray
+    head: np.ndarray
+    cap: np.ndarray
+    capacity: np.ndarray
+    S: int
+    T: int
+    scale: float
+    big: int
+
+
+def integer_flow_network(c: CompiledNetwork, sources: list[str] | tuple[str, ...],
+                         sinks: list[str] | tuple[str, ...], *,
+                         removed: np.ndarray | None = None,
+                         factor: np.ndarray | None = None) -> IntegerFlowNetwork:
+    """Build the integer max-flow instance shared by every max-flow based analysis."""
+    s_v, t_v = terminals(c, sources, sinks)
+    cap = effective_capacity(c, removed=removed, factor=factor)
+    scale = integer_scale(cap)
+    finite = cap[np.isfinite(cap)]
+    big = int(np.rint(finite.sum() * scale)) + 1 if finite.size else 1
+    icap = to_int(cap, scale, big=big)
+    S, T = c.n_vertices, c.n_vertices + 1
+    tail = np.concatenate([c.tail, np.full(len(s_v), S), t_v]).astype(np.int64)
+    head = np.concatenate([c.head, s_v, np.full(len(t_v), T)]).astype(np.int64)
+    caps = np.concatenate([icap, np.full(len(s_v) + len(t_v), big, dtype=np.int64)])
+    return IntegerFlowNetwork(tail=tail, head=head, cap=caps, capacity=cap, S=S, T=T,
+                              scale=scale, big=big)

@@ -57,7 +57,7 @@ import numpy as np
 import pandas as pd
 from ortools.graph.python import max_flow as ort_max_flow
 
-from chokepoint.analyses._arcs import effective_capacity, integer_scale, terminals, to_int
+from chokepoint.analyses._arcs import integer_flow_network
 from chokepoint.analyses._residual import min_cut_arcs, reroute_elements, residual_csr
 from chokepoint.analyses.maxflow import max_flow
 from chokepoint.compiled import CompiledNetwork
@@ -197,19 +197,12 @@ class _Solve:
     """The intact maximum flow in integers, with the solver kept for re-solves."""
 
     def __init__(self, c: CompiledNetwork, sources: Sequence[str], sinks: Sequence[str]) -> None:
-        s_v, t_v = terminals(c, list(sources), list(sinks))
-        cap = effective_capacity(c)
-        self.scale = integer_scale(cap)
-        finite = cap[np.isfinite(cap)]
-        self.big = int(np.rint(finite.sum() * self.scale)) + 1 if finite.size else 1
-        icap = to_int(cap, self.scale, big=self.big)
-        self.S, self.T = c.n_vertices, c.n_vertices + 1
+        inst = integer_flow_network(c, list(sources), list(sinks))
+        self.scale, self.big = inst.scale, inst.big
+        self.S, self.T = inst.S, inst.T
         self.n_vertices = c.n_vertices + 2
         self.m = c.n_arcs
-        self.tail = np.concatenate([c.tail, np.full(len(s_v), self.S), t_v]).astype(np.int64)
-        self.head = np.concatenate([c.head, s_v, np.full(len(t_v), self.T)]).astype(np.int64)
-        self.cap = np.concatenate([icap, np.full(len(s_v) + len(t_v), self.big,
-                                                 dtype=np.int64)])
+        self.tail, self.head, self.cap = inst.tail, inst.head, inst.cap
         self.solver = ort_max_flow.SimpleMaxFlow()
         self.solver.add_arcs_with_capacity(self.tail, self.head, self.cap)
         self.value = self._solve()

@@ -18,13 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.graph.python import max_flow as ort_max_flow
 
-from chokepoint.analyses._arcs import (
-    effective_capacity,
-    integer_scale,
-    net_link_flow,
-    terminals,
-    to_int,
-)
+from chokepoint.analyses._arcs import integer_flow_network, net_link_flow
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import SolverError
 
@@ -105,19 +99,11 @@ def max_flow(
     Capacities are scaled to int64 (see :func:`~chokepoint.analyses._arcs.integer_scale`), so
     the value is exact for integer capacities and to 0.001 of the base unit otherwise.
     """
-    s_v, t_v = terminals(c, sources, sinks)
-    cap = effective_capacity(c, removed=removed, factor=factor)
-    scale = integer_scale(cap)
-    finite = cap[np.isfinite(cap)]
-    big = int(np.rint(finite.sum() * scale)) + 1 if finite.size else 1
-    icap = to_int(cap, scale, big=big)
-    S, T = c.n_vertices, c.n_vertices + 1
-    tails = np.concatenate([c.tail, np.full(len(s_v), S), t_v])
-    heads = np.concatenate([c.head, s_v, np.full(len(t_v), T)])
-    caps = np.concatenate([icap, np.full(len(s_v) + len(t_v), big, dtype=np.int64)])
+    inst = integer_flow_network(c, sources, sinks, removed=removed, factor=factor)
+    cap, scale, big = inst.capacity, inst.scale, inst.big
     solver = ort_max_flow.SimpleMaxFlow()
-    solver.add_arcs_with_capacity(tails, heads, caps)
-    status = solver.solve(S, T)
+    solver.add_arcs_with_capacity(inst.tail, inst.head, inst.cap)
+    status = solver.solve(inst.S, inst.T)
     if status != solver.OPTIMAL:
         raise SolverError(f"OR-Tools max flow returned status {status}")
     raw = solver.optimal_flow()
