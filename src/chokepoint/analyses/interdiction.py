@@ -333,13 +333,33 @@ class _MipOut:
     seconds: float
 
 
+def _new_highs() -> highspy.Highs:
+    """A silent HiGHS instance. HiGHS prints a banner to the C-level stdout when the first
+    instance is built, before any option can be set; that would corrupt ``--json`` output, so
+    file descriptor 1 points at /dev/null while it is built."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 def _solve_mip(cost: np.ndarray, A: sp.spmatrix, row_lo: np.ndarray, row_hi: np.ndarray,
                col_lo: np.ndarray, col_hi: np.ndarray, integer: np.ndarray, *,
                maximise: bool, time_limit: float, start: np.ndarray | None = None
                ) -> _MipOut:
     """Solve a MIP with HiGHS (relative gap 0, absolute 1e-6), optionally warm-started."""
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = _new_highs()
     h.setOptionValue("time_limit", max(float(time_limit), 0.01))
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("mip_abs_gap", 1e-6)
