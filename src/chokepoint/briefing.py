@@ -19,6 +19,7 @@ from chokepoint.analyses import fastest_route, max_flow, served_demand
 from chokepoint.analyses.maxflow import MaxFlowResult
 from chokepoint.analyses.routes import Route
 from chokepoint.analyses.served import ServedDemandResult
+from chokepoint.compiled import CompiledNetwork
 from chokepoint.disruptions import capacity_factor
 from chokepoint.network import Network
 from chokepoint.scenario import Scenario
@@ -36,6 +37,7 @@ class Brief:
     flow: MaxFlowResult | None = None
     served: ServedDemandResult | None = None
     routes: list[Route] = field(default_factory=list)
+    ranking: pd.DataFrame | None = None
 
 
 def _express(s: Scenario, value: float) -> dict[str, float]:
@@ -85,7 +87,102 @@ def _binding(net: Network, rows: pd.DataFrame) -> list[dict[str, Any]]:
     return sorted(out.values(), key=lambda e: -e["shadow_price"])
 
 
-def brief(s: Scenario) -> Brief:
+def _minimal(c: CompiledNetwork, sources: list[str], sinks: list[str], kind: str,
+             plan: list[str], value: float) -> list[str]:
+    """Drop elements of an attack plan that the plan does not need to reach its value."""
+    keep = list(plan)
+    for e in plan:
+        rest = [x for x in keep if x != e]
+        arcs = c.arcs_of(kind, rest) if rest else np.zeros(0, dtype=np.int64)
+        if max_flow(c, sources, sinks, removed=arcs).value <= value + 1e-9:
+            keep = rest
+    return keep
+
+
+def worst_failures(s: Scenario, sources: list[str], sinks: list[str], *, k_max: int = 3,
+                   kind: str = "group", route: tuple[str, str] | None = None,
+                   unit: str | None = None, time_limit: float = 30.0) -> list[dict[str, Any]]:
+    """The worst 1..k_max simultaneous failures for the throughput ``sources`` → ``sinks``.
+
+    Each entry: the (minimal) plan with names and structures, the throughput before and after
+    in the report units, the loss, the solver's status, and — when ``route`` is given — the
+    fastest route between its ends once the plan has struck (or that none remains), with a
+    sentence saying all of it.
+    """
+    from chokepoint.analyses.interdiction import max_flow_interdiction
+
+    net = s.network
+    c = net.compiled
+    cost, protected = net.attack_terms(kind)
+    before_route = fastest_route(c, *route) if route else None
+    out: list[dict[str, Any]] = []
+    unit = unit or s.units.report_units[0]
+    previous: dict[str, Any] | None = None
+    for k in range(1, k_max + 1):
+        r = max_flow_interdiction(c, sources, sinks, k=k, kind=kind, cost=cost,
+                                  protected=protected, time_limit=time_limit)
+        if previous is not None and r.value >= previous["value"] - 1e-9:
+            out.append({**previous, "k": k, "status": r.status,
+                        "text": f"No {k} simultaneous failures do worse than the worst "
+                                f"{previous['k']}: the throughput is already "
+                                f"{s.units.from_base(previous['value'], unit):,.0f} {unit}."})
+            continue
+        plan = _minimal(c, sources, sinks, kind, list(r.removed), r.value)
+        elements = [{"id": e, "name": net.describe(e), "structure": _structure(net, kind, e)}
+                    for e in plan]
+        loss = r.intact_value - r.value
+        entry: dict[str, Any] = {
+            "k": k, "status": r.status, "removed": elements, "value": r.value,
+            "unit": unit, "before": s.units.from_base(r.intact_value, unit),
+            "after": s.units.from_base(r.value, unit),
+            "loss_rel": loss / r.intact_value if r.intact_value else 0.0,
+        }
+        what = " and ".join(f"{x['name']}" + (f" ({x['structure']})" if x["structure"] != "none"
+                                             else "") for x in elements)
+        text = (f"Losing {what} cuts the throughput from "
+                f"{s.units.from_base(r.intact_value, unit):,.0f} to "
+                f"{s.units.from_base(r.value, unit):,.0f} {unit} "
+                f"(-{100 * entry['loss_rel']:.0f}%)")
+        if route and before_route is not None and before_route.found:
+            arcs = c.arcs_of(kind, plan) if plan else None
+            after = fastest_route(c, *route, removed=arcs)
+            entry["route"] = _route_block(s, after)
+            if not after.found:
+                text += (f"; no route remains from {net.node_name(route[0])} to "
+                         f"{net.node_name(route[1])}")
+            else:
+                extra = after.time_h - before_route.time_h
+                via = ", ".join(net.node_name(n) for n in _turns(after.nodes,
+                                                                  before_route.nodes))
+                text += (f"; the fastest route {net.node_name(route[0])} → "
+                         f"{net.node_name(route[1])} "
+                         + (f"takes {after.time_h / 24:.1f} days ({extra:+.0f} h) via {via}"
+                            if extra > 1e-9 else "is unchanged"))
+        entry["text"] = text + "."
+        out.append(entry)
+        previous = entry
+    return out
+
+
+def _turns(nodes: list[str], before: list[str]) -> list[str]:
+    """The nodes of a detour that the original route did not use (at most eight)."""
+    old = set(before)
+    new = [n for n in nodes if n not in old]
+    return new[:8] if new else nodes[1:-1][:8]
+
+
+def _structure(net: Network, kind: str, element: str) -> str:
+    c = net.compiled
+    if kind == "link":
+        return str(net.links["structure"].to_numpy()[c.link_index[element]])
+    if kind == "node":
+        return str(net.nodes["kind"].to_numpy()[c.node_index[element]])
+    members = net.links.loc[net.links["group"] == element, "structure"]
+    kinds = sorted(set(members) - {"none"})
+    return "+".join(kinds) if kinds else "none"
+
+
+def brief(s: Scenario, *, failures: int = 3, ranking: bool = True) -> Brief:
     """Run the briefing analyses on a scenario.
 
     Uses ``[flow]`` sources and sinks for the throughput question (the first commodity's
@@ -135,6 +232,18 @@ def brief(s: Scenario) -> Brief:
             "demands": dem.to_dict("records"),
             "binding": _binding(net, binding),
         }
+        if factor is not None:
+            sdd = served_demand(c, s.demands, factor=factor, fastest=False)
+            data["served_disrupted"] = {
+                "total_served": sdd.total_served, "total_unmet": sdd.total_unmet,
+                "unit": s.units.base,
+                "total_unmet_Mt_per_yr": (s.units.from_base(sdd.total_unmet, "Mt/yr")
+                                          if s.units.base != "unit" else None),
+                "lost_Mt_per_yr": (s.units.from_base(sd.total_served - sdd.total_served,
+                                                     "Mt/yr") if s.units.base != "unit"
+                                   else None),
+                "demands": sdd.demands.to_dict("records"),
+            }
         load = np.zeros(len(links))
         is_link = c.arc_link >= 0
         np.add.at(load, c.arc_link[is_link], sd.arc_load[is_link])
@@ -157,6 +266,24 @@ def brief(s: Scenario) -> Brief:
             block["disrupted"] = _route_block(s, rd)
         data.setdefault("routes", []).append(block)
     out.routes = routes
+    if failures and sources and sinks:
+        bulk = "Mt/yr" if s.units.base != "unit" else None
+        questions: list[tuple[str, list[str], list[str], str | None]] = [
+            ("shipment", sources, sinks, None)]
+        if s.background:
+            questions.append(("corridor", list(dict.fromkeys(d.origin for d in s.background)),
+                              list(dict.fromkeys(d.destination for d in s.background)), bulk))
+        route = (sources[0], sinks[0]) if timed else None
+        data["worst_failures"] = [
+            {"question": name, "sources": src, "sinks": snk,
+             "failures": worst_failures(s, src, snk, k_max=failures, route=route, unit=u)}
+            for name, src, snk, u in questions]
+    if ranking and sources and sinks:
+        from chokepoint.ranking import criticality
+
+        table = criticality(s, kind="group", measures=("throughput", "served", "detour"))
+        out.ranking = table
+        data["criticality"] = table.head(10).to_dict("records")
     if s.disruptions:
         data["disruptions"] = [{"id": d.id, "element": d.element,
                                 "name": net.describe(d.element), "start": d.start.isoformat(),

@@ -89,9 +89,39 @@ def demo(
         _print_json(b.data)
         return
     _print_brief(s, b.data)
+    _print_failures(s, b.data)
     if written:
         out.print(f"\nWrote {len(written)} files to [bold]{out_dir}[/]: "
                   + ", ".join(p.name for p in written))
+
+
+def _short(name: str) -> str:
+    """A node name without its parenthesised remark, for long route listings."""
+    return name.split(" (")[0]
+
+
+def _print_failures(s: Scenario, d: dict[str, Any]) -> None:
+    for q in d.get("worst_failures", []):
+        names = " + ".join(s.network.node_name(x) for x in q["sources"][:3])
+        sinks = " + ".join(s.network.node_name(x) for x in q["sinks"][:4])
+        out.print(f"\n[bold]Worst simultaneous failures[/] for the {q['question']} "
+                  f"({escape(names)} → {escape(sinks)}):")
+        for f in q["failures"]:
+            out.print(f"  k={f['k']}: {escape(f['text'])}")
+    if d.get("criticality"):
+        t = Table(title="Most critical failure groups")
+        for col in ("rank", "group", "name", "throughput loss", "served lost Mt/yr", "OD cut"):
+            t.add_column(col, justify="left" if col in ("group", "name") else "right")
+        unit = s.units.report_units[0]
+        from chokepoint.ranking import unit_column
+
+        col = unit_column("throughput_loss", unit) if s.units.base != "unit" else \
+            "throughput_loss"
+        for r in d["criticality"]:
+            t.add_row(str(r["rank"]), r["element"], r["name"], _num(r.get(col), 1),
+                      _num(r.get("served_loss_Mt_per_yr"), 1), str(r.get("pairs_cut", "")))
+        out.print()
+        out.print(t)
 
 
 def _print_brief(s: Scenario, d: dict[str, Any]) -> None:
@@ -135,6 +165,11 @@ def _print_brief(s: Scenario, d: dict[str, Any]) -> None:
         if sv.get("total_unmet_Mt_per_yr") is not None:
             out.print(f"Unmet in total: [bold]{sv['total_unmet_Mt_per_yr']:,.1f} Mt/yr[/]")
         out.print("Capacity binds at: " + "; ".join(b["name"] for b in sv["binding"]))
+    if "served_disrupted" in d and d["served_disrupted"].get("lost_Mt_per_yr") is not None:
+        sd = d["served_disrupted"]
+        out.print(f"With all disruptions: served demand falls by [bold]"
+                  f"{sd['lost_Mt_per_yr']:,.1f} Mt/yr[/]; unmet {sd['total_unmet_Mt_per_yr']:,.1f}"
+                  " Mt/yr.")
     for r in d.get("routes", []):
         what = (f"{s.network.node_name(r['origin'])} → {s.network.node_name(r['destination'])}"
                 if r["commodity"] == "flow" else r["commodity"])
@@ -142,12 +177,15 @@ def _print_brief(s: Scenario, d: dict[str, Any]) -> None:
                   + (f"{_num(r['time_h'])} h ({_num(r['time_days'])} days), "
                      f"{_num(r['length_km'], 0)} km" if r["found"] else "none"))
         if r["found"]:
-            out.print("  via " + " → ".join(r["via"]))
+            out.print("  via " + " → ".join(_short(v) for v in r["via"]))
         dis = r.get("disrupted")
-        if dis:
+        if dis and dis["found"] and dis["via"] == r["via"]:
+            out.print("  with all disruptions: unchanged")
+        elif dis:
             out.print("  with all disruptions: " + (
                 f"{_num(dis['time_h'])} h, {_num(dis['length_km'], 0)} km via "
-                + " → ".join(dis["via"]) if dis["found"] else "no route remains"))
+                + " → ".join(_short(v) for v in dis["via"]) if dis["found"]
+                else "no route remains"))
 
 
 @app.command()
@@ -303,6 +341,142 @@ def _print_ranking(s: Scenario, table: Any, top: int) -> None:
                 cells.append(str(v))
         t.add_row(*cells)
     out.print(t)
+
+
+KindOpt = Annotated[str, typer.Option("--by", help="link, node or group.")]
+ObjectiveOpt = Annotated[str, typer.Option(
+    "--objective", help="flow (minimise max flow) or time (maximise fastest travel time).")]
+
+
+def _check_kind(by: str, objective: str = "flow") -> None:
+    if by not in ("link", "node", "group"):
+        raise InputError(f"--by must be link, node or group, not {by!r}")
+    if objective not in ("flow", "time"):
+        raise InputError(f"--objective must be flow or time, not {objective!r}")
+
+
+def _terminals(s: Scenario, source: list[str] | None, sink: list[str] | None,
+               objective: str) -> tuple[list[str], list[str]]:
+    sources = list(source or s.sources or ([s.commodities[0].origin] if s.commodities else []))
+    sinks = list(sink or s.sinks or ([s.commodities[0].destination] if s.commodities else []))
+    if not sources or not sinks:
+        raise InputError("no source or sink: give --source and --sink (or [flow] in the scenario)")
+    if objective == "time" and (len(sources) != 1 or len(sinks) != 1):
+        raise InputError("--objective time needs exactly one --source and one --sink")
+    return sources, sinks
+
+
+def _value_block(s: Scenario, value: float, objective: str) -> dict[str, Any]:
+    if objective == "time":
+        return {"unit": "h", "in_report_units": {"h": value, "days": value / 24}}
+    return {"unit": s.units.base,
+            "in_report_units": {u: s.units.from_base(value, u) for u in s.units.report_units}}
+
+
+@app.command()
+def interdict(
+    path: PathArg,
+    k: Annotated[int, typer.Option("--k", min=0, help="Elements the attacker may remove.")],
+    budget: Annotated[float | None, typer.Option(
+        help="Attack budget (element costs from attack_cost; default k).")] = None,
+    objective: ObjectiveOpt = "flow",
+    by: KindOpt = "link",
+    source: Annotated[list[str] | None, typer.Option("--source", "-s")] = None,
+    sink: Annotated[list[str] | None, typer.Option("--sink", "-t")] = None,
+    protect: Annotated[list[str] | None, typer.Option(
+        "--protect", help="Element that cannot be attacked (repeatable).")] = None,
+    time_limit: Annotated[float, typer.Option(help="Solver time limit, seconds.")] = 60.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """The worst k simultaneous failures (exact network interdiction)."""
+    from chokepoint.analyses.interdiction import (
+        max_flow_interdiction,
+        shortest_path_interdiction,
+    )
+
+    _check_kind(by, objective)
+    s = _load(path)
+    sources, sinks = _terminals(s, source, sink, objective)
+    cost, not_attackable = s.network.attack_terms(by)
+    protected = [*not_attackable, *(protect or [])]
+    c = s.network.compiled
+    if objective == "flow":
+        r = max_flow_interdiction(c, sources, sinks, k=k, kind=by, budget=budget, cost=cost,
+                                  protected=protected, time_limit=time_limit)
+    else:
+        r = shortest_path_interdiction(c, sources[0], sinks[0], k=k, kind=by, budget=budget,
+                                       cost=cost, protected=protected, time_limit=time_limit)
+    data = {"objective": objective, "kind": by, "k": k, "budget": r.budget,
+            "value": r.value, "intact": r.intact_value, "removed": r.removed,
+            "removed_names": [s.network.describe(e) for e in r.removed], "status": r.status,
+            "lower_bound": r.lower_bound, "upper_bound": r.upper_bound, "gap": r.gap,
+            "method": r.method, **_value_block(s, r.value, objective),
+            "sources": sources, "sinks": sinks}
+    if as_json:
+        _print_json(data)
+        return
+    unit = next(iter(data["in_report_units"]))
+    conv = data["in_report_units"][unit]
+    intact = _value_block(s, r.intact_value, objective)["in_report_units"][unit]
+    what = "maximum flow" if objective == "flow" else "fastest travel time"
+    out.print(f"Worst {k} failure(s) by {by} for the {what} "
+              f"{', '.join(sources)} → {', '.join(sinks)} ([bold]{r.status}[/]):")
+    for e in r.removed:
+        out.print(f"  remove {escape(e)}: {escape(s.network.describe(e))}")
+    out.print(f"{what}: {_num(intact, 2)} → [bold]{_num(conv, 2)}[/] {unit}"
+              + (" (disconnected)" if r.status == "disconnected" else ""))
+    if r.status == "time_limit":
+        out.print(f"stopped at the time limit; bounds {r.lower_bound:g} .. {r.upper_bound:g}")
+
+
+@app.command()
+def harden(
+    path: PathArg,
+    protect: Annotated[int, typer.Option("--protect", min=0,
+                                         help="Elements the defender may protect.")],
+    k: Annotated[int, typer.Option("--k", min=0, help="Elements the attacker may remove.")],
+    objective: ObjectiveOpt = "flow",
+    by: KindOpt = "link",
+    source: Annotated[list[str] | None, typer.Option("--source", "-s")] = None,
+    sink: Annotated[list[str] | None, typer.Option("--sink", "-t")] = None,
+    time_limit: Annotated[float, typer.Option(help="Solver time limit, seconds.")] = 120.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Which elements to protect against the worst k failures (defender–attacker model)."""
+    from chokepoint.analyses.hardening import harden as solve
+
+    _check_kind(by, objective)
+    s = _load(path)
+    sources, sinks = _terminals(s, source, sink, objective)
+    cost, not_attackable = s.network.attack_terms(by)
+    r = solve(s.network.compiled, sources, sinks, protect=protect, k=k, kind=by,
+              objective=objective, cost=cost, protected=not_attackable, time_limit=time_limit)
+    data = {"objective": objective, "kind": by, "k": k, "protect": protect,
+            "protected": r.protected,
+            "protected_names": [s.network.describe(e) for e in r.protected],
+            "value": r.value, "attack": r.attack, "value_unprotected": r.value_unprotected,
+            "attack_unprotected": r.attack_unprotected, "intact": r.intact_value,
+            "status": r.status, "bound": r.bound, "iterations": r.iterations,
+            **_value_block(s, r.value, objective)}
+    if as_json:
+        _print_json(data)
+        return
+    unit = next(iter(data["in_report_units"]))
+
+    def conv(v: float) -> float:
+        return float(_value_block(s, v, objective)["in_report_units"][unit])
+
+    out.print(f"Protect {protect} by {by} against the worst {k} failure(s) "
+              f"([bold]{r.status}[/]):")
+    for e in r.protected:
+        out.print(f"  protect {escape(e)}: {escape(s.network.describe(e))}")
+    if r.value == r.value_unprotected:
+        out.print(f"  no protection of {protect} element(s) improves the worst case: the "
+                  "attacker has equally damaging alternatives")
+    out.print(f"worst case without protection: {_num(conv(r.value_unprotected), 2)} {unit} "
+              f"(attack: {', '.join(r.attack_unprotected) or 'none'})")
+    out.print(f"worst case with protection:    [bold]{_num(conv(r.value), 2)}[/] {unit} "
+              f"(attack: {', '.join(r.attack) or 'none'})")
 
 
 @app.command()

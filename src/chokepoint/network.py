@@ -52,6 +52,8 @@ NODE_COLUMNS: dict[str, Any] = {
     "handling_capacity": np.inf,
     "dwell_h": 0.0,
     "group": "",
+    "attack_cost": np.nan,
+    "attackable": True,
     "source": "",
 }
 LINK_COLUMNS: dict[str, Any] = {
@@ -68,6 +70,8 @@ LINK_COLUMNS: dict[str, Any] = {
     "track": "double",
     "structure": "none",
     "group": "",
+    "attack_cost": np.nan,
+    "attackable": True,
     "source": "",
 }
 MODES = ("rail", "sea", "road", "transfer", "river", "other")
@@ -79,6 +83,21 @@ _TEXT_LINK = ("id", "from", "to", "name", "mode", "direction", "track", "structu
 
 def _as_text(s: pd.Series) -> pd.Series:
     return s.astype(object).where(s.notna(), "").astype(str)
+
+
+_FALSE = {"false", "0", "no", "n", "f"}
+
+
+def _as_bool(s: pd.Series) -> pd.Series:
+    """True unless the value says false (text such as "false"/"no"/"0", or a false value)."""
+    def one(v: object) -> bool:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return True
+        if isinstance(v, str):
+            return v.strip().lower() not in _FALSE
+        return bool(v)
+
+    return pd.Series([one(v) for v in s], index=s.index, dtype=bool)
 
 
 class Network:
@@ -144,8 +163,9 @@ class Network:
         missing_id = links["id"] == ""
         if missing_id.any():
             links.loc[missing_id, "id"] = [f"L{i}" for i in np.flatnonzero(missing_id.to_numpy())]
-        for col in ("length_km", "capacity", "time_h", "cost"):
+        for col in ("length_km", "capacity", "time_h", "cost", "attack_cost"):
             links[col] = pd.to_numeric(links[col], errors="coerce").astype(float)
+        links["attackable"] = _as_bool(links["attackable"])
         links.loc[links["group"] == "", "group"] = links["id"]
         links.loc[links["direction"] == "", "direction"] = "forward"
         links.loc[links["track"] == "", "track"] = "double"
@@ -161,8 +181,9 @@ class Network:
                 nodes[col] = default
         for col in _TEXT_NODE:
             nodes[col] = _as_text(nodes[col])
-        for col in ("lon", "lat", "handling_capacity", "dwell_h"):
+        for col in ("lon", "lat", "handling_capacity", "dwell_h", "attack_cost"):
             nodes[col] = pd.to_numeric(nodes[col], errors="coerce").astype(float)
+        nodes["attackable"] = _as_bool(nodes["attackable"])
         nodes["handling_capacity"] = nodes["handling_capacity"].fillna(np.inf)
         nodes["dwell_h"] = nodes["dwell_h"].fillna(0.0)
         nodes.loc[nodes["name"] == "", "name"] = nodes["id"]
@@ -207,6 +228,12 @@ class Network:
             i = np.flatnonzero(bad)[0]
             raise InputError(f"capacity must be a number >= 0, got {cap[i]}", source=src,
                              element=f"link {lk['id'].iloc[i]!r}")
+        for frame, what in ((lk, "link"), (n, "node")):
+            v = frame["attack_cost"].to_numpy()
+            bad = (v < 0) | np.isinf(v)
+            if bad.any():
+                raise InputError("attack_cost must be finite and >= 0", source=src,
+                                 element=f"{what} {first(bad, frame)!r}")
         for col in ("time_h", "length_km", "cost"):
             v = lk[col].to_numpy()
             bad = (v < 0) | np.isinf(v)
@@ -396,6 +423,33 @@ class Network:
         gu = units or (g.graph.get("units") if isinstance(g.graph.get("units"), Units) else None)
         return cls.from_frames(nodes, pd.DataFrame(rows), units=gu,
                                name=name or str(g.graph.get("name", "network")))
+
+    def attack_terms(self, kind: str) -> tuple[dict[str, float], list[str]]:
+        """Attack cost per element (default 1) and the elements that cannot be attacked.
+
+        For a failure group the cost is the largest of its members' costs, and the group is
+        protected when any member is marked ``attackable = false``.
+        """
+        def table(frame: pd.DataFrame) -> tuple[dict[str, float], list[str]]:
+            cost = frame["attack_cost"].fillna(1.0).to_numpy(dtype=float)
+            ids = [str(x) for x in frame["id"]]
+            return dict(zip(ids, cost.tolist(), strict=True)), [
+                i for i, a in zip(ids, frame["attackable"], strict=True) if not a]
+
+        if kind == "link":
+            return table(self.links)
+        if kind == "node":
+            return table(self.nodes)
+        if kind != "group":
+            raise ValueError(f"kind must be link, node or group, not {kind!r}")
+        members = pd.concat([self.links[["group", "attack_cost", "attackable"]],
+                             self.nodes.loc[self.nodes["group"] != "",
+                                            ["group", "attack_cost", "attackable"]]])
+        members = members.assign(attack_cost=members["attack_cost"].fillna(1.0))
+        agg = members.groupby("group", sort=False).agg(cost=("attack_cost", "max"),
+                                                       ok=("attackable", "all"))
+        return ({str(g): float(v) for g, v in agg["cost"].items()},
+                [str(g) for g, ok in agg["ok"].items() if not ok])
 
     def element_ids(self, kind: str) -> list[str]:
         """Ids of links, nodes or failure groups (``kind`` = link|node|group)."""

@@ -57,8 +57,8 @@ def criticality(
     pandas.DataFrame
         One row per element with ``element``, ``kind``, ``name`` and the measures' columns
         (throughput in the base unit and in each report unit), ranked: ``rank`` 1 is the most
-        critical (largest throughput loss, then served-demand loss, then pairs cut, then the
-        longest detour).
+        critical (largest priority-weighted served-demand loss — the corridor-wide view — then
+        throughput loss, then pairs cut, then the longest detour).
     """
     net = s.network
     c = net.compiled
@@ -77,7 +77,7 @@ def criticality(
         extra = net.links.set_index("id").loc[ids, ["from", "to", "mode", "structure", "group",
                                                     "length_km", "time_h"]]
         table = pd.concat([table, extra.reset_index(drop=True)], axis=1)
-    sort_cols: list[str] = []
+    sort_cols: list[str] = []  # filled as measures are computed; ordered below
     if "throughput" in measures and sources and sinks:
         from chokepoint.analyses.criticality_flow import throughput_criticality
 
@@ -120,6 +120,8 @@ def criticality(
             "link": "element", "alt_weight": f"alt_{weight}", "diff": f"alt_diff_{weight}",
             "detour": "has_alternative"})
         table = table.merge(keep, on="element", how="left")
+    order = ["objective_loss", "throughput_loss", "pairs_cut", "detour_max_increase_h"]
+    sort_cols = [col for col in order if col in sort_cols]
     if sort_cols:
         table = table.sort_values([*sort_cols, "element"],
                                   ascending=[*([False] * len(sort_cols)), True], kind="stable")

@@ -57,6 +57,8 @@ class NodeModel(_Strict):
     handling_unit: str | None = None
     dwell_h: float = Field(0.0, ge=0)
     group: str = ""
+    attack_cost: float | None = Field(None, ge=0)
+    attackable: bool = True
     source: str = ""
     note: str = ""
 
@@ -79,10 +81,12 @@ class LinkModel(_Strict):
     track: Literal["single", "double"] = "double"
     structure: Literal["none", "tunnel", "bridge", "viaduct", "port", "other"] = "none"
     group: str = ""
+    attack_cost: float | None = Field(None, ge=0)
+    attackable: bool = True
     source: str = ""
     note: str = ""
 
-    @field_validator("capacity", "length_km", "time_h", "speed_kmh", "cost")
+    @field_validator("capacity", "length_km", "time_h", "speed_kmh", "cost", "attack_cost")
     @classmethod
     def _finite(cls, v: float | None) -> float | None:
         if v is not None and not math.isfinite(v):
@@ -317,6 +321,7 @@ def scenario_from_dict(
                           "lon": np.nan if nd.lon is None else nd.lon,
                           "lat": np.nan if nd.lat is None else nd.lat,
                           "handling_capacity": hc, "dwell_h": nd.dwell_h, "group": nd.group,
+                          "attack_cost": nd.attack_cost, "attackable": nd.attackable,
                           "source": nd.source})
     link_rows = []
     for lk in model.links:
@@ -332,6 +337,7 @@ def scenario_from_dict(
                           "capacity": rate(lk.capacity, lk.unit, el, combined=combined),
                           "time_h": time_h, "cost": lk.cost, "direction": lk.direction,
                           "track": lk.track, "structure": lk.structure, "group": lk.group,
+                          "attack_cost": lk.attack_cost, "attackable": lk.attackable,
                           "source": lk.source})
     nodes = pd.DataFrame(node_rows) if node_rows else None
     links = pd.DataFrame(link_rows) if link_rows else None

@@ -5,6 +5,7 @@ Every file is written atomically (temporary file, then rename).
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 from pathlib import Path
@@ -116,6 +117,12 @@ def write_brief(b: Brief, net: Network, out_dir: str | Path) -> list[Path]:
                               json.dumps(geojson_links(net, b.links), allow_nan=False) + "\n"))
     written.append(write_text(out / "nodes.geojson",
                               json.dumps(geojson_nodes(net), allow_nan=False) + "\n"))
+    if b.ranking is not None:
+        written.append(write_csv(out / "criticality.csv", b.ranking))
+        # the geo extra is optional; the CSV carries the same table
+        with contextlib.suppress(ImportError):
+            written.append(write_table(b.ranking, out / "criticality.gpkg", net, kind="group",
+                                       layer="criticality"))
     written.append(write_text(out / "summary.html", summary_html(b)))
     return written
 
