@@ -1,0 +1,490 @@
+"""The offline report: one self-contained HTML file, PNG figures and the tables behind them.
+
+The HTML file makes no request at all: its map and charts are inline SVG, its few lines of
+JavaScript (table sorting, map hover read-out) are inline, and a Content-Security-Policy
+``default-src 'none'`` in the page forbids the browser to fetch anything, so it opens the
+same from a USB stick on an air-gapped machine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from chokepoint.briefing import Brief, brief
+from chokepoint.io.write import write_csv, write_text
+from chokepoint.report.charts import Series, bar_chart_svg, line_chart_svg, to_series, to_table
+from chokepoint.report.svgmap import MapStyle, link_values_from_table, network_svg
+from chokepoint.scenario import Scenario
+
+__all__ = ["ReportData", "build_report_data", "render_report", "write_report"]
+
+CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+       "img-src data:; base-uri 'none'; form-action 'none'")
+TOP_N = 15
+
+
+@dataclass
+class ReportData:
+    """Everything the report draws, resolved from the inputs of :func:`write_report`."""
+
+    scenario: Scenario
+    brief: Brief
+    ranking: pd.DataFrame | None = None
+    arrivals: list[Series] = field(default_factory=list)
+    earliest: list[Series] = field(default_factory=list)
+    backlog: list[Series] = field(default_factory=list)
+    x_label: str = "days"
+    quantity_unit: str = ""
+    title: str = ""
+
+    @property
+    def unit(self) -> str:
+        """The first report unit (the base unit for unitless networks)."""
+        return self.scenario.units.report_units[0]
+
+    def rate(self, value_base: float) -> float:
+        """A base-unit rate in :attr:`unit`."""
+        return self.scenario.units.from_base(value_base, self.unit)
+
+    def utilisation(self) -> dict[str, float]:
+        """Link id → utilisation: the served-demand LP's, else max-flow flow / capacity."""
+        links = self.brief.links
+        vals = link_values_from_table(links, "utilisation")
+        if vals and any(math.isfinite(v) for v in vals.values()):
+            return vals
+        if "flow" in links.columns:
+            cap = links["capacity"].to_numpy(dtype=float)
+            flow = np.abs(links["flow"].to_numpy(dtype=float))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                u = np.where(np.isfinite(cap) & (cap > 0), flow / cap, np.nan)
+            return {str(i): float(v) for i, v in zip(links["id"], u, strict=True)}
+        return {}
+
+    def criticality(self) -> tuple[dict[str, float], str]:
+        """Link id → criticality in [0, 1] (share of the largest loss) and its label."""
+        r = self.ranking
+        if r is None or not len(r) or str(r["kind"].iloc[0]) != "link":
+            return {}, ""
+        for col, label in (("throughput_loss", "throughput loss (share of the largest)"),
+                           ("served_loss", "served demand lost (share of the largest)"),
+                           ("detour_max_increase_h", "detour (share of the longest)")):
+            if col in r.columns and np.nansum(np.abs(r[col].to_numpy(dtype=float))) > 0:
+                return link_values_from_table(r, col, normalise=True), label
+        n = len(r)
+        return {str(e): 1 - (k - 1) / max(n - 1, 1) for e, k in
+                zip(r["element"], r["rank"], strict=True)}, "criticality rank (1 = top)"
+
+
+def build_report_data(source: Brief | Scenario, *, scenario: Scenario | None = None,
+                      ranking: pd.DataFrame | bool | None = None, arrivals: Any = None,
+                      earliest_arrival: Any = None, backlog: Any = None,
+                      x_label: str = "days", quantity_unit: str = "",
+                      title: str = "") -> ReportData:
+    """Resolve :func:`write_report`'s inputs (runs :func:`~chokepoint.briefing.brief` and,
+    with ``ranking=True``, the link criticality ranking)."""
+    if isinstance(source, Scenario):
+        s, b = source, brief(source)
+    else:
+        if scenario is None:
+            raise TypeError("write_report(brief, ...) needs scenario= (the brief's scenario: "
+                            "the map needs its network)")
+        s, b = scenario, source
+    table: pd.DataFrame | None
+    if ranking is True:
+        from chokepoint.ranking import criticality
+
+        table = criticality(s, kind="link")
+    elif isinstance(ranking, pd.DataFrame):
+        table = ranking
+    else:
+        table = None
+    arr = to_series(arrivals)
+    bound = to_series(earliest_arrival)
+    # a column of `arrivals` named like a bound counts as the bound
+    bound += [x for x in arr if "bound" in x.name.lower() or "earliest" in x.name.lower()]
+    arr = [x for x in arr if all(x is not y for y in bound)]
+    return ReportData(scenario=s, brief=b, ranking=table, arrivals=arr, earliest=bound,
+                      backlog=to_series(backlog), x_label=x_label,
+                      quantity_unit=quantity_unit, title=title or s.name)
+
+
+# -- HTML pieces --------------------------------------------------------------------------------
+
+def _fmt(v: Any, digits: int = 1) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, bool | np.bool_):
+        return "yes" if v else ""
+    if isinstance(v, float | np.floating):
+        f = float(v)
+        if math.isnan(f):
+            return "—"
+        if math.isinf(f):
+            return "unlimited" if f > 0 else "−∞"
+        return f"{f:,.{digits}f}"
+    return html.escape(str(v))
+
+
+def table_html(frame: pd.DataFrame, *, cols: Sequence[str] | None = None,
+               caption: str = "", max_rows: int = 500, table_id: str = "") -> str:
+    """A sortable HTML table of ``frame`` (numbers right-aligned, at most ``max_rows``)."""
+    cols = [c for c in (cols or list(frame.columns)) if c in frame.columns]
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in cols)
+    rows = []
+    for rec in frame.head(max_rows)[cols].itertuples(index=False):
+        cells = []
+        for v in rec:
+            num = isinstance(v, int | float | np.integer | np.floating) and not isinstance(
+                v, bool)
+            cells.append(f'<td class="{"n" if num else "t"}">{_fmt(v, 2)}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    more = (f"<p class='note'>{len(frame) - max_rows} more rows in the CSV.</p>"
+            if len(frame) > max_rows else "")
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    tid = f' id="{html.escape(table_id)}"' if table_id else ""
+    return (f'<table class="sortable"{tid}>{cap}<thead><tr>{head}</tr></thead><tbody>'
+            f"{''.join(rows)}</tbody></table>{more}")
+
+
+def _figures(d: ReportData) -> list[tuple[str, str]]:
+    """Key figures as (label, value) pairs."""
+    s, data = d.scenario, d.brief.data
+    net = s.network
+    out: list[tuple[str, str]] = []
+    for key, label in (("max_flow", "Maximum throughput"),
+                       ("max_flow_disrupted", "Maximum throughput, all disruptions")):
+        if key in data:
+            mf = data[key]
+            vals = " = ".join(f"{_fmt(v)} {html.escape(u)}"
+                              for u, v in mf["in_report_units"].items())
+            ends = (f"{' + '.join(net.node_name(x) for x in mf['sources'])} → "
+                    f"{' + '.join(net.node_name(x) for x in mf['sinks'])}")
+            out.append((f"{label} ({html.escape(ends)})", vals))
+            out.append((f"Bottleneck ({'disrupted' if 'disrupted' in key else 'intact'})",
+                        html.escape("; ".join(c["name"] for c in mf["cut"]) or "—")))
+    if "served" in data:
+        sv = data["served"]
+        out.append(("Served demand, all traffic",
+                    f"{_fmt(d.rate(sv['total_served']))} of {_fmt(d.rate(sv['total_demand']))} "
+                    f"{html.escape(d.unit)}"))
+    for r in data.get("routes", []):
+        if r["commodity"] != "flow" or not r["found"]:
+            continue
+        txt = f"{_fmt(r['time_days'])} days, {_fmt(r['length_km'], 0)} km"
+        dis = r.get("disrupted")
+        if dis:
+            txt += (f"; with disruptions {_fmt(dis['time_days'])} days, "
+                    f"{_fmt(dis['length_km'], 0)} km" if dis["found"] else
+                    "; with disruptions: no route")
+        out.append(("Fastest route, flow terminals", txt))
+    return out
+
+
+def _link_captions(d: ReportData, util: dict[str, float]) -> dict[str, str]:
+    links = d.brief.links
+    u = d.unit
+    ucol = f"capacity_{u}"
+    caps: dict[str, str] = {}
+    for rec in links.to_dict("records"):
+        lines = [f"capacity {_fmt(rec.get(ucol, rec['capacity']))} {u}"]
+        if "flow" in rec and rec["flow"] == rec["flow"]:
+            lines.append(f"max-flow flow {_fmt(d.rate(abs(float(rec['flow']))))} {u}")
+        if "lp_load" in rec:
+            lines.append(f"load (all traffic) {_fmt(d.rate(float(rec['lp_load'])))} {u}")
+        v = util.get(str(rec["id"]))
+        if v is not None and math.isfinite(v):
+            lines.append(f"utilisation {100 * v:.0f} %")
+        if rec.get("in_min_cut"):
+            lines.append("in the minimum cut")
+        caps[str(rec["id"])] = "\n".join(html.unescape(x) for x in lines)
+    return caps
+
+
+def _disrupted(d: ReportData) -> list[str]:
+    return [x["element"] for x in d.brief.data.get("disruptions", [])]
+
+
+def _cut(d: ReportData) -> list[str]:
+    mf = d.brief.data.get("max_flow")
+    return [c["id"] for c in mf["cut"]] if mf else []
+
+
+def render_report(d: ReportData, *, generated: str | None = None) -> str:
+    """The report's HTML text."""
+    s = d.scenario
+    net = s.network
+    data = d.brief.data
+    util = d.utilisation()
+    caps = _link_captions(d, util)
+    terminals = [*data.get("max_flow", {}).get("sources", []),
+                 *data.get("max_flow", {}).get("sinks", [])]
+    sections: list[str] = []
+    figs = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in _figures(d))
+    n = data["network"]
+    sections.append(
+        f"<section id='summary'><p>{html.escape(s.description)}</p>"
+        f"<p>{n['nodes']} nodes, {n['links']} links, {n['failure_groups']} failure groups, "
+        f"{n['length_km']:,.0f} km.</p><table class='figures'>{figs}</table></section>")
+    map_util = network_svg(net, MapStyle(values=util, label="utilisation (load / capacity)",
+                                         cut=_cut(d), disrupted=_disrupted(d), captions=caps,
+                                         terminals=terminals), element_id="map-utilisation")
+    sections.append("<section id='maps'><h2>Map: utilisation, minimum cut and disruptions</h2>"
+                    "<p class='note'>Hover a line or node for names and figures. Black casing: "
+                    "the minimum cut between the flow terminals (intact network); red crosses: "
+                    "the scenario's disruptions.</p>"
+                    f"<div class='map'>{map_util}</div><p id='hover' class='note'></p>")
+    crit, clabel = d.criticality()
+    if crit:
+        sections.append(
+            "<h2>Map: criticality</h2>"
+            + "<div class='map'>"
+            + network_svg(net, MapStyle(values=crit, label=clabel, cut=_cut(d),
+                                        disrupted=_disrupted(d), captions=caps,
+                                        terminals=terminals), element_id="map-criticality")
+            + "</div>")
+    sections.append("</section>")
+
+    charts: list[str] = []
+    q = d.quantity_unit or (d.unit.removesuffix("/day") if d.unit.endswith("/day") else "")
+    if d.arrivals or d.earliest:
+        charts.append(
+            "<h3>Cumulative arrivals</h3>"
+            + line_chart_svg([*d.arrivals, *d.earliest], title="Cumulative arrivals",
+                             x_label=d.x_label, y_label=q, dashed=[x.name for x in d.earliest])
+            + "<details><summary>table</summary>"
+            + table_html(to_table([*d.arrivals, *d.earliest]), caption="arrivals") + "</details>")
+    if d.backlog:
+        charts.append("<h3>Backlog over time</h3>"
+                      + line_chart_svg(d.backlog, title="Backlog", x_label=d.x_label,
+                                       y_label=q, steps=True)
+                      + "<details><summary>table</summary>"
+                      + table_html(to_table(d.backlog), caption="backlog") + "</details>")
+    if d.ranking is not None and len(d.ranking):
+        labels, values, xl = _ranking_bars(d)
+        charts.append(f"<h3>Criticality ranking (top {len(labels)})</h3>"
+                      + bar_chart_svg(labels, values, title="Criticality ranking",
+                                      x_label=xl))
+    if "served" in data and len(d.brief.demands):
+        dem = d.brief.demands
+        labels = [str(x) for x in dem["id"]]
+        charts.append(
+            "<h3>Served demand per flow</h3>"
+            + bar_chart_svg(labels, [d.rate(v) for v in dem["served"]],
+                            title=f"Served ({d.unit}), all traffic competing",
+                            x_label=d.unit,
+                            tooltips=[f"{i}: served {_fmt(d.rate(a))} of {_fmt(d.rate(b))} "
+                                      f"{d.unit}" for i, a, b in
+                                      zip(labels, dem["served"], dem["demand"], strict=True)]))
+    if charts:
+        sections.append("<section id='charts'><h2>Charts</h2>" + "".join(charts) + "</section>")
+    else:
+        sections.append("<section id='charts'><h2>Charts</h2><p class='note'>No time series "
+                        "or ranking were given.</p></section>")
+
+    tables: list[str] = ["<section id='tables'><h2>Tables</h2>"]
+    for key, label in (("max_flow", "Minimum cut (intact)"),
+                       ("max_flow_disrupted", "Minimum cut (all disruptions)")):
+        if key in data:
+            tables.append(table_html(pd.DataFrame(data[key]["cut"]), caption=label,
+                                     cols=["id", "name", "kind", "source"]))
+    if data.get("disruptions"):
+        tables.append(table_html(pd.DataFrame(data["disruptions"]), caption="Disruptions"))
+    if data.get("routes"):
+        rows = []
+        for r in data["routes"]:
+            dis = r.get("disrupted") or {}
+            rows.append({"flow": r["commodity"], "origin": r["origin"],
+                         "destination": r["destination"], "time_days": r["time_days"],
+                         "length_km": r["length_km"],
+                         "disrupted_time_days": dis.get("time_days"),
+                         "via": " → ".join(r["via"])})
+        tables.append(table_html(pd.DataFrame(rows), caption="Fastest routes"))
+    if len(d.brief.demands):
+        dem = d.brief.demands
+        tables.append(table_html(dem, caption=f"Demands (base unit {s.units.base})",
+                                 cols=["id", "kind", "origin", "destination", "priority",
+                                       *[c for c in dem.columns if c.endswith(d.unit)]]))
+    if d.ranking is not None and len(d.ranking):
+        tables.append(table_html(d.ranking, caption="Criticality ranking",
+                                 cols=_ranking_cols(d.ranking), table_id="ranking"))
+    lk = d.brief.links
+    tables.append(table_html(lk, caption="Links", table_id="links", cols=[
+        "id", "name", "from", "to", "mode", "structure", "group", "length_km", "time_h",
+        f"capacity_{d.unit}", "flow", "lp_load", "utilisation", "in_min_cut", "flow_disrupted"]))
+    tables.append("</section>")
+    sections += tables
+    when = generated or dt.date.today().isoformat()
+    return _page(d.title, sections, when)
+
+
+def _ranking_cols(r: pd.DataFrame) -> list[str]:
+    want = ["rank", "element", "name", "kind", "throughput_loss", "throughput_loss_rel",
+            "served_loss", "served_loss_Mt_per_yr", "pairs_cut", "detour_max_increase_h",
+            "has_alternative"]
+    return [c for c in want if c in r.columns] + [
+        c for c in r.columns if c.startswith("throughput_loss_") and c not in want
+        and c != "throughput_loss_rel"]
+
+
+def _ranking_bars(d: ReportData) -> tuple[list[str], list[float], str]:
+    r = d.ranking
+    assert r is not None
+    top = r.head(TOP_N)
+    names = [str(n) for n in top["name"]]
+    if "throughput_loss" in top.columns and np.nansum(top["throughput_loss"]) > 0:
+        return names, [d.rate(v) for v in top["throughput_loss"]], (
+            f"throughput loss ({d.unit})")
+    if "served_loss" in top.columns:
+        return names, [d.rate(v) for v in top["served_loss"]], f"served demand lost ({d.unit})"
+    if "detour_max_increase_h" in top.columns:
+        return names, list(top["detour_max_increase_h"]), "longest detour (h)"
+    return names, [float(len(r) - k + 1) for k in top["rank"]], "rank (inverted)"
+
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;max-width:72em;margin:1.5em auto;padding:0 1em;color:#222}
+h1{font-size:1.5em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;margin:.6em 0;font-size:.9em}
+td,th{border:1px solid #d5d9de;padding:2px 6px;vertical-align:top}
+td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f1f3f5}
+table.sortable th{cursor:pointer}caption{text-align:left;font-weight:bold;padding:.3em 0}
+table.figures th{text-align:left;font-weight:normal;background:none}
+.note{color:#555;font-size:.9em}.map{border:1px solid #ccc}
+.network-map .link:hover .stroke{stroke-width:8}
+details{margin:.3em 0 1em}footer{margin-top:3em;color:#777;font-size:.85em}
+"""
+
+_SCRIPT = """
+document.querySelectorAll('table.sortable th').forEach(function(th, i){
+  th.addEventListener('click', function(){
+    var tb = th.closest('table').tBodies[0], rows = Array.from(tb.rows);
+    var asc = th.dataset.asc !== '1'; th.dataset.asc = asc ? '1' : '0';
+    var key = function(r){ var t = r.cells[i].textContent.replace(/,/g, '');
+      var v = parseFloat(t); return isNaN(v) ? t : v; };
+    rows.sort(function(a, b){ var x = key(a), y = key(b);
+      return (x > y ? 1 : x < y ? -1 : 0) * (asc ? 1 : -1); });
+    rows.forEach(function(r){ tb.appendChild(r); });
+  });
+});
+var hover = document.getElementById('hover');
+document.querySelectorAll('.network-map [data-id]').forEach(function(g){
+  g.addEventListener('mouseenter', function(){
+    var t = g.querySelector('title'); if (hover && t) hover.textContent = t.textContent;
+  });
+});
+"""
+
+
+def _page(title: str, sections: list[str], when: str) -> str:
+    return (
+        "<!doctype html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\">"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>chokepoint report — {html.escape(title)}</title><style>{_STYLE}</style>"
+        f"</head><body><h1>chokepoint report — {html.escape(title)}</h1>"
+        + "\n".join(sections)
+        + f"<footer>Generated by chokepoint on {html.escape(when)}. Self-contained: no "
+        "network requests (Content-Security-Policy default-src 'none').</footer>"
+        f"<script>{_SCRIPT}</script></body></html>\n")
+
+
+def write_report(source: Brief | Scenario, out_dir: str | Path, *,
+                 scenario: Scenario | None = None,
+                 ranking: pd.DataFrame | bool | None = None,
+                 arrivals: Any = None, earliest_arrival: Any = None, backlog: Any = None,
+                 x_label: str = "days", quantity_unit: str = "", title: str = "",
+                 png: bool = True, generated: str | None = None) -> list[Path]:
+    """Write the offline report of a scenario to ``out_dir``.
+
+    Parameters
+    ----------
+    source
+        A :class:`~chokepoint.scenario.Scenario` (briefed here) or a finished
+        :class:`~chokepoint.briefing.Brief` (then pass ``scenario=`` too: the map needs the
+        network).
+    out_dir
+        Folder to write into (created if missing).
+    ranking
+        A criticality table from :func:`chokepoint.ranking.criticality` (links give the
+        criticality map; any kind gives the ranking chart and table), ``True`` to compute the
+        link ranking here, or ``None`` to leave it out.
+    arrivals, earliest_arrival, backlog
+        Optional time series (see :mod:`chokepoint.report.charts` for the accepted shapes):
+        cumulative arrivals (e.g. columns ``undisrupted``, ``disrupted``), the earliest-arrival
+        bound (drawn dashed; a column of ``arrivals`` whose name contains "bound" or
+        "earliest" counts too), and backlog. Charts are drawn only for what is given.
+    x_label, quantity_unit
+        Axis labels of the time series (quantity defaults to the report unit without
+        ``/day``, e.g. ``TEU``).
+    png
+        Also write PNG figures (needs matplotlib, the ``report`` extra).
+    generated
+        The date printed in the footer (default: today).
+
+    Returns
+    -------
+    list of Path
+        ``report.html``, ``figures/*.png`` and ``tables/*.csv``, in that order.
+    """
+    d = build_report_data(source, scenario=scenario, ranking=ranking, arrivals=arrivals,
+                          earliest_arrival=earliest_arrival, backlog=backlog, x_label=x_label,
+                          quantity_unit=quantity_unit, title=title)
+    out = Path(out_dir)
+    written = [write_text(out / "report.html", render_report(d, generated=generated))]
+    if png:
+        written += _write_pngs(d, out / "figures")
+    written += _write_tables(d, out / "tables")
+    return written
+
+
+def _write_pngs(d: ReportData, folder: Path) -> list[Path]:
+    from chokepoint.report import figures as f
+
+    q = d.quantity_unit or (d.unit.removesuffix("/day") if d.unit.endswith("/day") else "")
+    out = [f.map_png(d.scenario.network, folder / "map_utilisation.png", values=d.utilisation(),
+                     label="utilisation", cut=_cut(d), disrupted=_disrupted(d),
+                     title=f"{d.title}: utilisation, min cut, disruptions")]
+    crit, clabel = d.criticality()
+    if crit:
+        out.append(f.map_png(d.scenario.network, folder / "map_criticality.png", values=crit,
+                             label=clabel, cut=_cut(d), disrupted=_disrupted(d),
+                             title=f"{d.title}: criticality"))
+    if d.arrivals or d.earliest:
+        out.append(f.line_png([*d.arrivals, *d.earliest], folder / "arrivals.png",
+                              title="Cumulative arrivals", x_label=d.x_label, y_label=q,
+                              dashed=[x.name for x in d.earliest]))
+    if d.backlog:
+        out.append(f.line_png(d.backlog, folder / "backlog.png", title="Backlog",
+                              x_label=d.x_label, y_label=q, steps=True))
+    if d.ranking is not None and len(d.ranking):
+        labels, values, xl = _ranking_bars(d)
+        out.append(f.bar_png(labels, values, folder / "ranking.png",
+                             title="Criticality ranking", x_label=xl))
+    if len(d.brief.demands):
+        dem = d.brief.demands
+        out.append(f.bar_png([str(x) for x in dem["id"]], [d.rate(v) for v in dem["served"]],
+                             folder / "served.png", title="Served demand, all traffic",
+                             x_label=d.unit))
+    return out
+
+
+def _write_tables(d: ReportData, folder: Path) -> list[Path]:
+    out = [write_csv(folder / "links.csv", d.brief.links)]
+    if len(d.brief.demands):
+        out.append(write_csv(folder / "demands.csv", d.brief.demands))
+    if d.ranking is not None:
+        out.append(write_csv(folder / "ranking.csv", d.ranking))
+    if d.arrivals or d.earliest:
+        out.append(write_csv(folder / "arrivals.csv", to_table([*d.arrivals, *d.earliest])))
+    if d.backlog:
+        out.append(write_csv(folder / "backlog.csv", to_table(d.backlog)))
+    return out

@@ -1,0 +1,157 @@
+"""The command line: outputs, JSON shapes, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chokepoint.cli import main
+from chokepoint.io.write import atomic_path, write_text
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    out = capsys.readouterr()
+    code = info.value.code
+    return (code if isinstance(code, int) else 1), out.out, out.err
+
+
+def test_demo_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["demo", "--out", str(tmp_path / "d")], capsys)
+    assert code == 0
+    names = {p.name for p in (tmp_path / "d").iterdir()}
+    assert {"summary.json", "links.csv", "demands.csv", "links.geojson", "nodes.geojson",
+            "summary.html", "criticality.csv"} <= names
+    assert not [n for n in names if ".part" in n]          # no temporary files left behind
+    data = json.loads((tmp_path / "d" / "summary.json").read_text())
+    assert data["max_flow"]["value"] > 0
+    assert data["served"]["total_unmet"] > 0               # the corridor is overloaded
+    assert [f["k"] for f in data["worst_failures"][0]["failures"]] == [1, 2, 3]
+    assert "Worst simultaneous failures" in out
+    gj = json.loads((tmp_path / "d" / "links.geojson").read_text())
+    assert gj["type"] == "FeatureCollection" and gj["features"]
+
+
+def test_demo_json_is_clean_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["demo", "--json"], capsys)
+    assert code == 0
+    data = json.loads(out)                                 # nothing else on stdout
+    flow = data["max_flow"]
+    assert flow["value"] > 0 and flow["cut"]
+    assert set(flow["in_report_units"]) == {"TEU/day", "trains/day"}
+
+
+def test_flow_json_on_dimacs(shared_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = shared_dir / "data/raw/flow_benchmarks/dimacs/gw1.max"
+    code, out, _ = run(["flow", str(f), "--json"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert data["value"] == 1202018
+    assert data["unit"] == "unit" and data["cut"]
+
+
+def test_flow_on_builtin_names_the_cut(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["flow", "builtin:corridor", "--json"], capsys)
+    data = json.loads(out)
+    assert code == 0 and data["cut_nodes"] == ["dunai"]
+    assert data["in_report_units"]["TEU/day"] == pytest.approx(150, rel=1e-6)
+
+
+def test_route_and_validate(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["route", "builtin:corridor", "--source", "dunai", "--sink",
+                        "tikhoretsk_depot", "--json"], capsys)
+    data = json.loads(out)
+    assert code == 0 and data["found"] and data["nodes"][0] == "dunai"
+    code, out, _ = run(["validate", "builtin:corridor"], capsys)
+    assert code == 0 and "valid" in out
+
+
+def test_criticality_outputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import pyogrio
+
+    target = tmp_path / "crit.gpkg"
+    code, out, _ = run(["criticality", "builtin:corridor", "--by", "group", "--json",
+                        "--out", str(target), "--top", "0"], capsys)
+    assert code == 0
+    rows = json.loads(out)["elements"]
+    assert rows[0]["rank"] == 1 and len(rows) == 42
+    layers = {str(x[0]) for x in pyogrio.list_layers(target)}
+    assert layers == {"criticality", "links", "nodes"}
+    df = pyogrio.read_dataframe(target, layer="criticality")
+    assert len(df) == 42 and df.crs.to_epsg() == 4326
+
+
+def test_interdict_pyomo_instance(shared_dir: Path, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import pandas as pd
+
+    arcs = pd.read_csv(shared_dir / "data/raw/flow_benchmarks/pyomo_interdiction/max_flow/"
+                       "sample_arcs_data.csv")
+    csv = tmp_path / "links.csv"
+    pd.DataFrame({"from": arcs["StartNode"], "to": arcs["EndNode"],
+                  "capacity": arcs["Capacity"]}).to_csv(csv, index=False)
+    for k, want in ((0, 80), (1, 10), (2, 0)):
+        code, out, _ = run(["interdict", str(csv), "--k", str(k), "-s", "Start", "-t", "End",
+                            "--json"], capsys)
+        data = json.loads(out)
+        assert code == 0 and data["value"] == want and data["status"] == "optimal"
+
+
+def test_harden_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["harden", "builtin:corridor", "--protect", "1", "--k", "1", "-s",
+                        "tayshet", "-t", "vanino", "-t", "nakhodka", "--json"], capsys)
+    data = json.loads(out)
+    assert code == 0 and data["status"] == "optimal"
+    assert data["value"] >= data["value_unprotected"]
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["validate", "no/such/file.toml"], "no such file"),
+    (["flow", "builtin:corridor", "--sink", "nowhere"], "unknown node id 'nowhere'"),
+    (["flow", "builtin:nothing"], "no built-in scenario"),
+    (["criticality", "builtin:corridor", "--by", "edge"], "--by must be"),
+    (["interdict", "builtin:corridor", "--k", "1", "--objective", "time", "-s", "dunai",
+      "-s", "rajin", "-t", "tikhoretsk_depot"], "exactly one --source"),
+])
+def test_errors_are_one_line_exit_2(argv: list[str], needle: str,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(argv, capsys)
+    assert code == 2
+    assert needle in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_bad_scenario_names_file_and_element(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('version = 1\n[[links]]\nid = "x"\nfrom = "a"\nto = "b"\ncapacity = -3\n'
+                   'unit = "t/day"\n')
+    code, _, err = run(["validate", str(bad)], capsys)
+    assert code == 2 and "bad.toml" in err and "link 'x'" in err
+
+
+def test_usage_error_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, _ = run(["flow"], capsys)
+    assert code == 2
+
+
+def test_console_script_runs() -> None:
+    proc = subprocess.run([sys.executable, "-m", "chokepoint.cli", "validate", "nope.toml"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 2
+    assert "no such file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_atomic_write_leaves_nothing_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    write_text(target, "old\n")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half a fi")
+        raise RuntimeError("interrupted")
+    assert target.read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
