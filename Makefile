@@ -27,6 +27,8 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_flow
+	$(BIN)/python -m benchmarks.bench_criticality_flow
+	$(BIN)/python -m benchmarks.bench_redundancy
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -359,6 +359,7 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f1f3f5}
 table.sortable th{cursor:pointer}caption{text-align:left;font-weight:bold;padding:.3em 0}
 table.figures th{text-align:left;font-weight:normal;background:none}
 .note{color:#555;font-size:.9em}.map{border:1px solid #ccc}
+svg.chart{max-width:760px;display:block}
 .network-map .link:hover .stroke{stroke-width:8}
 details{margin:.3em 0 1em}footer{margin-top:3em;color:#777;font-size:.85em}
 """

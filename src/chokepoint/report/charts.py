@@ -121,7 +121,7 @@ def line_chart_svg(series: Sequence[Series], *, title: str, x_label: str = "",
                    y_label: str = "", dashed: Sequence[str] = (), steps: bool = False,
                    width: int = 720, height: int = 300) -> str:
     """A line chart of ``series`` as an SVG string (``dashed`` names are drawn dashed)."""
-    ml, mr, mt, mb = 64, 150, 30, 44
+    ml, mr, mt, mb = 64, 170, 30, 44
     pw, ph = width - ml - mr, height - mt - mb
     is_dt = any(s.is_datetime for s in series)
     xs = [s.x.astype("datetime64[s]").astype(np.int64) / 86400.0 if s.is_datetime
@@ -188,7 +188,7 @@ def line_chart_svg(series: Sequence[Series], *, title: str, x_label: str = "",
         ly = mt + 14 + 16 * i
         out.append(f'<line x1="{ml + pw + 10}" y1="{ly - 4}" x2="{ml + pw + 32}" y2="{ly - 4}" '
                    f'stroke="{col}" stroke-width="2"{dash}/>'
-                   f'<text x="{ml + pw + 36}" y="{ly}">{html.escape(s.name[:18])}</text>')
+                   f'<text x="{ml + pw + 36}" y="{ly}">{html.escape(s.name[:24])}</text>')
     out.append("</svg>")
     return "\n".join(out)
 

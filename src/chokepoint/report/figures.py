@@ -50,12 +50,14 @@ def map_png(net: Network, path: str | Path, *, values: Mapping[str, float] | Non
     from matplotlib.lines import Line2D
 
     values = values or {}
-    fig = _figure(10, 6)
-    ax = fig.add_subplot()
     nodes = net.nodes
     lon = nodes["lon"].to_numpy(dtype=float)
     lat = nodes["lat"].to_numpy(dtype=float)
     y = np.degrees(np.log(np.tan(np.pi / 4 + np.radians(np.clip(lat, -85, 85)) / 2)))
+    fin = np.isfinite(lon) & np.isfinite(y)
+    aspect = (float(np.ptp(y[fin])) / max(float(np.ptp(lon[fin])), 1e-6)) if fin.any() else 0.6
+    fig = _figure(10, min(max(2.2 + 8.5 * aspect, 3.5), 9))
+    ax = fig.add_subplot()
     pos = {str(i): (a, b) for i, a, b in zip(nodes["id"], lon, y, strict=True)
            if math.isfinite(a) and math.isfinite(b)}
     cap = net.links["capacity"].to_numpy(dtype=float)
@@ -88,7 +90,13 @@ def map_png(net: Network, path: str | Path, *, values: Mapping[str, float] | Non
             ax.plot([a], [b], marker="x", ms=9, mew=2.5, color="#c0392b", zorder=4)
     ax.set_aspect("equal")
     ax.set_xlabel("longitude (°E)")
-    ax.set_ylabel("Web Mercator y (°)")
+    ax.set_ylabel("latitude (°N)")
+    ok = np.isfinite(lat)
+    if ok.any():
+        lats = np.arange(math.floor(lat[ok].min() / 5) * 5, math.ceil(lat[ok].max() / 5) * 5 + 1,
+                         5.0)
+        ax.set_yticks(np.degrees(np.log(np.tan(np.pi / 4 + np.radians(lats) / 2))),
+                      [f"{v:g}" for v in lats])
     ax.grid(color="#e3e7ec", lw=0.5)
     cmap = LinearSegmentedColormap.from_list("chokepoint", [(p, c) for p, c in RAMP])
     from matplotlib.cm import ScalarMappable

@@ -32,6 +32,7 @@ __all__ = ["RAMP", "MapStyle", "colour", "link_values_from_table", "network_svg"
 RAMP: tuple[tuple[float, str], ...] = (
     (0.0, "#ffffb2"), (0.25, "#fecc5c"), (0.5, "#fd8d3c"), (0.75, "#f03b20"), (1.0, "#bd0026"))
 NO_VALUE = "#9e9e9e"
+LEGEND_H = 46.0
 MODE_DASH = {"sea": "6 4", "river": "6 4", "road": "2 3", "transfer": "1 3"}
 
 
@@ -199,10 +200,12 @@ def network_svg(net: Network, style: MapStyle | None = None, *, width: float = 9
         return 1.5 + 4.5 * (math.log(c) - math.log(cmin)) / (math.log(cmax) - math.log(cmin))
 
     h = proj.height
+    total_h = h + (LEGEND_H if legend else 0)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" id="{html.escape(element_id)}" '
-             f'class="network-map" viewBox="0 0 {_fmt(width)} {_fmt(h)}" '
+             f'class="network-map" viewBox="0 0 {_fmt(width)} {_fmt(total_h)}" '
              f'width="100%" preserveAspectRatio="xMidYMid meet" role="img" '
              f'aria-label="map of {html.escape(net.name)}" font-family="sans-serif">',
+             f'<rect x="0" y="0" width="{_fmt(width)}" height="{_fmt(total_h)}" fill="#fff"/>',
              f'<rect x="0" y="0" width="{_fmt(width)}" height="{_fmt(h)}" fill="#f7f9fb"/>']
     parts += _graticule(proj, lon, lat)
     parts.append('<g class="links">')
@@ -316,24 +319,23 @@ def _cross(x: float, y: float, r: float = 5.0) -> str:
 
 
 def _legend(label: str, width: float, height: float, key: str) -> str:
-    x, y, w = width - 230, height - 62, 200
+    """The legend, in a strip below the map (never over the network)."""
+    x, y, w = 12.0, height + 18, 200
+    k = html.escape(key)
     stops = "".join(f'<stop offset="{p:.2f}" stop-color="{c}"/>' for p, c in RAMP)
     return (f'<g class="legend" font-size="11" fill="#222">'
-            f'<rect x="{x - 8}" y="{_fmt(y - 18)}" width="{w + 16}" height="74" fill="#fff" '
-            f'fill-opacity="0.85" stroke="#ccc"/>'
-            f'<defs><linearGradient id="ramp-{html.escape(key)}">{stops}</linearGradient></defs>'
+            f'<defs><linearGradient id="ramp-{k}">{stops}</linearGradient></defs>'
             f'<text x="{x}" y="{_fmt(y - 4)}">{html.escape(label)}</text>'
-            f'<rect x="{x}" y="{_fmt(y)}" width="{w}" height="10" '
-            f'fill="url(#ramp-{html.escape(key)})"/>'
+            f'<rect x="{x}" y="{_fmt(y)}" width="{w}" height="10" fill="url(#ramp-{k})"/>'
             f'<text x="{x}" y="{_fmt(y + 22)}">0</text>'
             f'<text x="{x + w}" y="{_fmt(y + 22)}" text-anchor="end">1</text>'
-            f'<line x1="{x}" y1="{_fmt(y + 36)}" x2="{x + 24}" y2="{_fmt(y + 36)}" '
+            f'<line x1="{x + 240}" y1="{_fmt(y + 5)}" x2="{x + 264}" y2="{_fmt(y + 5)}" '
             f'stroke="#111" stroke-width="6"/>'
-            f'<text x="{x + 30}" y="{_fmt(y + 40)}">min cut</text>'
-            f'{_cross(x + 112, y + 36, 4)}'
-            f'<text x="{x + 122}" y="{_fmt(y + 40)}">closed / disrupted</text>'
-            f'<text x="{x}" y="{_fmt(y + 52)}" fill="#666">width ∝ log capacity; grey: no '
-            f'value</text></g>')
+            f'<text x="{x + 270}" y="{_fmt(y + 9)}">min cut</text>'
+            f'{_cross(x + 335, y + 5, 4)}'
+            f'<text x="{x + 345}" y="{_fmt(y + 9)}">closed / disrupted</text>'
+            f'<text x="{x + 470}" y="{_fmt(y + 9)}" fill="#666">width ∝ log capacity; dashed: '
+            f'sea; grey: no value</text></g>')
 
 
 def link_values_from_table(table: pd.DataFrame, column: str, *,
