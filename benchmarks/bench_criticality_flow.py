@@ -27,18 +27,15 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
-import platform
 import statistics
-import subprocess
 import time
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from benchmarks._machine import machine as _machine
 from benchmarks.generators import grid
 from chokepoint.analyses.criticality_flow import (
     naive_throughput_criticality,
@@ -51,25 +48,8 @@ COMPARED = ["element", "intact", "without", "loss", "loss_rel", "flow"]
 
 
 def machine() -> dict[str, Any]:
-    """CPU model (lscpu), core count, load and library versions."""
-    import numba
-    import ortools
-    import scipy
-
-    model = ""
-    try:
-        txt = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        model = next((ln.split(":", 1)[1].strip() for ln in txt.splitlines()
-                      if ln.startswith("Model name")), "")
-    except OSError:
-        pass
-    return {
-        "date": date.today().isoformat(), "nproc": os.cpu_count(), "cpu": model,
-        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
-        "python": platform.python_version(), "platform": platform.platform(),
-        "numpy": np.__version__, "scipy": scipy.__version__, "numba": numba.__version__,
-        "ortools": ortools.__version__, "pandas": pd.__version__,
-    }
+    """The machine and versions (see benchmarks/_machine.py)."""
+    return _machine("scipy", "numba", "ortools", "pandas")
 
 
 def _same(inc: pd.DataFrame, ref: pd.DataFrame) -> None:

@@ -35,20 +35,18 @@ import argparse
 import gc
 import json
 import os
-import platform
 import signal
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from benchmarks._machine import machine as _machine
 from benchmarks.generators import BenchGraph, geometric, grid
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -369,34 +367,8 @@ def markdown(res: dict[str, Any]) -> str:
 
 
 def machine() -> dict[str, Any]:
-    import networkx
-    import ortools
-    import pandas
-    import scipy
-
-    model = ""
-    try:
-        txt = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        model = next((ln.split(":", 1)[1].strip() for ln in txt.splitlines()
-                      if ln.startswith("Model name")), "")
-    except OSError:
-        pass
-    mem = ""
-    try:
-        with open("/proc/meminfo") as fh:
-            kb = int(fh.readline().split()[1])
-        mem = f"{kb / 2**20:.1f} GiB"
-    except OSError:
-        pass
-    import chokepoint
-
-    return {
-        "date": date.today().isoformat(), "nproc": os.cpu_count(), "cpu": model, "memory": mem,
-        "loadavg_at_start": list(os.getloadavg()), "python": platform.python_version(),
-        "platform": platform.platform(), "numpy": np.__version__, "scipy": scipy.__version__,
-        "ortools": ortools.__version__, "networkx": networkx.__version__,
-        "pandas": pandas.__version__, "chokepoint": getattr(chokepoint, "__version__", "?"),
-    }
+    """The machine and versions (see benchmarks/_machine.py)."""
+    return _machine("scipy", "ortools", "networkx", "pandas", "chokepoint")
 
 
 def main(argv: list[str] | None = None) -> int:

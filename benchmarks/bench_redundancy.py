@@ -37,13 +37,10 @@ import gc
 import json
 import math
 import os
-import platform
 import resource
-import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +49,7 @@ import numba
 import numpy as np
 import pandas as pd
 
+from benchmarks._machine import machine as _machine
 from chokepoint.analyses.redundancy import link_redundancy
 from chokepoint.network import Network
 from chokepoint.units import Units
@@ -299,27 +297,10 @@ def bench_beira(*, reps: int) -> dict[str, Any]:
 
 # -- report -----------------------------------------------------------------------------------
 def machine() -> dict[str, Any]:
-    import scipy
-
-    model = ""
-    try:
-        txt = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        model = next((ln.split(":", 1)[1].strip() for ln in txt.splitlines()
-                      if ln.startswith("Model name")), "")
-    except OSError:
-        pass
-    mem = ""
-    try:
-        with open("/proc/meminfo") as fh:
-            mem = f"{int(fh.readline().split()[1]) / 2**20:.1f} GiB"
-    except OSError:
-        pass
-    return {"date": date.today().isoformat(), "cpu": model, "nproc": os.cpu_count(),
-            "memory": mem, "numba_threads": numba.get_num_threads(),
-            "python": platform.python_version(), "numpy": np.__version__,
-            "numba": numba.__version__, "scipy": scipy.__version__,
-            "networkx": nx.__version__, "pandas": pd.__version__,
-            "loadavg_at_start": list(os.getloadavg())}
+    """The machine and versions (see benchmarks/_machine.py)."""
+    info = _machine("numba", "scipy", "networkx", "pandas")
+    info["numba_threads"] = numba.get_num_threads()
+    return info
 
 
 def fs(x: float | None) -> str:
