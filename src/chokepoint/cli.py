@@ -343,6 +343,57 @@ def _print_ranking(s: Scenario, table: Any, top: int) -> None:
     out.print(t)
 
 
+@app.command()
+def simulate(
+    path: PathArg,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same results).")] = 0,
+    no_disruptions: Annotated[bool, typer.Option(
+        "--no-disruptions", help="Run only the undisrupted campaign.")] = False,
+    out_dir: Annotated[Path | None, typer.Option(
+        "--out", help="Write tables (CSV, Parquet) and plots (PNG) here.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Simulate the campaign (ships, ports, trains) with and without the disruptions."""
+    from chokepoint.simulate import simulate as run_campaign
+    from chokepoint.simulate import write_outputs
+
+    s = _load(path)
+    if not s.commodities:
+        raise InputError("nothing to simulate: the scenario has no [[commodities]]",
+                         source=s.path)
+    with _progress() as cb:
+        res = run_campaign(s, seed=seed, disruptions=not no_disruptions, progress=cb)
+    written = write_outputs(res, out_dir) if out_dir is not None else []
+    summ = res.summary()
+    if as_json:
+        _print_json({**summ, "files": [str(p) for p in written]})
+        return
+    runs = [res.baseline] if res.run is res.baseline else [res.baseline, res.run]
+    t = Table(title=f"Campaign on {s.network.name} (seed {seed})")
+    t.add_column("")
+    for r in runs:
+        t.add_column(r.label, justify="right")
+    rows = [("containers", lambda r: f"{r.n_containers:,}"),
+            ("delivered", lambda r: f"{r.delivered:,}"),
+            ("last delivery", lambda r: r.completion.strftime("%Y-%m-%d %H:%M")
+             if r.completion else "not all delivered"),
+            ("mean transit (h)", lambda r: _num(r.summary()["mean_transit_h"])),
+            ("trains", lambda r: str(r.summary()["trains"])),
+            ("reroutes", lambda r: str(len(r.reroutes))),
+            ("peak yard backlog", lambda r: _num(r.node_backlog.loc[
+                r.node_backlog["kind"] == "campaign_containers", "backlog"].max(), 0))]
+    for label, f in rows:
+        t.add_row(label, *[f(r) for r in runs])
+    out.print(t)
+    if res.run is not res.baseline:
+        d = summ["delay"]
+        out.print(f"Delay against the undisrupted run: mean {_num(d['mean_h'])} h, "
+                  f"max {_num(d['max_h'])} h; {d['delayed_containers']:,} containers delayed, "
+                  f"{d['undelivered']:,} undelivered")
+    if written:
+        out.print(f"Wrote {len(written)} files to {out_dir}")
+
+
 KindOpt = Annotated[str, typer.Option("--by", help="link, node or group.")]
 ObjectiveOpt = Annotated[str, typer.Option(
     "--objective", help="flow (minimise max flow) or time (maximise fastest travel time).")]

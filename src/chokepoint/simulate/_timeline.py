@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -139,7 +141,7 @@ def build_timeline(c: CompiledNetwork, units: Units, disruptions: list[Disruptio
                     bg_ids=[d.id for d in background], bg_origins=[d.origin for d in background])
 
 
-def _train_rate(units: Units):  # type: ignore[no-untyped-def]
+def _train_rate(units: Units) -> Callable[[Any], np.ndarray]:
     """Base-unit rate -> trains/day (unitless networks: capacity is already trains/day)."""
     if units.base == UNITLESS:
         return lambda x: np.asarray(x, dtype=float)
@@ -148,7 +150,7 @@ def _train_rate(units: Units):  # type: ignore[no-untyped-def]
 
 
 def _background(c: CompiledNetwork, background: list[Demand], f: np.ndarray,
-                to_trains, res: np.ndarray  # type: ignore[no-untyped-def]
+                to_trains: Callable[[Any], np.ndarray], res: np.ndarray
                 ) -> tuple[dict[float, np.ndarray], np.ndarray]:
     """Background trains/day per resource (by priority) and unmet trains/day per demand."""
     if not background:

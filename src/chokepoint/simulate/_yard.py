@@ -30,6 +30,8 @@ class Yard:
         self.put_count = 0
         self.held = 0  # boxes counted against storage (in transfer or waiting)
         self._arrival: simpy.Event | None = None
+        #: consumers (ships) take turns: only the first in line watches the yard
+        self.turn = simpy.Resource(env, capacity=1)
         self._space: simpy.Event | None = None
         # log of stays: container, time in, time out
         self.log_cid: list[int] = []
@@ -70,7 +72,7 @@ class Yard:
         """Remove up to ``max_teu`` worth of containers, oldest first."""
         n = max(int(max_teu // self.teu), 1)
         now = self.env.now
-        out = []
+        out: list[int] = []
         while self.queue and len(out) < n:
             cid, t_in = self.queue.popleft()
             out.append(cid)
