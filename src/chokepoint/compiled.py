@@ -262,11 +262,16 @@ class CompiledNetwork:
         each stored entry.
 
         ``weight`` is a weight name (``time_h``, ``length_km``, ``cost``, ``hops``: the sort is
-        cached, so repeated calls cost O(m) without sorting) or a per-arc array. Explicit zeros
+        cached, so a call with ``removed`` costs O(m) without sorting, and the intact graph is
+        cached whole) or a per-arc array. Treat the returned arrays as read-only. Explicit zeros
         are kept: scipy.sparse.csgraph treats them as zero-weight edges.
         """
+        full = removed is None or len(removed) == 0
+        key = f"csr:{weight}" if isinstance(weight, str) and full else None
+        if key is not None and key in self._cache:
+            return self._cache[key]  # type: ignore[return-value]
         order, w = self._sorted_arcs(weight)
-        if removed is not None and len(removed):
+        if not full:
             keep = np.ones(self.n_arcs, dtype=bool)
             keep[removed] = False
             order = order[keep[order]]
@@ -278,6 +283,8 @@ class CompiledNetwork:
         np.cumsum(np.bincount(self.tail[arcs], minlength=self.n_vertices), out=indptr[1:])
         graph = sp.csr_matrix((w[arcs], self.head[arcs], indptr),
                               shape=(self.n_vertices, self.n_vertices))
+        if key is not None:
+            self._cache[key] = (graph, arcs)
         return graph, arcs
 
     def csr(self, weight: str | FloatArray, *, removed: IntArray | None = None

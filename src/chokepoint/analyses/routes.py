@@ -80,11 +80,16 @@ def fastest_route(
         path.append(int(pred[path[-1]]))
     path.reverse()
     verts = np.array(path, dtype=np.int64)
-    # the arc of each path step: find the CSR entry (tail, head); entries are sorted by key
-    rows = np.repeat(np.arange(c.n_vertices, dtype=np.int64), np.diff(graph.indptr))
-    key = rows * c.n_vertices + graph.indices
-    q = verts[:-1] * c.n_vertices + verts[1:]
-    arcs = entry_arc[np.searchsorted(key, q)]
+    # the arc of each path step: the CSR entry (tail, head), searched within the tail's row
+    # (a row holds one entry per head, sorted by head)
+    lo = graph.indptr[verts[:-1]]
+    deg = graph.indptr[verts[:-1] + 1] - lo
+    step = np.repeat(np.arange(len(lo)), deg)
+    entry = np.repeat(lo, deg) + (np.arange(int(deg.sum())) - np.repeat(np.cumsum(deg) - deg,
+                                                                         deg))
+    hit = graph.indices[entry] == verts[1:][step]
+    arcs = np.empty(len(lo), dtype=np.int64)
+    arcs[step[hit]] = entry_arc[entry[hit]]
     vn = c.vertex_node[verts]
     keep = np.ones(len(vn), dtype=bool)
     keep[1:] = vn[1:] != vn[:-1]
