@@ -155,3 +155,24 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path: Path) -> None:
         raise RuntimeError("interrupted")
     assert target.read_text() == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_import_osm_then_analyse(shared_dir: Path, tmp_path: Path,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import pyogrio
+
+    pbf = shared_dir / "data/raw/osm_pbf_fixtures/Helsinki.osm.pbf"
+    target = tmp_path / "helsinki.gpkg"
+    code, out, _ = run(["import", str(pbf), "--kind", "osm", "--out", str(target), "--json"],
+                       capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert data["network"]["links"] > 100
+    assert {"links", "nodes", "issues"} <= {str(x[0]) for x in pyogrio.list_layers(target)}
+    code, out, _ = run(["validate", str(target), "--json"], capsys)
+    assert code == 0 and json.loads(out)["links"] == data["network"]["links"]
+
+
+def test_import_rejects_bad_bbox(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["import", "-", "--kind", "world-rail", "--bbox", "1,2,3"], capsys)
+    assert code == 2 and "--bbox" in err

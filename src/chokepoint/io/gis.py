@@ -48,8 +48,9 @@ def read_network_file(path: str | Path) -> Network:
             nodes = read_table(p, layer="nodes")
         layer = "links" if "links" in names else names[0]
     links = read_table(p, layer=layer)
-    for col in ("from", "to"):
-        if col not in links.columns:
-            raise InputError(f"link layer has no {col!r} column; lines without topology are "
-                             "imported with `chokepoint import`", source=p)
+    if "from" not in links.columns or "to" not in links.columns:
+        # bare lines: build the topology (snap, split, merge) as `chokepoint import` does
+        from chokepoint.io.topology import read_lines
+
+        return read_lines(p, layer=layer)[0]
     return Network.from_geodataframes(nodes, links, name=p.stem, source=p)
