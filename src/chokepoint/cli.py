@@ -85,6 +85,12 @@ def demo(
         from chokepoint.io.results import write_brief
 
         written = write_brief(b, s.network, out_dir)
+        import importlib.util
+
+        from chokepoint.report import write_report
+
+        written += write_report(b, out_dir, scenario=s, campaign=True,
+                                png=importlib.util.find_spec("matplotlib") is not None)
     if as_json:
         _print_json(b.data)
         return
@@ -341,6 +347,81 @@ def _print_ranking(s: Scenario, table: Any, top: int) -> None:
                 cells.append(str(v))
         t.add_row(*cells)
     out.print(t)
+
+
+@app.command()
+def report(
+    path: PathArg,
+    out_dir: Annotated[Path, typer.Option(
+        "--out", help="Folder for report.html, figures/ (PNG) and tables/ (CSV).")],
+    ranking: Annotated[str, typer.Option(
+        "--ranking", help="Criticality ranking to include: link, group, node or none.")] = "link",
+    campaign: Annotated[bool, typer.Option(
+        "--campaign/--no-campaign",
+        help="Simulate the campaign: arrivals, earliest-arrival bound and backlog charts.")
+    ] = True,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the campaign simulation.")] = 0,
+    png: Annotated[bool, typer.Option("--png/--no-png",
+                                      help="Also write PNG figures (matplotlib).")] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write the offline report: one self-contained HTML file, PNG figures and CSV tables."""
+    from chokepoint.briefing import brief
+    from chokepoint.errors import require
+    from chokepoint.report import write_report
+
+    if ranking not in ("link", "node", "group", "none"):
+        raise InputError(f"--ranking must be link, node, group or none, not {ranking!r}")
+    if png:
+        require("matplotlib", "report")
+    s = _load(path)
+    table = None
+    if ranking != "none":
+        from chokepoint.ranking import criticality as rank
+
+        with _progress() as cb:
+            table = rank(s, kind=ranking, progress=cb)
+    b = brief(s, ranking=False)
+    written = write_report(b, out_dir, scenario=s,
+                           ranking=table if table is not None else False,
+                           campaign=campaign and bool(s.commodities), seed=seed, png=png)
+    if as_json:
+        _print_json({"out": str(out_dir), "files": [str(p) for p in written]})
+        return
+    out.print(f"Wrote {len(written)} files to [bold]{out_dir}[/]: open "
+              f"[bold]{out_dir / 'report.html'}[/] (works offline)")
+
+
+@app.command()
+def serve(
+    path: Annotated[str | None, typer.Argument(
+        help="Scenario or network file to load (default: the built-in corridor).")] = None,
+    host: Annotated[str, typer.Option(
+        help="Interface to bind. 127.0.0.1 (default) is this machine only; 0.0.0.0 lets "
+             "others connect (no authentication: trusted networks only).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    campaign: Annotated[bool, typer.Option(
+        "--campaign/--no-campaign",
+        help="Also simulate the campaign's delay for each closure (scenarios with "
+             "commodities).")] = True,
+    timeout: Annotated[float, typer.Option(help="Time limit of one analysis, seconds.")] = 30.0,
+) -> None:
+    """The web map: click links, nodes or structures to close them; a JSON API."""
+    from chokepoint.errors import require
+
+    require("fastapi", "web")
+    require("uvicorn", "web")
+    require("multipart", "web")
+    from chokepoint.serve import ServeSettings
+    from chokepoint.serve import serve as run_server
+    from chokepoint.serve.analysis import simulation_hook
+
+    s = _load(path or f"{BUILTIN_PREFIX}corridor")
+    settings = ServeSettings(analysis_timeout_s=timeout,
+                             campaign=simulation_hook() if campaign and s.commodities else None)
+    err.print(f"chokepoint web map of [bold]{escape(s.name)}[/] on http://{host}:{port}/ "
+              "(Ctrl+C to stop)")
+    run_server(s, host=host, port=port, label=path or "builtin:corridor", settings=settings)
 
 
 @app.command()

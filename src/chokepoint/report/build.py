@@ -25,7 +25,8 @@ from chokepoint.report.charts import Series, bar_chart_svg, line_chart_svg, to_s
 from chokepoint.report.svgmap import MapStyle, link_values_from_table, network_svg
 from chokepoint.scenario import Scenario
 
-__all__ = ["ReportData", "build_report_data", "render_report", "write_report"]
+__all__ = ["ReportData", "build_report_data", "campaign_series", "render_report",
+           "simulate_campaign", "write_report"]
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
        "img-src data:; base-uri 'none'; form-action 'none'")
@@ -45,6 +46,7 @@ class ReportData:
     x_label: str = "days"
     quantity_unit: str = ""
     title: str = ""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def unit(self) -> str:
@@ -70,25 +72,74 @@ class ReportData:
         return {}
 
     def criticality(self) -> tuple[dict[str, float], str]:
-        """Link id → criticality in [0, 1] (share of the largest loss) and its label."""
+        """Link id → criticality in [0, 1] (share of the largest loss) and its label.
+
+        A link ranking colours each link; a failure-group ranking colours each link with its
+        group's value; a node ranking gives no link colours.
+        """
         r = self.ranking
-        if r is None or not len(r) or str(r["kind"].iloc[0]) != "link":
+        if r is None or not len(r) or str(r["kind"].iloc[0]) not in ("link", "group"):
             return {}, ""
-        for col, label in (("throughput_loss", "throughput loss (share of the largest)"),
-                           ("served_loss", "served demand lost (share of the largest)"),
-                           ("detour_max_increase_h", "detour (share of the longest)")):
-            if col in r.columns and np.nansum(np.abs(r[col].to_numpy(dtype=float))) > 0:
-                return link_values_from_table(r, col, normalise=True), label
-        n = len(r)
-        return {str(e): 1 - (k - 1) / max(n - 1, 1) for e, k in
-                zip(r["element"], r["rank"], strict=True)}, "criticality rank (1 = top)"
+        m = _rank_measure(r)
+        if m is not None:
+            values = link_values_from_table(r, m[0], normalise=True)
+            label = f"{m[2]} (share of the largest)"
+        else:
+            n = len(r)
+            values = {str(e): 1 - (k - 1) / max(n - 1, 1) for e, k in
+                      zip(r["element"], r["rank"], strict=True)}
+            label = "criticality rank (1 = top)"
+        if str(r["kind"].iloc[0]) == "group":
+            links = self.scenario.network.links
+            values = {str(i): values[str(g)] for i, g in zip(links["id"], links["group"],
+                                                             strict=True) if str(g) in values}
+            label += ", by failure group"
+        return values, label
+
+
+def campaign_series(result: Any) -> tuple[list[Series], list[Series], str]:
+    """Cumulative deliveries and yard backlogs of a campaign simulation
+    (:class:`chokepoint.simulate.CampaignResult`), x in days since the campaign's epoch."""
+    runs = [result.baseline] if result.run is result.baseline else [result.baseline, result.run]
+    arrivals, backlog = [], []
+    for r in runs:
+        a = r.arrivals
+        x = np.concatenate([[0.0], a["t_h"].to_numpy(dtype=float) / 24.0])
+        y = np.concatenate([[0.0], a["delivered"].to_numpy(dtype=float)])
+        arrivals.append(Series(str(r.label), x, y))
+        nb = r.node_backlog
+        nb = nb[nb["kind"].astype(str) == "campaign_containers"]
+        for node, grp in nb.groupby(nb["node"].astype(str), sort=True):
+            if grp["backlog"].max() > 0:
+                backlog.append(Series(f"{node} ({r.label})",
+                                      grp["t_h"].to_numpy(dtype=float) / 24.0,
+                                      grp["backlog"].to_numpy(dtype=float)))
+    epoch = result.baseline.epoch
+    return arrivals, backlog, f"days since {epoch:%Y-%m-%d %H:%M}"
+
+
+def simulate_campaign(s: Scenario, *, seed: int = 0) -> tuple[Any, Any]:
+    """Run the scenario's campaign (:func:`chokepoint.simulate.simulate`) and the matching
+    earliest-arrival bound: the first commodity's containers all available at its origin at
+    the campaign's start, sent as fast as capacities allow
+    (:func:`chokepoint.analyses.dynamic.earliest_arrival_curve`, same horizon)."""
+    from chokepoint.analyses.dynamic import earliest_arrival_curve
+    from chokepoint.simulate import simulate
+
+    result = simulate(s, seed=seed)
+    com = s.commodities[0]
+    total = result.baseline.n_containers * s.units.quantity_factor("container")
+    horizon = max(float(result.baseline.end_h), float(result.run.end_h))
+    curve = earliest_arrival_curve(s.network.compiled, [com.origin], [com.destination],
+                                   horizon_h=horizon, supplies={com.origin: total})
+    return result, curve
 
 
 def build_report_data(source: Brief | Scenario, *, scenario: Scenario | None = None,
                       ranking: pd.DataFrame | bool | None = None, arrivals: Any = None,
                       earliest_arrival: Any = None, backlog: Any = None,
-                      x_label: str = "days", quantity_unit: str = "",
-                      title: str = "") -> ReportData:
+                      campaign: Any = None, seed: int = 0, x_label: str = "days",
+                      quantity_unit: str = "", title: str = "") -> ReportData:
     """Resolve :func:`write_report`'s inputs (runs :func:`~chokepoint.briefing.brief` and,
     with ``ranking=True``, the link criticality ranking)."""
     if isinstance(source, Scenario):
@@ -105,16 +156,45 @@ def build_report_data(source: Brief | Scenario, *, scenario: Scenario | None = N
         table = criticality(s, kind="link")
     elif isinstance(ranking, pd.DataFrame):
         table = ranking
+    elif ranking is None:
+        table = getattr(b, "ranking", None)  # the brief's own (failure-group) ranking
     else:
         table = None
+    notes: list[str] = []
+    if campaign is True:
+        campaign = None
+        if not s.commodities:
+            notes.append("No campaign simulated: the scenario has no [[commodities]].")
+        else:
+            from chokepoint.errors import ChokepointError
+
+            try:
+                campaign, curve = simulate_campaign(s, seed=seed)
+                earliest_arrival = curve if earliest_arrival is None else earliest_arrival
+            except (ChokepointError, ValueError) as e:
+                notes.append(f"No campaign simulated: {e}")
+    elif campaign is False:
+        campaign = None
     arr = to_series(arrivals)
     bound = to_series(earliest_arrival)
+    back = to_series(backlog)
+    if campaign is not None:
+        c_arr, c_back, c_x = campaign_series(campaign)
+        arr, back = [*c_arr, *arr], [*c_back, *back]
+        x_label = c_x if x_label == "days" else x_label
+        quantity_unit = quantity_unit or "containers"
+        if earliest_arrival is not None and hasattr(earliest_arrival, "cumulative"):
+            try:  # the flow bound is in the base quantity (tonnes): express it in containers
+                per = s.units.quantity_factor("container")
+                bound = [Series(x.name, x.x, x.y / per) for x in bound]
+            except ValueError:
+                pass
     # a column of `arrivals` named like a bound counts as the bound
     bound += [x for x in arr if "bound" in x.name.lower() or "earliest" in x.name.lower()]
     arr = [x for x in arr if all(x is not y for y in bound)]
     return ReportData(scenario=s, brief=b, ranking=table, arrivals=arr, earliest=bound,
-                      backlog=to_series(backlog), x_label=x_label,
-                      quantity_unit=quantity_unit, title=title or s.name)
+                      backlog=back, x_label=x_label,
+                      quantity_unit=quantity_unit, title=title or s.name, notes=notes)
 
 
 # -- HTML pieces --------------------------------------------------------------------------------
@@ -284,11 +364,13 @@ def render_report(d: ReportData, *, generated: str | None = None) -> str:
                             tooltips=[f"{i}: served {_fmt(d.rate(a))} of {_fmt(d.rate(b))} "
                                       f"{d.unit}" for i, a, b in
                                       zip(labels, dem["served"], dem["demand"], strict=True)]))
+    notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in d.notes)
     if charts:
-        sections.append("<section id='charts'><h2>Charts</h2>" + "".join(charts) + "</section>")
+        sections.append("<section id='charts'><h2>Charts</h2>" + notes + "".join(charts)
+                        + "</section>")
     else:
-        sections.append("<section id='charts'><h2>Charts</h2><p class='note'>No time series "
-                        "or ranking were given.</p></section>")
+        sections.append("<section id='charts'><h2>Charts</h2>" + notes + "<p class='note'>No "
+                        "time series or ranking were given.</p></section>")
 
     tables: list[str] = ["<section id='tables'><h2>Tables</h2>"]
     for key, label in (("max_flow", "Minimum cut (intact)"),
@@ -335,19 +417,36 @@ def _ranking_cols(r: pd.DataFrame) -> list[str]:
         and c != "throughput_loss_rel"]
 
 
+#: The ranking's own order (chokepoint.ranking sorts by the first of these it has): the
+#: column each sort key is shown as, whether it is a rate, and its label.
+_RANK_KEYS = (("objective_loss", "served_loss", True, "served demand lost"),
+              ("throughput_loss", "throughput_loss", True, "throughput loss"),
+              ("pairs_cut", "pairs_cut", False, "origin-destination pairs cut"),
+              ("detour_max_increase_h", "detour_max_increase_h", False, "longest detour (h)"))
+
+
+def _rank_measure(r: pd.DataFrame) -> tuple[str, bool, str] | None:
+    """The column that drives the ranking's order (its first non-zero sort key)."""
+    for key, col, is_rate, label in _RANK_KEYS:
+        if key in r.columns and col in r.columns and np.nansum(
+                np.abs(r[key].to_numpy(dtype=float))) > 0:
+            return col, is_rate, label
+    return None
+
+
 def _ranking_bars(d: ReportData) -> tuple[list[str], list[float], str]:
     r = d.ranking
     assert r is not None
     top = r.head(TOP_N)
     names = [str(n) for n in top["name"]]
-    if "throughput_loss" in top.columns and np.nansum(top["throughput_loss"]) > 0:
-        return names, [d.rate(v) for v in top["throughput_loss"]], (
-            f"throughput loss ({d.unit})")
-    if "served_loss" in top.columns:
-        return names, [d.rate(v) for v in top["served_loss"]], f"served demand lost ({d.unit})"
-    if "detour_max_increase_h" in top.columns:
-        return names, list(top["detour_max_increase_h"]), "longest detour (h)"
-    return names, [float(len(r) - k + 1) for k in top["rank"]], "rank (inverted)"
+    m = _rank_measure(r)
+    if m is None:
+        return names, [float(len(r) - k + 1) for k in top["rank"]], "rank (inverted)"
+    col, is_rate, label = m
+    vals = top[col].to_numpy(dtype=float)
+    if is_rate:
+        return names, [d.rate(v) for v in vals], f"{label} ({d.unit})"
+    return names, [float(v) for v in vals], label
 
 
 _STYLE = """
@@ -402,8 +501,9 @@ def write_report(source: Brief | Scenario, out_dir: str | Path, *,
                  scenario: Scenario | None = None,
                  ranking: pd.DataFrame | bool | None = None,
                  arrivals: Any = None, earliest_arrival: Any = None, backlog: Any = None,
-                 x_label: str = "days", quantity_unit: str = "", title: str = "",
-                 png: bool = True, generated: str | None = None) -> list[Path]:
+                 campaign: Any = None, seed: int = 0, x_label: str = "days",
+                 quantity_unit: str = "", title: str = "", png: bool = True,
+                 generated: str | None = None) -> list[Path]:
     """Write the offline report of a scenario to ``out_dir``.
 
     Parameters
@@ -415,14 +515,23 @@ def write_report(source: Brief | Scenario, out_dir: str | Path, *,
     out_dir
         Folder to write into (created if missing).
     ranking
-        A criticality table from :func:`chokepoint.ranking.criticality` (links give the
-        criticality map; any kind gives the ranking chart and table), ``True`` to compute the
-        link ranking here, or ``None`` to leave it out.
+        A criticality table from :func:`chokepoint.ranking.criticality` (links or failure
+        groups give the criticality map; any kind gives the ranking chart and table),
+        ``True`` to compute the link ranking here, ``None`` (default) for the brief's own
+        ranking if it has one, ``False`` for none.
     arrivals, earliest_arrival, backlog
         Optional time series (see :mod:`chokepoint.report.charts` for the accepted shapes):
         cumulative arrivals (e.g. columns ``undisrupted``, ``disrupted``), the earliest-arrival
-        bound (drawn dashed; a column of ``arrivals`` whose name contains "bound" or
-        "earliest" counts too), and backlog. Charts are drawn only for what is given.
+        bound (drawn dashed; an :class:`~chokepoint.analyses.dynamic.ArrivalCurve` works, and
+        a column of ``arrivals`` whose name contains "bound" or "earliest" counts too), and
+        backlog. Charts are drawn only for what is given.
+    campaign
+        A :class:`chokepoint.simulate.CampaignResult`: its cumulative deliveries (undisrupted
+        and disrupted) join ``arrivals`` and its yard backlogs join ``backlog``, x in days
+        since the campaign's start, quantities in containers (an ``ArrivalCurve`` bound is
+        converted from tonnes). ``True`` simulates here with ``seed`` and adds the matching
+        earliest-arrival bound (:func:`simulate_campaign`); if the scenario has no
+        commodities or the simulation refuses it, the report says so and goes on.
     x_label, quantity_unit
         Axis labels of the time series (quantity defaults to the report unit without
         ``/day``, e.g. ``TEU``).
@@ -437,7 +546,8 @@ def write_report(source: Brief | Scenario, out_dir: str | Path, *,
         ``report.html``, ``figures/*.png`` and ``tables/*.csv``, in that order.
     """
     d = build_report_data(source, scenario=scenario, ranking=ranking, arrivals=arrivals,
-                          earliest_arrival=earliest_arrival, backlog=backlog, x_label=x_label,
+                          earliest_arrival=earliest_arrival, backlog=backlog,
+                          campaign=campaign, seed=seed, x_label=x_label,
                           quantity_unit=quantity_unit, title=title)
     out = Path(out_dir)
     written = [write_text(out / "report.html", render_report(d, generated=generated))]

@@ -11,7 +11,10 @@ Arrivals, the earliest-arrival bound and backlog are passed as any of
 * a :class:`pandas.DataFrame` — the x values are a ``time``/``t``/``date``/``day``/``days``
   column when there is one, else the index; every other numeric column is one series;
 * a :class:`pandas.Series` — the index is x, the name is the series name;
-* a mapping ``name -> Series`` (index is x) or ``name -> (x, y)``.
+* a mapping ``name -> Series`` (index is x) or ``name -> (x, y)``;
+* an earliest-arrival curve of :mod:`chokepoint.analyses.dynamic` (anything with
+  ``times_h`` and ``cumulative``): x in days (``times_h / 24``), named "earliest-arrival
+  bound" (or by its mapping key).
 
 x may be numbers (days, hours — say which in ``x_label``) or datetimes.
 """
@@ -61,10 +64,21 @@ def _xvalues(v: Any) -> np.ndarray:
     return arr.astype(float)
 
 
+def _is_curve(v: Any) -> bool:
+    return hasattr(v, "times_h") and hasattr(v, "cumulative")
+
+
+def _curve(name: str, v: Any) -> Series:
+    return Series(name, np.asarray(v.times_h, dtype=float) / 24.0,
+                  np.asarray(v.cumulative, dtype=float))
+
+
 def to_series(data: Any) -> list[Series]:
     """Normalise one of the accepted time-series inputs (see the module docstring)."""
     if data is None:
         return []
+    if _is_curve(data):
+        return [_curve("earliest-arrival bound", data)]
     if isinstance(data, pd.Series):
         return [Series(str(data.name or "value"), _xvalues(data.index),
                        data.to_numpy(dtype=float))]
@@ -82,6 +96,8 @@ def to_series(data: Any) -> list[Series]:
         for name, v in data.items():
             if isinstance(v, pd.Series):
                 out.append(Series(str(name), _xvalues(v.index), v.to_numpy(dtype=float)))
+            elif _is_curve(v):
+                out.append(_curve(str(name), v))
             else:
                 xs, ys = v
                 out.append(Series(str(name), _xvalues(xs), np.asarray(ys, dtype=float)))
@@ -154,7 +170,7 @@ def line_chart_svg(series: Sequence[Series], *, title: str, x_label: str = "",
                    f'<text x="{ml - 4}" y="{y + 4:.1f}" text-anchor="end">{_num(t)}</text>')
     for t in _nice_ticks(x0, x1, 6):
         x = px(t)
-        lab = (str(np.datetime64(int(round(t * 86400)), "s").astype("datetime64[D]"))
+        lab = (str(np.datetime64(round(t * 86400), "s").astype("datetime64[D]"))
                if is_dt else _num(t))
         out.append(f'<line x1="{x:.1f}" y1="{mt + ph}" x2="{x:.1f}" y2="{mt + ph + 4}" '
                    f'stroke="#888"/><text x="{x:.1f}" y="{mt + ph + 16}" '
@@ -181,7 +197,7 @@ def line_chart_svg(series: Sequence[Series], *, title: str, x_label: str = "",
                    f'<path d="{d}" fill="none" stroke="{col}" stroke-width="2"{dash}/></g>')
         if ok.sum() <= 200:
             for a, b in zip(xv[ok], s.y[ok], strict=True):
-                lab = (str(np.datetime64(int(round(a * 86400)), "s")) if is_dt else _num(a))
+                lab = (str(np.datetime64(round(a * 86400), "s")) if is_dt else _num(a))
                 out.append(f'<circle cx="{px(float(a)):.1f}" cy="{py(float(b)):.1f}" r="2.5" '
                            f'fill="{col}"><title>{html.escape(s.name)}: {lab} → '
                            f"{_num(float(b))}</title></circle>")

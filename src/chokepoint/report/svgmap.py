@@ -17,6 +17,7 @@ attaches its click handlers to those. Styling is done with SVG presentation attr
 from __future__ import annotations
 
 import html
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ def colour(value: float | None) -> str:
     if value is None or not math.isfinite(value):
         return NO_VALUE
     v = min(max(float(value), 0.0), 1.0)
-    for (p0, c0), (p1, c1) in zip(RAMP, RAMP[1:], strict=False):
+    for (p0, c0), (p1, c1) in itertools.pairwise(RAMP):
         if v <= p1:
             t = (v - p0) / (p1 - p0) if p1 > p0 else 0.0
             rgb = [round(int(c0[i:i + 2], 16) * (1 - t) + int(c1[i:i + 2], 16) * t)
@@ -135,7 +136,7 @@ def _graticule(proj: _Projection, lon: np.ndarray, lat: np.ndarray) -> list[str]
     lat_lo, lat_hi = float(np.nanmin(lat[ok])) - 2, float(np.nanmax(lat[ok])) + 2
     out = ['<g class="graticule" stroke="#d8dee6" stroke-width="0.6" fill="#8a96a3" '
            'font-size="10">']
-    for g in range(int(math.floor(lon_lo / step)) * step, int(lon_hi) + step, step):
+    for g in range(math.floor(lon_lo / step) * step, int(lon_hi) + step, step):
         if not lon_lo <= g <= lon_hi:
             continue
         x, _ = proj(np.array([g]), np.array([0.0]))
@@ -143,7 +144,7 @@ def _graticule(proj: _Projection, lon: np.ndarray, lat: np.ndarray) -> list[str]
                    f'y2="{_fmt(proj.height)}"/>'
                    f'<text x="{_fmt(x[0] + 2)}" y="{_fmt(proj.height - 4)}" '
                    f'stroke="none">{g}°E</text>')
-    for g in range(int(math.floor(lat_lo / step)) * step, int(lat_hi) + step, step):
+    for g in range(math.floor(lat_lo / step) * step, int(lat_hi) + step, step):
         _, y = proj(np.array([0.0]), np.array([float(g)]))
         if not 0 <= y[0] <= proj.height:
             continue
@@ -300,10 +301,11 @@ def network_svg(net: Network, style: MapStyle | None = None, *, width: float = 9
                 f'data-group="{html.escape(group)}" id="badge-{html.escape(lid)}">'
                 f"<title>{html.escape(name)} ({html.escape(lid)}) — click to close</title>"
                 f'<line x1="{_fmt(mx)}" y1="{_fmt(my)}" x2="{_fmt(bx)}" '
-                f'y2="{_fmt(by + box[1] / 2)}" stroke="#555" stroke-width="0.8"/>'
+                f'y2="{_fmt(by + box[1] / 2)}" stroke="#555" stroke-width="0.8" '
+                f'pointer-events="none"/>'
                 f'<rect class="badge-box" x="{_fmt(bx)}" y="{_fmt(by)}" width="{box[0]:.0f}" '
                 f'height="{box[1]:.0f}" rx="3" fill="#fff" stroke="#555"/>'
-                f'<text x="{_fmt(bx + 5)}" y="{_fmt(by + 13)}" fill="#222">'
+                f'<text x="{_fmt(bx + 5)}" y="{_fmt(by + 13)}" fill="#222" pointer-events="none">'
                 f"{html.escape(label)}</text></g>")
         parts.append("</g>")
     if legend:
