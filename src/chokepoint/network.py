@@ -385,7 +385,8 @@ class Network:
         """
         import networkx as nx
 
-        g: nx.MultiDiGraph = nx.MultiDiGraph(name=self.name, units=self.units)
+        g: nx.MultiDiGraph = nx.MultiDiGraph(name=self.name, units=self.units,
+                                             link_order=[str(i) for i in self.links["id"]])
         for rec in self.nodes.to_dict("records"):
             g.add_node(rec["id"], **{str(k): v for k, v in rec.items() if k != "id"})
         for rec in self.links.to_dict("records"):
@@ -419,9 +420,13 @@ class Network:
             if not directed:
                 row.setdefault("direction", "both")
             rows.append(row)
+        links = pd.DataFrame(rows)
+        order = g.graph.get("link_order")
+        if order is not None and len(order) == len(links) and set(order) == set(links["id"]):
+            links = links.set_index("id").loc[list(order)].reset_index()  # stored order back
         nodes = pd.DataFrame(node_rows) if node_rows else None
         gu = units or (g.graph.get("units") if isinstance(g.graph.get("units"), Units) else None)
-        return cls.from_frames(nodes, pd.DataFrame(rows), units=gu,
+        return cls.from_frames(nodes, links, units=gu,
                                name=name or str(g.graph.get("name", "network")))
 
     def attack_terms(self, kind: str) -> tuple[dict[str, float], list[str]]:
