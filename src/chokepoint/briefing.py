@@ -87,6 +87,47 @@ def _binding(net: Network, rows: pd.DataFrame) -> list[dict[str, Any]]:
     return sorted(out.values(), key=lambda e: -e["shadow_price"])
 
 
+@dataclass
+class CampaignBrief:
+    """The campaign simulated with and without the disruptions, beside its exact bound."""
+
+    data: dict[str, Any]
+    result: Any
+    curve: Any
+
+
+def campaign(s: Scenario, *, seed: int = 0) -> CampaignBrief:
+    """Simulate the first commodity's campaign (undisrupted and disrupted, same seed) and
+    compute the exact lower bound for the same containers: the quickest transshipment and
+    the earliest-arrival curve with everything available at the origin at the start
+    (:mod:`chokepoint.analyses.dynamic`). Simulated arrivals can never beat the bound."""
+    from chokepoint.analyses.dynamic import earliest_arrival_curve, quickest_transshipment
+    from chokepoint.simulate import simulate
+
+    res = simulate(s, seed=seed)
+    com = s.commodities[0]
+    n = res.baseline.n_containers
+    per = s.units.quantity_factor("container")
+    c = s.network.compiled
+    q = quickest_transshipment(c, [com.origin], [com.destination], n * per, curve=False)
+    horizon = max(float(res.baseline.end_h), float(res.run.end_h))
+    curve = earliest_arrival_curve(c, [com.origin], [com.destination], horizon_h=horizon,
+                                   supplies={com.origin: n * per})
+    summ = res.summary()
+
+    def nth(run: Any, k: int) -> float | None:
+        d = run.containers["delivered_h"].dropna().sort_values().to_numpy()
+        return float(d[k - 1]) if len(d) >= k else None
+
+    k = min(n, int(com.quantity or n)) if com.quantity_unit else n
+    data = {"commodity": com.id, "containers": n, "seed": seed, **summ,
+            "quickest": {"status": q.status, "time_h": q.time_h, "time_days": q.time_days,
+                         "containers": n},
+            "kth": {"k": k, "undisrupted_h": nth(res.baseline, k),
+                    "disrupted_h": nth(res.run, k)}}
+    return CampaignBrief(data=data, result=res, curve=curve)
+
+
 def _minimal(c: CompiledNetwork, sources: list[str], sinks: list[str], kind: str,
              plan: list[str], value: float) -> list[str]:
     """Drop elements of an attack plan that the plan does not need to reach its value."""

@@ -75,11 +75,14 @@ def demo(
     as_json: JsonOpt = False,
 ) -> None:
     """The main job on the built-in Rajin → Dunai → Tikhoretsk corridor."""
-    from chokepoint.briefing import brief
+    from chokepoint.briefing import brief, campaign
     from chokepoint.data import load_builtin
 
     s = load_builtin("corridor")
     b = brief(s)
+    cb = campaign(s, seed=0) if s.commodities else None
+    if cb is not None:
+        b.data["campaign"] = cb.data
     written: list[Path] = []
     if out_dir is not None:
         from chokepoint.io.results import write_brief
@@ -89,13 +92,26 @@ def demo(
 
         from chokepoint.report import write_report
 
-        written += write_report(b, out_dir, scenario=s, campaign=True,
+        written += write_report(b, out_dir, scenario=s,
+                                campaign=cb.result if cb is not None else False,
+                                earliest_arrival=cb.curve if cb is not None else None,
                                 png=importlib.util.find_spec("matplotlib") is not None)
     if as_json:
         _print_json(b.data)
         return
     _print_brief(s, b.data)
     _print_failures(s, b.data)
+    if cb is not None:
+        out.print()
+        _print_campaign(s, cb.result, cb.data["seed"])
+        q, kth = cb.data["quickest"], cb.data["kth"]
+        if q["status"] == "ok":
+            out.print(f"Exact lower bound (quickest transshipment, all {cb.data['containers']:,}"
+                      f" containers at {escape(s.network.node_name(s.commodities[0].origin))}"
+                      f" at once): [bold]{_num(q['time_h'])} h[/] ({_num(q['time_days'])} days)")
+        if kth["undisrupted_h"] is not None:
+            out.print(f"The {kth['k']:,}th container arrives after {_num(kth['undisrupted_h'])} h "
+                      f"undisrupted, {_num(kth['disrupted_h'])} h with the disruptions.")
     if written:
         out.print(f"\nWrote {len(written)} files to [bold]{out_dir}[/]: "
                   + ", ".join(p.name for p in written))
@@ -250,6 +266,99 @@ def route(
                   f"{_num(r.time_h, 1)} h, {_num(r.length_km, 0)} km")
         out.print("via " + " → ".join(s.network.node_name(n) for n in r.nodes))
     if not r.found:
+        raise typer.Exit(1)
+
+
+@app.command()
+def quickest(
+    path: PathArg,
+    units: Annotated[float, typer.Option("--units", "-n",
+                                         help="Quantity to deliver, in --unit.")],
+    unit: Annotated[str | None, typer.Option(
+        "--unit", help="Unit of --units: t, kt, TEU, FEU, container, train (default: the "
+                       "base quantity, t; 'unit' for unitless networks).")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", "-s",
+                                                     help="Source node id (repeatable).")] = None,
+    sink: Annotated[list[str] | None, typer.Option("--sink", "-t",
+                                                   help="Sink node id (repeatable).")] = None,
+    step_h: Annotated[float | None, typer.Option(
+        "--step-h", help="Time step in hours (default: chosen from the transit times).")] = None,
+    no_disruptions: Annotated[bool, typer.Option(
+        "--no-disruptions", help="Ignore the scenario's disruptions.")] = False,
+    start: Annotated[str | None, typer.Option(
+        "--start", help="Dispatch time, ISO date or date-time (default: the start of the "
+                        "first disruption).")] = None,
+    max_days: Annotated[float, typer.Option(
+        "--max-days", help="Give up beyond this many days.")] = 365.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Quickest delivery of a quantity over time, and the earliest-arrival curve."""
+    import datetime as dt
+
+    import numpy as np
+
+    from chokepoint.analyses.dynamic import quickest_transshipment
+    from chokepoint.timeline import Timeline
+
+    s = _load(path)
+    sources = source or s.sources
+    sinks = sink or s.sinks
+    base_qty = "unit" if s.units.base == "unit" else "t"
+    unit = unit or base_qty
+    if not units > 0:
+        raise InputError(f"--units must be positive, not {units}")
+    if step_h is not None and not step_h > 0:
+        raise InputError(f"--step-h must be a positive number of hours, not {step_h}")
+    if not max_days > 0:
+        raise InputError(f"--max-days must be positive, not {max_days}")
+    try:
+        factor = s.units.quantity_factor(unit)
+    except ValueError as exc:
+        raise InputError(f"--unit: {exc}") from None
+    c = s.network.compiled
+    timeline = None
+    t0: dt.datetime | None = None
+    if start is not None:
+        try:
+            t0 = dt.datetime.fromisoformat(start)
+        except ValueError:
+            raise InputError(f"--start {start!r} is not an ISO date or date-time") from None
+    if s.disruptions and not no_disruptions:
+        t0 = t0 or min(d.start for d in s.disruptions)
+        timeline = Timeline.from_scenario(c, s.disruptions, start=t0)
+    q = quickest_transshipment(c, sources, sinks, units * factor, step_h=step_h,
+                               timeline=timeline, max_horizon_h=24.0 * max_days)
+    data = q.to_dict(factor, unit)
+    data["start"] = t0.isoformat() if (t0 is not None and timeline is not None) else None
+    data["disruptions"] = len(s.disruptions) if timeline is not None else 0
+    data["time_unit"] = "h"
+    if as_json:
+        _print_json(data)
+    else:
+        route_txt = f"{', '.join(sources)} → {', '.join(sinks)}"
+        what = f"{_num(units, 0)} {unit} {route_txt}"
+        dis = (f"; with {data['disruptions']} disruptions from {t0:%Y-%m-%d %H:%M}"
+               if timeline is not None and t0 is not None else "")
+        if q.status == "ok":
+            out.print(f"Quickest delivery of {what}: [bold]{_num(q.time_h, 1)} h[/] "
+                      f"({_num(q.time_days, 2)} days){dis}")
+            cum = q.curve.cumulative / factor
+            marks = []
+            for share in (0.25, 0.5, 0.75, 1.0):
+                k = int(np.searchsorted(cum, share * units - 1e-9))
+                if k < len(cum):
+                    marks.append(f"{share:.0%} by {_num(q.curve.times_h[k], 1)} h")
+            out.print("  earliest arrival: " + "; ".join(marks))
+        elif q.status == "unreachable":
+            out.print(f"No path with capacity for {what}{dis}.")
+        else:
+            got = q.curve.cumulative[-1] / factor if len(q.curve.cumulative) else 0.0
+            out.print(f"{what}: not deliverable within {_num(max_days, 0)} days{dis} "
+                      f"(at most {_num(got, 1)} {unit} by {_num(q.horizon_searched_h, 1)} h).")
+        out.print(f"  step {q.step_h:g} h (transit times rounded up: fastest route "
+                  f"{_num(q.rounding_h['fastest_route_h'], 1)} h → "
+                  f"{_num(q.rounding_h['fastest_route_rounded_h'], 1)} h); method {q.method}")
+    if q.status != "ok":
         raise typer.Exit(1)
 
 
@@ -449,6 +558,14 @@ def simulate(
     if as_json:
         _print_json({**summ, "files": [str(p) for p in written]})
         return
+    _print_campaign(s, res, seed)
+    if written:
+        out.print(f"Wrote {len(written)} files to {out_dir}")
+
+
+def _print_campaign(s: Scenario, res: Any, seed: int) -> None:
+    """The undisrupted and disrupted campaign side by side, and the delays."""
+    summ = res.summary()
     runs = [res.baseline] if res.run is res.baseline else [res.baseline, res.run]
     t = Table(title=f"Campaign on {s.network.name} (seed {seed})")
     t.add_column("")
@@ -471,8 +588,10 @@ def simulate(
         out.print(f"Delay against the undisrupted run: mean {_num(d['mean_h'])} h, "
                   f"max {_num(d['max_h'])} h; {d['delayed_containers']:,} containers delayed, "
                   f"{d['undelivered']:,} undelivered")
-    if written:
-        out.print(f"Wrote {len(written)} files to {out_dir}")
+        if d["delayed_containers"] == 0 and len(res.run.reroutes) == 0:
+            out.print("  no campaign train was routed over an element while it was closed, so "
+                      "the disruptions cost the campaign nothing; they cost the corridor's "
+                      "other traffic (see served demand with the disruptions)")
 
 
 IMPORT_KINDS = ("osm", "lines", "world-rail", "sea", "world")

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from chokepoint.errors import InputError
 from chokepoint.network import Network
+from chokepoint.timeline import StochasticFailure
 from chokepoint.units import BASE_RATE, Units
 
 __all__ = ["SCENARIO_VERSION", "Demand", "Disruption", "Scenario", "scenario_from_dict"]
@@ -129,6 +130,21 @@ class DisruptionModel(_Strict):
     note: str = ""
 
 
+class StochasticFailureModel(_Strict):
+    """One ``[[stochastic_failures]]`` entry: a random failure process for Monte Carlo runs."""
+
+    id: str = ""
+    element: str = Field(min_length=1)
+    probability_per_day: float = Field(ge=0, le=1)
+    repair_days_mean: float = Field(ge=0)
+    repair_distribution: Literal["exponential", "lognormal", "fixed"] = "exponential"
+    repair_days_sigma: float = Field(0.5, ge=0)
+    capacity_factor: float = Field(0.0, ge=0, le=1)
+    period_days: float = Field(1.0, gt=0)
+    source: str = ""
+    note: str = ""
+
+
 class FlowModel(_Strict):
     """``[flow]``: default sources and sinks for ``chokepoint flow``."""
 
@@ -157,6 +173,7 @@ class ScenarioModel(_Strict):
     commodities: list[DemandModel] = Field(default_factory=list)
     background: list[DemandModel] = Field(default_factory=list)
     disruptions: list[DisruptionModel] = Field(default_factory=list)
+    stochastic_failures: list[StochasticFailureModel] = Field(default_factory=list)
     flow: FlowModel = Field(default_factory=lambda: FlowModel())
     simulation: dict[str, Any] = Field(default_factory=dict)
     references: dict[str, str] = Field(default_factory=dict)
@@ -218,6 +235,7 @@ class Scenario:
     commodities: list[Demand] = field(default_factory=list)
     background: list[Demand] = field(default_factory=list)
     disruptions: list[Disruption] = field(default_factory=list)
+    stochastic_failures: list[StochasticFailure] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     sinks: list[str] = field(default_factory=list)
     simulation: dict[str, Any] = field(default_factory=dict)
@@ -237,7 +255,8 @@ class Scenario:
 
 
 _SINGULAR = {"nodes": "node", "links": "link", "commodities": "commodity",
-             "background": "background", "disruptions": "disruption"}
+             "background": "background", "disruptions": "disruption",
+             "stochastic_failures": "stochastic failure"}
 
 
 def _fmt_loc(data: dict[str, Any], loc: tuple[Any, ...]) -> str:
@@ -416,6 +435,18 @@ def scenario_from_dict(
         disruptions.append(Disruption(id=did, element=ds.element, start=start, end=end,
                                       capacity_factor=ds.capacity_factor,
                                       repair_days=ds.repair_days, source=ds.source))
+    failures = []
+    for k, sf in enumerate(model.stochastic_failures):
+        fid = sf.id or f"stochastic-failure-{k + 1}"
+        if not (sf.element in c.link_index or sf.element in c.node_index
+                or sf.element in c.group_index):
+            raise InputError(f"element {sf.element!r} is not a link, node or failure group",
+                             source=source, element=f"stochastic failure {fid!r}")
+        failures.append(StochasticFailure(
+            element=sf.element, probability_per_day=sf.probability_per_day,
+            repair_days_mean=sf.repair_days_mean, repair_distribution=sf.repair_distribution,
+            repair_days_sigma=sf.repair_days_sigma, capacity_factor=sf.capacity_factor,
+            period_days=sf.period_days, id=fid))
     for side in ("sources", "sinks"):
         for v in getattr(model.flow, side):
             if v not in known:
@@ -423,6 +454,7 @@ def scenario_from_dict(
                                  element=f"flow.{side}")
     return Scenario(network=net, name=model.name, description=model.description,
                     commodities=commodities, background=background, disruptions=disruptions,
+                    stochastic_failures=failures,
                     sources=list(model.flow.sources), sinks=list(model.flow.sinks),
                     simulation=dict(model.simulation), references=dict(model.references),
                     path=str(source) if source is not None else None)

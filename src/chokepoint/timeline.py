@@ -36,13 +36,15 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError
-from chokepoint.scenario import Disruption
+
+if TYPE_CHECKING:  # the scenario module may import this one (StochasticFailure)
+    from chokepoint.compiled import CompiledNetwork
+    from chokepoint.scenario import Disruption
 
 __all__ = ["REPAIR_DISTRIBUTIONS", "StochasticFailure", "Timeline", "TimelineEvent",
            "sample_timeline"]
@@ -225,9 +227,9 @@ class Timeline:
         out = np.ones((n_steps, self.n_arcs))
         ends = np.append(self.times_h[1:], math.inf)
         for k in range(len(self.times_h)):
-            lo = max(int(math.floor(self.times_h[k] / step_h + _EPS)), 0)
+            lo = max(math.floor(self.times_h[k] / step_h + _EPS), 0)
             hi = n_steps if ends[k] == math.inf else min(
-                int(math.ceil(ends[k] / step_h - _EPS)), n_steps)
+                math.ceil(ends[k] / step_h - _EPS), n_steps)
             if hi > lo:
                 np.minimum(out[lo:hi], self.factors[k][None, :], out=out[lo:hi])
         return out

@@ -112,8 +112,9 @@ def build_expanded(
     if factors is None:
         capmat = np.broadcast_to(base_cap[None, :], (T, m))
     else:
-        capmat = floor_int(np.asarray(cap_step)[None, :] * factors, scale, unlimited)
-        capmat = np.where(np.isinf(cap_step)[None, :] & (factors > 0), unlimited, capmat)
+        with np.errstate(invalid="ignore"):
+            prod = np.where(factors > 0, np.asarray(cap_step)[None, :] * factors, 0.0)
+        capmat = floor_int(prod, scale, unlimited)
     valid = (theta[:, None] + tau[None, :] <= T - 1) & (capmat > 0)
     tt, aa = np.nonzero(valid)
     mv_tail = tt * nV + c.tail[aa]

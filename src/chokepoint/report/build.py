@@ -123,16 +123,10 @@ def simulate_campaign(s: Scenario, *, seed: int = 0) -> tuple[Any, Any]:
     earliest-arrival bound: the first commodity's containers all available at its origin at
     the campaign's start, sent as fast as capacities allow
     (:func:`chokepoint.analyses.dynamic.earliest_arrival_curve`, same horizon)."""
-    from chokepoint.analyses.dynamic import earliest_arrival_curve
-    from chokepoint.simulate import simulate
+    from chokepoint.briefing import campaign
 
-    result = simulate(s, seed=seed)
-    com = s.commodities[0]
-    total = result.baseline.n_containers * s.units.quantity_factor("container")
-    horizon = max(float(result.baseline.end_h), float(result.run.end_h))
-    curve = earliest_arrival_curve(s.network.compiled, [com.origin], [com.destination],
-                                   horizon_h=horizon, supplies={com.origin: total})
-    return result, curve
+    cb = campaign(s, seed=seed)
+    return cb.result, cb.curve
 
 
 def build_report_data(source: Brief | Scenario, *, scenario: Scenario | None = None,
