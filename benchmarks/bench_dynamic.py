@@ -20,7 +20,7 @@ Parts:
     time-expanded method with a timeline closing 50 seeded random links for the first 24 h.
 
 Times are single wall-clock runs (medians of 5 for the sub-second corridor cases). The full
-run writes ``docs/_bench_dynamic.md``; ``--quick`` uses a 30×30 grid and only prints.
+run writes ``docs/benchmarks/dynamic.md``; ``--quick`` uses a 30×30 grid and only prints.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from chokepoint.data import load_builtin
 from chokepoint.timeline import Timeline, TimelineEvent
 
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "_bench_dynamic.md"
+DOC = ROOT / "docs" / "benchmarks" / "dynamic.md"
 DATE = "2026-11-27"
 
 

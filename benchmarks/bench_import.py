@@ -15,7 +15,7 @@ Each case runs in a fresh subprocess so its peak resident memory (``ru_maxrss``)
     skipped when absent).
 (d) **the searoute maritime network** and (e) **Helsinki OSM** (``shared``; skipped when absent).
 
-Writes ``benchmarks/results/import.json`` and ``docs/_bench_import.md``.
+Writes ``benchmarks/results/import.json`` and ``docs/benchmarks/import.md``.
 """
 
 from __future__ import annotations
@@ -119,8 +119,8 @@ def main() -> None:
     lines += ["", "Zero-length links in the world railway graph are edges between distinct node "
               "ids at the same (3-decimal) coordinates; duplicates are overlapping edges that "
               "become identical once junctions are split.", ""]
-    (ROOT / "docs" / "_bench_import.md").write_text("\n".join(lines))
-    print((ROOT / "docs" / "_bench_import.md").read_text())
+    (ROOT / "docs" / "benchmarks" / "import.md").write_text("\n".join(lines))
+    print((ROOT / "docs" / "benchmarks" / "import.md").read_text())
 
 
 if __name__ == "__main__":

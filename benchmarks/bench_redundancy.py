@@ -27,7 +27,7 @@ loads the cached numba code). The shared VM is often busy, so CPU seconds
 (``time.process_time``) are reported next to wall seconds, with the load average. Results
 are printed as markdown and written to ``benchmarks/results/redundancy.json``
 (``redundancy-quick.json`` with ``--quick``); the full run also writes
-``docs/_bench_redundancy.md``.
+``docs/benchmarks/redundancy.md``.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ from chokepoint.units import Units
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
-DOC = ROOT / "docs" / "_bench_redundancy.md"
+DOC = ROOT / "docs" / "benchmarks" / "redundancy.md"
 SHARED = ROOT.parent / "shared"
 RAIL = SHARED / "data" / "raw" / "scgraph_world_railways"
 BEIRA = SHARED / "ra2ce_data" / "beira" / "reference_tutorial_single_link_redundancy.csv"

@@ -19,7 +19,7 @@ request has a 30 s timeout). Each worker loops over a seeded mix:
 
 Any status other than 200, or any exception, counts as an error. Latency percentiles (per
 endpoint and overall), throughput and errors are printed as markdown and, unless
-``--no-write``, written to ``docs/_bench_serve.md``.
+``--no-write``, written to ``docs/benchmarks/serve.md``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ import httpx
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "_bench_serve.md"
+DOC = ROOT / "docs" / "benchmarks" / "serve.md"
 MAX_CLIENTS, MAX_SECONDS = 200, 300.0
 RUN_DATE = "2026-11-27"
 
@@ -189,7 +189,7 @@ def _machine() -> str:
 
 
 def markdown(r: dict[str, Any], load: tuple[float, float]) -> str:
-    """The results as the markdown page docs/_bench_serve.md."""
+    """The results as the markdown page docs/benchmarks/serve.md."""
     lines = [
         "# Benchmark: web map API under load",
         "",
@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=30.0)
-    ap.add_argument("--no-write", action="store_true", help="do not write docs/_bench_serve.md")
+    ap.add_argument("--no-write", action="store_true", help="do not write docs/benchmarks/serve.md")
     ap.add_argument("--json", type=Path, help="also write the raw numbers here")
     args = ap.parse_args(argv)
     load0 = os.getloadavg()[0]

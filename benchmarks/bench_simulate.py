@@ -3,7 +3,7 @@ built-in corridor (goal <= 2 s), and a 100,000-container campaign.
 
     python -m benchmarks.bench_simulate [--quick]
 
-Writes ``benchmarks/results/simulate[-quick].json`` and ``docs/_bench_simulate.md``.
+Writes ``benchmarks/results/simulate[-quick].json`` and ``docs/benchmarks/simulate.md``.
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ background), the SimPy run, and building the output tables; "events/s" counts Si
 processed by the event loop alone. The large campaign delivered {lg['delivered']:,} containers
 (last on {lg['completion']}).
 """
-    (ROOT / "docs" / "_bench_simulate.md").write_text(text, encoding="utf-8")
+    (ROOT / "docs" / "benchmarks" / "simulate.md").write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
