@@ -293,3 +293,16 @@ def test_link_file_bad_unit_names_file_and_link(tmp_path: Path) -> None:
         load(p)
     assert "scenario.toml" in str(info.value)
     assert "link 'x'" in str(info.value)
+
+
+def test_node_file_handling_units_are_converted(tmp_path: Path) -> None:
+    from chokepoint.analyses import max_flow
+    from chokepoint.io import load
+
+    (tmp_path / "nodes.csv").write_text("id,handling_capacity,handling_unit\na,10,Mt/yr\nb,,\n")
+    (tmp_path / "links.csv").write_text("id,from,to,capacity,unit\nx,a,b,100,Mt/yr\n")
+    (tmp_path / "s.toml").write_text('version = 1\n[network]\nnodes = "nodes.csv"\n'
+                                     'links = "links.csv"\n')
+    s = load(tmp_path / "s.toml")
+    got = max_flow(s.network.compiled, ["a"], ["b"]).value
+    assert got == pytest.approx(10e6 / 365, abs=1e-3)       # the node's 10 Mt/yr binds

@@ -364,7 +364,7 @@ def scenario_from_dict(
         if load_table is None:
             raise InputError("[network] names files but no file loader was given", source=source)
         if model.network.nodes:
-            extra = load_table(model.network.nodes)
+            extra = _file_nodes(load_table(model.network.nodes), rate)
             nodes = extra if nodes is None else pd.concat([nodes, extra], ignore_index=True)
         if model.network.links:
             extra = _file_links(load_table(model.network.links), rate, model.network.links)
@@ -458,6 +458,22 @@ def scenario_from_dict(
                     sources=list(model.flow.sources), sinks=list(model.flow.sinks),
                     simulation=dict(model.simulation), references=dict(model.references),
                     path=str(source) if source is not None else None)
+
+
+def _file_nodes(table: pd.DataFrame, rate: Callable[..., float]) -> pd.DataFrame:
+    """Nodes from a file named in ``[network]``: handling capacities converted from their
+    ``handling_unit`` column or ``[units].capacity_unit``."""
+    t = table.copy()
+    if "handling_capacity" in t.columns:
+        units = t["handling_unit"] if "handling_unit" in t.columns else pd.Series(
+            None, index=t.index)
+        caps = pd.to_numeric(t["handling_capacity"], errors="coerce")
+        ids = t["id"] if "id" in t.columns else pd.Series(range(len(t)), index=t.index)
+        t["handling_capacity"] = [
+            np.inf if c != c else rate(float(c), un if isinstance(un, str) and un else None,
+                                       f"node {i!r}")
+            for c, un, i in zip(caps, units, ids, strict=True)]
+    return t.drop(columns=[c for c in ("handling_unit",) if c in t.columns])
 
 
 def _file_links(table: pd.DataFrame, rate: Callable[..., float], name: str) -> pd.DataFrame:
