@@ -29,6 +29,11 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_flow
 	$(BIN)/python -m benchmarks.bench_criticality_flow
 	$(BIN)/python -m benchmarks.bench_redundancy
+	$(BIN)/python -m benchmarks.bench_dynamic
+	$(BIN)/python -m benchmarks.bench_simulate
+	$(BIN)/python -m benchmarks.bench_import
+	$(BIN)/python -m benchmarks.bench_sweep
+	$(BIN)/python -m benchmarks.bench_serve
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis
