@@ -34,7 +34,8 @@ def test_demo_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert [f["k"] for f in data["worst_failures"][0]["failures"]] == [1, 2, 3]
     assert "Worst simultaneous failures" in out
     gj = json.loads((tmp_path / "d" / "links.geojson").read_text())
-    assert gj["type"] == "FeatureCollection" and gj["features"]
+    assert gj["type"] == "FeatureCollection"
+    assert gj["features"]
 
 
 def test_demo_json_is_clean_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -42,7 +43,8 @@ def test_demo_json_is_clean_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     data = json.loads(out)                                 # nothing else on stdout
     flow = data["max_flow"]
-    assert flow["value"] > 0 and flow["cut"]
+    assert flow["value"] > 0
+    assert flow["cut"]
     assert set(flow["in_report_units"]) == {"TEU/day", "trains/day"}
 
 
@@ -52,13 +54,15 @@ def test_flow_json_on_dimacs(shared_dir: Path, capsys: pytest.CaptureFixture[str
     assert code == 0
     data = json.loads(out)
     assert data["value"] == 1202018
-    assert data["unit"] == "unit" and data["cut"]
+    assert data["unit"] == "unit"
+    assert data["cut"]
 
 
 def test_flow_on_builtin_names_the_cut(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["flow", "builtin:corridor", "--json"], capsys)
     data = json.loads(out)
-    assert code == 0 and data["cut_nodes"] == ["dunai"]
+    assert code == 0
+    assert data["cut_nodes"] == ["dunai"]
     assert data["in_report_units"]["TEU/day"] == pytest.approx(150, rel=1e-6)
 
 
@@ -66,9 +70,12 @@ def test_route_and_validate(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["route", "builtin:corridor", "--source", "dunai", "--sink",
                         "tikhoretsk_depot", "--json"], capsys)
     data = json.loads(out)
-    assert code == 0 and data["found"] and data["nodes"][0] == "dunai"
+    assert code == 0
+    assert data["found"]
+    assert data["nodes"][0] == "dunai"
     code, out, _ = run(["validate", "builtin:corridor"], capsys)
-    assert code == 0 and "valid" in out
+    assert code == 0
+    assert "valid" in out
 
 
 def test_criticality_outputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -79,11 +86,13 @@ def test_criticality_outputs(tmp_path: Path, capsys: pytest.CaptureFixture[str])
                         "--out", str(target), "--top", "0"], capsys)
     assert code == 0
     rows = json.loads(out)["elements"]
-    assert rows[0]["rank"] == 1 and len(rows) == 42
+    assert rows[0]["rank"] == 1
+    assert len(rows) == 42
     layers = {str(x[0]) for x in pyogrio.list_layers(target)}
     assert layers == {"criticality", "links", "nodes"}
     df = pyogrio.read_dataframe(target, layer="criticality")
-    assert len(df) == 42 and df.crs.to_epsg() == 4326
+    assert len(df) == 42
+    assert df.crs.to_epsg() == 4326
 
 
 def test_interdict_pyomo_instance(shared_dir: Path, tmp_path: Path,
@@ -99,14 +108,17 @@ def test_interdict_pyomo_instance(shared_dir: Path, tmp_path: Path,
         code, out, _ = run(["interdict", str(csv), "--k", str(k), "-s", "Start", "-t", "End",
                             "--json"], capsys)
         data = json.loads(out)
-        assert code == 0 and data["value"] == want and data["status"] == "optimal"
+        assert code == 0
+        assert data["value"] == want
+        assert data["status"] == "optimal"
 
 
 def test_harden_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["harden", "builtin:corridor", "--protect", "1", "--k", "1", "-s",
                         "tayshet", "-t", "vanino", "-t", "nakhodka", "--json"], capsys)
     data = json.loads(out)
-    assert code == 0 and data["status"] == "optimal"
+    assert code == 0
+    assert data["status"] == "optimal"
     assert data["value"] >= data["value_unprotected"]
 
 
@@ -120,9 +132,10 @@ def test_harden_json(capsys: pytest.CaptureFixture[str]) -> None:
 ])
 def test_errors_are_one_line_exit_2(argv: list[str], needle: str,
                                     capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(argv, capsys)
+    code, _out, err = run(argv, capsys)
     assert code == 2
-    assert needle in err and "Traceback" not in err
+    assert needle in err
+    assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
 
 
@@ -132,7 +145,9 @@ def test_bad_scenario_names_file_and_element(tmp_path: Path,
     bad.write_text('version = 1\n[[links]]\nid = "x"\nfrom = "a"\nto = "b"\ncapacity = -3\n'
                    'unit = "t/day"\n')
     code, _, err = run(["validate", str(bad)], capsys)
-    assert code == 2 and "bad.toml" in err and "link 'x'" in err
+    assert code == 2
+    assert "bad.toml" in err
+    assert "link 'x'" in err
 
 
 def test_usage_error_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -144,15 +159,20 @@ def test_console_script_runs() -> None:
     proc = subprocess.run([sys.executable, "-m", "chokepoint.cli", "validate", "nope.toml"],
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 2
-    assert "no such file" in proc.stderr and "Traceback" not in proc.stderr
+    assert "no such file" in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_atomic_write_leaves_nothing_on_failure(tmp_path: Path) -> None:
     target = tmp_path / "out.csv"
     write_text(target, "old\n")
-    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
-        tmp.write_text("half a fi")
-        raise RuntimeError("interrupted")
+    def interrupted_write() -> None:
+        with atomic_path(target) as tmp:
+            tmp.write_text("half a fi")
+            raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError):
+        interrupted_write()
     assert target.read_text() == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
 
@@ -170,9 +190,11 @@ def test_import_osm_then_analyse(shared_dir: Path, tmp_path: Path,
     assert data["network"]["links"] > 100
     assert {"links", "nodes", "issues"} <= {str(x[0]) for x in pyogrio.list_layers(target)}
     code, out, _ = run(["validate", str(target), "--json"], capsys)
-    assert code == 0 and json.loads(out)["links"] == data["network"]["links"]
+    assert code == 0
+    assert json.loads(out)["links"] == data["network"]["links"]
 
 
 def test_import_rejects_bad_bbox(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["import", "-", "--kind", "world-rail", "--bbox", "1,2,3"], capsys)
-    assert code == 2 and "--bbox" in err
+    assert code == 2
+    assert "--bbox" in err

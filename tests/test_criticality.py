@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.test_properties import Case, cases
 
 from chokepoint.analyses import fastest_route, served_demand
 from chokepoint.analyses.criticality import detour_criticality, served_criticality
 from chokepoint.scenario import Demand
-from tests.test_properties import Case, cases
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True)
 KINDS = st.sampled_from(["link", "node", "group"])

@@ -437,7 +437,8 @@ def test_gis_file_without_from_column(tmp_path: Path) -> None:
     gl.to_file(p, driver="GeoJSON", engine="pyogrio")
     # bare lines without from/to: the topology is built (snap, split, merge) on loading
     net = load(p).network
-    assert net.n_links >= 1 and {"from", "to"} <= set(net.links.columns)
+    assert net.n_links >= 1
+    assert {"from", "to"} <= set(net.links.columns)
 
 
 def test_unreadable_gis_file(tmp_path: Path) -> None:
