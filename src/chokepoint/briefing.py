@@ -233,8 +233,7 @@ def brief(s: Scenario, *, failures: int = 3, ranking: bool = True) -> Brief:
     """
     net = s.network
     c = net.compiled
-    sources = s.sources or ([s.commodities[0].origin] if s.commodities else [])
-    sinks = s.sinks or ([s.commodities[0].destination] if s.commodities else [])
+    sources, sinks = s.terminals()
     data: dict[str, Any] = {"scenario": s.name, "network": net.summary(),
                             "units": list(s.units.report_units)}
     links = net.links[["id", "name", "from", "to", "mode", "structure", "group", "length_km",

@@ -382,11 +382,8 @@ def criticality(
     from chokepoint.ranking import MEASURES
     from chokepoint.ranking import criticality as rank
 
-    if by not in ("link", "node", "group"):
-        raise InputError(f"--by must be link, node or group, not {by!r}")
-    bad = [m for m in (measure or []) if m not in MEASURES]
-    if bad:
-        raise InputError(f"unknown --measure {bad[0]!r} (have: {', '.join(MEASURES)})")
+    _check_kind(by)
+    _check_measures(measure, MEASURES)
     s = _load(path)
     with _progress() as cb:
         table = rank(s, kind=by, sources=source, sinks=sink, measures=measure or MEASURES,
@@ -699,10 +696,15 @@ def _check_kind(by: str, objective: str = "flow") -> None:
         raise InputError(f"--objective must be flow or time, not {objective!r}")
 
 
+def _check_measures(given: list[str] | None, allowed: tuple[str, ...]) -> None:
+    bad = [m for m in (given or []) if m not in allowed]
+    if bad:
+        raise InputError(f"unknown --measure {bad[0]!r} (have: {', '.join(allowed)})")
+
+
 def _terminals(s: Scenario, source: list[str] | None, sink: list[str] | None,
                objective: str) -> tuple[list[str], list[str]]:
-    sources = list(source or s.sources or ([s.commodities[0].origin] if s.commodities else []))
-    sinks = list(sink or s.sinks or ([s.commodities[0].destination] if s.commodities else []))
+    sources, sinks = s.terminals(source, sink)
     if not sources or not sinks:
         raise InputError("no source or sink: give --source and --sink (or [flow] in the scenario)")
     if objective == "time" and (len(sources) != 1 or len(sinks) != 1):
@@ -891,11 +893,8 @@ def sweep_criticality_cmd(
     """Criticality of every link, node or failure group, fanned out over Dask workers."""
     from chokepoint.sweep import MEASURES, sweep_criticality
 
-    if by not in ("link", "node", "group"):
-        raise InputError(f"--by must be link, node or group, not {by!r}")
-    bad = [m for m in (measure or []) if m not in MEASURES]
-    if bad:
-        raise InputError(f"unknown --measure {bad[0]!r} (have: {', '.join(MEASURES)})")
+    _check_kind(by)
+    _check_measures(measure, MEASURES)
     s = _load(path)
     with _sweep_progress(f"criticality by {by}") as (cb, log):
         res = sweep_criticality(s, kind=by, measures=measure or None, sources=source,
@@ -957,11 +956,8 @@ def sweep_montecarlo_cmd(
     (--simulate) campaign delay and backlog, with percentiles and the worst runs."""
     from chokepoint.sweep import MC_MEASURES, sweep_montecarlo
 
-    bad = [m for m in (measure or []) if m not in MC_MEASURES]
-    if bad:
-        raise InputError(f"unknown --measure {bad[0]!r} (have: {', '.join(MC_MEASURES)})")
-    if by not in ("link", "node", "group"):
-        raise InputError(f"--by must be link, node or group, not {by!r}")
+    _check_measures(measure, MC_MEASURES)
+    _check_kind(by)
     s = _load(path)
     with _sweep_progress("Monte Carlo runs") as (cb, log):
         res = sweep_montecarlo(

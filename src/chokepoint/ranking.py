@@ -62,8 +62,7 @@ def criticality(
     """
     net = s.network
     c = net.compiled
-    sources = list(sources or s.sources or ([s.commodities[0].origin] if s.commodities else []))
-    sinks = list(sinks or s.sinks or ([s.commodities[0].destination] if s.commodities else []))
+    sources, sinks = s.terminals(sources, sinks)
 
     def cb(name: str) -> Callable[[int, int], None] | None:
         return None if progress is None else (lambda d, t: progress(name, d, t))

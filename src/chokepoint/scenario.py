@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -247,6 +247,15 @@ class Scenario:
     def units(self) -> Units:
         """The network's units."""
         return self.network.units
+
+    def terminals(self, sources: Sequence[str] | None = None,
+                  sinks: Sequence[str] | None = None) -> tuple[list[str], list[str]]:
+        """Sources and sinks for throughput questions: those given, else ``[flow]``, else the
+        first commodity's origin and destination (empty lists when there is none)."""
+        first = self.commodities[0] if self.commodities else None
+        src = list(sources or self.sources or ([first.origin] if first else []))
+        snk = list(sinks or self.sinks or ([first.destination] if first else []))
+        return [str(x) for x in src], [str(x) for x in snk]
 
     @property
     def demands(self) -> list[Demand]:

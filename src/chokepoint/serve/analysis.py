@@ -115,9 +115,7 @@ def removed_arcs(s: Scenario, elements: Sequence[tuple[str, str]]) -> np.ndarray
 
 
 def _terminals(s: Scenario) -> tuple[list[str], list[str]]:
-    sources = s.sources or ([s.commodities[0].origin] if s.commodities else [])
-    sinks = s.sinks or ([s.commodities[0].destination] if s.commodities else [])
-    return list(sources), list(sinks)
+    return s.terminals()
 
 
 def _route(s: Scenario, r: Route) -> dict[str, Any]:

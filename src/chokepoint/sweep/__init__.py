@@ -98,10 +98,7 @@ def _plan(n: int, size: int) -> list[tuple[int, int]]:
 def _terminals(s: Scenario, sources: Sequence[str] | None, sinks: Sequence[str] | None
                ) -> tuple[list[str], list[str]]:
     """Terminals as :func:`chokepoint.ranking.criticality` picks them."""
-    first = s.commodities[0] if s.commodities else None
-    src = list(sources or s.sources or ([first.origin] if first else []))
-    snk = list(sinks or s.sinks or ([first.destination] if first else []))
-    return [str(x) for x in src], [str(x) for x in snk]
+    return s.terminals(sources, sinks)
 
 
 def _run(fn: Callable[..., pd.DataFrame], payload: Payload, plan: list[tuple[Any, ...]],
