@@ -397,7 +397,7 @@ NOTES = """### Notes
   about that much larger.
 * On the grid nothing can be merged: it has almost no bridges and no degree-2 chains, so
   there is one search per link. The gain there is the compiled bidirectional search, about
-  0.5–1 µs per link against about 50–140 µs for networkx. On the railway graph, bridges
+  about 0.4–1 µs per link against about 50–140 µs for networkx. On the railway graph, bridges
   (63.6k) and chains cut 328,750 searches to 121,482 on a 69k-junction skeleton.
 * The VM was shared with other CPU-bound jobs (load average above 2 on 2 cores). Wall times
   are inflated by about 2–3× and threads hardly help, so the CPU ratios are the fairer

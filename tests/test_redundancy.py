@@ -282,3 +282,67 @@ def test_beira_matches_ra2ce_reference(shared_dir: Path) -> None:
     np.testing.assert_allclose(got[ok], exp[ok], rtol=0, atol=1e-9)
     np.testing.assert_allclose(df["diff"].to_numpy()[ok],
                                ref["diff_length"].to_numpy(dtype=float)[ok], atol=0.051)
+
+
+# -- caching, frame ownership and the search kernel ----------------------------------------------
+@FEW
+@given(networks())
+def test_cached_structure_gives_identical_results(links: pd.DataFrame) -> None:
+    # the bridge / chain structure is cached on the compiled network; later calls with other
+    # weights and modes must equal calls on a fresh network (nothing cached)
+    net = Network.from_frames(None, links, units=Units.unitless())
+    c = net.compiled
+    first = link_redundancy(c)
+    assert "redundancy:structure" in c._cache
+    for kw in ({"weight": "hops"}, {"directed": False}, {}):
+        fresh = Network.from_frames(None, links, units=Units.unitless()).compiled
+        pd.testing.assert_frame_equal(link_redundancy(c, **kw), link_redundancy(fresh, **kw),
+                                      check_exact=True)
+    pd.testing.assert_frame_equal(link_redundancy(c), first, check_exact=True)
+
+
+def test_result_frame_does_not_share_network_arrays() -> None:
+    net = net_of([("a", "1", "2", 1), ("b", "2", "3", 1), ("c", "3", "1", 1)])
+    c = net.compiled
+    df = link_redundancy(c)
+    assert df["link"].dtype == object
+    assert df["from"].dtype == object
+    assert str(df["alt_links"].dtype) == "Int64"
+    ids, nodes = c.link_ids.copy(), c.node_ids.copy()
+    df.loc[0, "link"] = "changed"
+    df.loc[0, "from"] = "changed"
+    assert list(c.link_ids) == list(ids)
+    assert list(c.node_ids) == list(nodes)
+    assert list(link_redundancy(c)["link"]) == ["a", "b", "c"]
+
+
+def test_bidirectional_batch_against_networkx() -> None:
+    from chokepoint.analyses._dijkstra import bidirectional_batch
+
+    rng = np.random.default_rng(3)
+    n = 40
+    tail = rng.integers(0, n, 150)
+    head = rng.integers(0, n, 150)
+    w = rng.choice([0.0, 1.0, 2.5, 4.0], 150)
+    grp = np.arange(150) // 2  # two arcs per group
+    hops = rng.integers(1, 4, 150)
+    qs = rng.integers(0, n, 200)
+    qt = rng.integers(0, n, 200)
+    qg = rng.integers(0, 75, 200)
+    dist, hop = bidirectional_batch(qs, qt, qg, n=n, tail=tail, head=head, weight=w,
+                                    arc_group=grp, arc_hops=hops)
+    for i in range(200):
+        g: nx.MultiDiGraph = nx.MultiDiGraph()
+        g.add_nodes_from(range(n))
+        for a in range(150):
+            if grp[a] != qg[i]:
+                g.add_edge(int(tail[a]), int(head[a]), key=a, w=float(w[a]))
+        try:
+            exp = float(nx.dijkstra_path_length(g, int(qs[i]), int(qt[i]), weight="w"))
+        except nx.NetworkXNoPath:
+            exp = math.inf
+        assert dist[i] == exp
+        assert (hop[i] == -1) == math.isinf(exp)
+    with pytest.raises(ValueError, match="more than two arcs"):
+        bidirectional_batch(qs, qt, qg, n=n, tail=tail, head=head, weight=w,
+                            arc_group=np.zeros(150, dtype=np.int64), arc_hops=hops)

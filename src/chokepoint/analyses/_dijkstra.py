@@ -22,6 +22,14 @@ Each search uses binary heaps with lazy deletion and O(1) reset (only touched ve
 reset), so a query costs O((n_q + m_q) log m_q) for the n_q vertices and m_q arcs it touches
 rather than O(n). A batch runs in parallel (``numba.prange``) over per-thread workspaces;
 queries are dealt to threads round-robin.
+
+Searches are tiny on road-like graphs (about 8 vertices settled per query on a grid), so
+constant factors dominate: the search is written out inside the query loop (a per-query
+function returning a tuple cost ~30 %), both labels of a vertex share one row of ``dist``
+(and of ``hops``) and its two settled flags share one byte, an arc's far end and hop count
+are packed in one int64, and the excluded group's arcs are skipped by CSR position rather
+than by reading a group label per arc. Results are bit-for-bit those of the plain version:
+the same labels are computed in the same order.
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["Workspace", "bidirectional_batch", "counting_order", "reverse_csr"]
+__all__ = ["Workspace", "bidirectional_batch", "counting_order"]
 
 INF = np.inf
 
@@ -76,176 +84,178 @@ def _pop(keys: np.ndarray, vals: np.ndarray, size: int) -> int:
     return size
 
 
-@njit(cache=True, inline="always")
-def _bidirectional(
-    s: int, t: int, grp: int,
-    indptr: np.ndarray, head: np.ndarray, weight: np.ndarray, arc_group: np.ndarray,
-    arc_hops: np.ndarray,
-    rindptr: np.ndarray, rtail: np.ndarray, rweight: np.ndarray, rarc_group: np.ndarray,
-    rarc_hops: np.ndarray,
-    df: np.ndarray, db: np.ndarray, hf: np.ndarray, hb: np.ndarray,
-    sf: np.ndarray, sb: np.ndarray, touched: np.ndarray,
+@njit(cache=True)
+def _solve(
+    lo: int, hi: int, qs: np.ndarray, qt: np.ndarray, qg: np.ndarray, excl: np.ndarray,
+    indptr: np.ndarray, code: np.ndarray, weight: np.ndarray,
+    rindptr: np.ndarray, rcode: np.ndarray, rweight: np.ndarray,
+    dist: np.ndarray, hops: np.ndarray, flags: np.ndarray, touched: np.ndarray,
     kf: np.ndarray, vf: np.ndarray, kb: np.ndarray, vb: np.ndarray,
-) -> tuple[float, int]:
-    """Lightest ``s → t`` path avoiding arcs of group ``grp``: ``(length, hops)``.
+    out_d: np.ndarray, out_h: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """Queries ``lo .. hi - 1``: the lightest ``s → t`` path avoiding the query's group.
 
-    ``(inf, -1)`` if there is none. Workspace arrays must be in their reset state (``df``,
-    ``db`` = inf; ``sf``, ``sb`` = False) and are left in it.
+    ``excl[g]`` holds the forward CSR positions (``f1, f2``) and reverse CSR positions
+    (``r1, r2``) of group ``g``'s arcs (``-1`` = none). ``code[a]`` packs an arc's hop count
+    (high 32 bits) and far end (low 32 bits). Per vertex ``v``: ``dist[v, 0]`` /
+    ``dist[v, 1]`` are the forward / backward labels, ``hops[v, *]`` their hop counts and
+    ``flags[v]`` bit 0 / bit 1 say settled forward / backward (two cache lines per vertex
+    touched, not six). Writes ``(length, hops)``, ``(inf, -1)`` if there is no path.
+    Workspace arrays must be in their reset state (``dist`` = inf, ``flags`` = 0) and are
+    left in it. The search is written out in the query loop (not called per query).
     """
-    if s == t:
-        return 0.0, 0
-    nt = 0
-    df[s] = 0.0
-    hf[s] = 0
-    touched[nt] = s
-    nt += 1
-    db[t] = 0.0
-    hb[t] = 0
-    touched[nt] = t
-    nt += 1
-    nf = _push(kf, vf, 0, 0.0, s)
-    nb = _push(kb, vb, 0, 0.0, t)
-    mu = INF
-    muh = -1
-    while True:
-        # drop stale heap tops (settled, or superseded by a smaller label)
-        while nf > 0 and (sf[vf[0]] or kf[0] > df[vf[0]]):
-            nf = _pop(kf, vf, nf)
-        while nb > 0 and (sb[vb[0]] or kb[0] > db[vb[0]]):
-            nb = _pop(kb, vb, nb)
-        if nf == 0 or nb == 0:
-            break
-        topf = kf[0]
-        topb = kb[0]
-        if topf + topb >= mu:
-            break
-        if topf <= topb:
-            x = vf[0]
-            nf = _pop(kf, vf, nf)
-            sf[x] = True
-            for a in range(indptr[x], indptr[x + 1]):
-                if arc_group[a] == grp:
-                    continue
-                y = head[a]
-                nd = topf + weight[a]
-                if nd < df[y]:
-                    if df[y] == INF and db[y] == INF:
-                        touched[nt] = y
-                        nt += 1
-                    df[y] = nd
-                    hf[y] = hf[x] + arc_hops[a]
-                    if db[y] < INF:
-                        if nd + db[y] < mu:
-                            mu = nd + db[y]
-                            muh = hf[y] + hb[y]
-                        if sb[y]:
-                            continue
-                    if nd + topb < mu:
-                        nf = _push(kf, vf, nf, nd, y)
-        else:
-            x = vb[0]
-            nb = _pop(kb, vb, nb)
-            sb[x] = True
-            for a in range(rindptr[x], rindptr[x + 1]):
-                if rarc_group[a] == grp:
-                    continue
-                y = rtail[a]
-                nd = topb + rweight[a]
-                if nd < db[y]:
-                    if df[y] == INF and db[y] == INF:
-                        touched[nt] = y
-                        nt += 1
-                    db[y] = nd
-                    hb[y] = hb[x] + rarc_hops[a]
-                    if df[y] < INF:
-                        if nd + df[y] < mu:
-                            mu = nd + df[y]
-                            muh = hf[y] + hb[y]
-                        if sf[y]:
-                            continue
-                    if nd + topf < mu:
-                        nb = _push(kb, vb, nb, nd, y)
-    for i in range(nt):
-        v = touched[i]
-        df[v] = INF
-        db[v] = INF
-        sf[v] = False
-        sb[v] = False
-    return mu, muh
+    for q in range(lo, hi):
+        s = qs[q]
+        t = qt[q]
+        g = qg[q]
+        if s == t:
+            out_d[q] = 0.0
+            out_h[q] = 0
+            continue
+        f1 = excl[g, 0]
+        f2 = excl[g, 1]
+        r1 = excl[g, 2]
+        r2 = excl[g, 3]
+        dist[s, 0] = 0.0
+        hops[s, 0] = 0
+        dist[t, 1] = 0.0
+        hops[t, 1] = 0
+        touched[0] = s
+        touched[1] = t
+        nt = 2
+        kf[0] = 0.0
+        vf[0] = s
+        nf = 1
+        kb[0] = 0.0
+        vb[0] = t
+        nb = 1
+        mu = INF
+        muh = -1
+        while True:
+            # drop stale heap tops (superseded by a smaller label; a label is queued only
+            # when it strictly improves, so the entry equal to the label is popped once)
+            while nf > 0 and kf[0] > dist[vf[0], 0]:
+                nf = _pop(kf, vf, nf)
+            while nb > 0 and kb[0] > dist[vb[0], 1]:
+                nb = _pop(kb, vb, nb)
+            if nf == 0 or nb == 0:
+                break
+            topf = kf[0]
+            topb = kb[0]
+            if topf + topb >= mu:
+                break
+            if topf <= topb:
+                x = vf[0]
+                nf = _pop(kf, vf, nf)
+                flags[x] |= 1
+                hx = hops[x, 0]
+                for a in range(indptr[x], indptr[x + 1]):
+                    if a == f1 or a == f2:  # noqa: SIM109 (no tuple in the hot loop)
+                        continue
+                    cd = code[a]
+                    y = cd & 0xFFFFFFFF
+                    nd = topf + weight[a]
+                    if nd < dist[y, 0]:
+                        dby = dist[y, 1]
+                        if dist[y, 0] == INF and dby == INF:
+                            touched[nt] = y
+                            nt += 1
+                        dist[y, 0] = nd
+                        hy = hx + (cd >> 32)
+                        hops[y, 0] = hy
+                        if dby < INF:
+                            if nd + dby < mu:
+                                mu = nd + dby
+                                muh = hy + hops[y, 1]
+                            if flags[y] & 2:
+                                continue
+                        if nd + topb < mu:
+                            nf = _push(kf, vf, nf, nd, y)
+            else:
+                x = vb[0]
+                nb = _pop(kb, vb, nb)
+                flags[x] |= 2
+                hx = hops[x, 1]
+                for a in range(rindptr[x], rindptr[x + 1]):
+                    if a == r1 or a == r2:  # noqa: SIM109
+                        continue
+                    cd = rcode[a]
+                    y = cd & 0xFFFFFFFF
+                    nd = topb + rweight[a]
+                    if nd < dist[y, 1]:
+                        dfy = dist[y, 0]
+                        if dist[y, 1] == INF and dfy == INF:
+                            touched[nt] = y
+                            nt += 1
+                        dist[y, 1] = nd
+                        hy = hx + (cd >> 32)
+                        hops[y, 1] = hy
+                        if dfy < INF:
+                            if nd + dfy < mu:
+                                mu = nd + dfy
+                                muh = hops[y, 0] + hy
+                            if flags[y] & 1:
+                                continue
+                        if nd + topf < mu:
+                            nb = _push(kb, vb, nb, nd, y)
+        for i in range(nt):
+            v = touched[i]
+            dist[v, 0] = INF
+            dist[v, 1] = INF
+            flags[v] = 0
+        out_d[q] = mu
+        out_h[q] = muh
 
 
 @njit(cache=True, parallel=True)
 def _batch(
-    qs: np.ndarray, qt: np.ndarray, qg: np.ndarray,
-    indptr: np.ndarray, head: np.ndarray, weight: np.ndarray, arc_group: np.ndarray,
-    arc_hops: np.ndarray,
-    rindptr: np.ndarray, rtail: np.ndarray, rweight: np.ndarray, rarc_group: np.ndarray,
-    rarc_hops: np.ndarray,
-    df: np.ndarray, db: np.ndarray, hf: np.ndarray, hb: np.ndarray,
-    sf: np.ndarray, sb: np.ndarray, touched: np.ndarray,
+    qs: np.ndarray, qt: np.ndarray, qg: np.ndarray, excl: np.ndarray,
+    indptr: np.ndarray, code: np.ndarray, weight: np.ndarray,
+    rindptr: np.ndarray, rcode: np.ndarray, rweight: np.ndarray,
+    dist: np.ndarray, hops: np.ndarray, flags: np.ndarray, touched: np.ndarray,
     kf: np.ndarray, vf: np.ndarray, kb: np.ndarray, vb: np.ndarray,
     out_d: np.ndarray, out_h: np.ndarray,
-) -> None:
+) -> None:  # pragma: no cover - compiled
     """Run every query; workspace ``r`` takes blocks ``r, r + T, r + 2T, ...`` of 64 queries.
 
     (Blocks rather than single queries, so threads do not write to the same cache lines.)
     """
-    n_ws = df.shape[0]
+    n_ws = dist.shape[0]
     nq = len(qs)
     n_blocks = (nq + 63) // 64
     for r in prange(n_ws):
-        dfr, dbr, hfr, hbr = df[r], db[r], hf[r], hb[r]
-        sfr, sbr, tr = sf[r], sb[r], touched[r]
-        kfr, vfr, kbr, vbr = kf[r], vf[r], kb[r], vb[r]
         for blk in range(r, n_blocks, n_ws):
-            for q in range(blk * 64, min(nq, blk * 64 + 64)):
-                d, h = _bidirectional(
-                    qs[q], qt[q], qg[q], indptr, head, weight, arc_group, arc_hops,
-                    rindptr, rtail, rweight, rarc_group, rarc_hops,
-                    dfr, dbr, hfr, hbr, sfr, sbr, tr, kfr, vfr, kbr, vbr)
-                out_d[q] = d
-                out_h[q] = h
+            _solve(blk * 64, min(nq, blk * 64 + 64), qs, qt, qg, excl,
+                   indptr, code, weight, rindptr, rcode, rweight,
+                   dist[r], hops[r], flags[r], touched[r], kf[r], vf[r], kb[r], vb[r],
+                   out_d, out_h)
 
 
 @njit(cache=True)
 def _batch_serial(
-    qs: np.ndarray, qt: np.ndarray, qg: np.ndarray,
-    indptr: np.ndarray, head: np.ndarray, weight: np.ndarray, arc_group: np.ndarray,
-    arc_hops: np.ndarray,
-    rindptr: np.ndarray, rtail: np.ndarray, rweight: np.ndarray, rarc_group: np.ndarray,
-    rarc_hops: np.ndarray,
-    df: np.ndarray, db: np.ndarray, hf: np.ndarray, hb: np.ndarray,
-    sf: np.ndarray, sb: np.ndarray, touched: np.ndarray,
+    qs: np.ndarray, qt: np.ndarray, qg: np.ndarray, excl: np.ndarray,
+    indptr: np.ndarray, code: np.ndarray, weight: np.ndarray,
+    rindptr: np.ndarray, rcode: np.ndarray, rweight: np.ndarray,
+    dist: np.ndarray, hops: np.ndarray, flags: np.ndarray, touched: np.ndarray,
     kf: np.ndarray, vf: np.ndarray, kb: np.ndarray, vb: np.ndarray,
     out_d: np.ndarray, out_h: np.ndarray,
-) -> None:
+) -> None:  # pragma: no cover - compiled
     """:func:`_batch` on one thread, without waking numba's thread pool."""
-    dfr, dbr, hfr, hbr = df[0], db[0], hf[0], hb[0]
-    sfr, sbr, tr = sf[0], sb[0], touched[0]
-    kfr, vfr, kbr, vbr = kf[0], vf[0], kb[0], vb[0]
-    for q in range(len(qs)):
-        d, h = _bidirectional(
-            qs[q], qt[q], qg[q], indptr, head, weight, arc_group, arc_hops,
-            rindptr, rtail, rweight, rarc_group, rarc_hops,
-            dfr, dbr, hfr, hbr, sfr, sbr, tr, kfr, vfr, kbr, vbr)
-        out_d[q] = d
-        out_h[q] = h
+    _solve(0, len(qs), qs, qt, qg, excl, indptr, code, weight, rindptr, rcode, rweight,
+           dist[0], hops[0], flags[0], touched[0], kf[0], vf[0], kb[0], vb[0], out_d, out_h)
 
 
 class Workspace:
     """Per-thread scratch arrays for :func:`bidirectional_batch` (reused across batches).
 
-    Memory: ``threads × (n × 43 + m × 32)`` bytes for ``n`` vertices and ``m`` arcs.
+    Memory: ``threads × (n × 41 + m × 32)`` bytes for ``n`` vertices and ``m`` arcs.
     """
 
     def __init__(self, n: int, m: int, *, threads: int) -> None:
         t = max(1, threads)
-        self.df = np.full((t, n), np.inf)
-        self.db = np.full((t, n), np.inf)
-        self.hf = np.zeros((t, n), dtype=np.int64)
-        self.hb = np.zeros((t, n), dtype=np.int64)
-        self.sf = np.zeros((t, n), dtype=np.bool_)
-        self.sb = np.zeros((t, n), dtype=np.bool_)
+        self.dist = np.full((t, n, 2), np.inf)
+        self.hops = np.zeros((t, n, 2), dtype=np.int64)
+        self.flags = np.zeros((t, n), dtype=np.uint8)
         self.touched = np.zeros((t, max(n, 1)), dtype=np.int64)
         self.kf = np.zeros((t, m + 2))
         self.vf = np.zeros((t, m + 2), dtype=np.int64)
@@ -270,31 +280,45 @@ def counting_order(n: int, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return indptr, order
 
 
-def reverse_csr(n: int, tail: np.ndarray, head: np.ndarray, *cols: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-    """CSR by ``tail`` (or, called with tail/head swapped, by head): ``indptr, head, cols``.
+@njit(cache=True)
+def _csr(n: int, tail: np.ndarray, head: np.ndarray, weight: np.ndarray, hops: np.ndarray
+         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """CSR of arcs by ``tail`` (stable): ``indptr``, packed ``code`` (hops << 32 | head),
+    ``weight`` in CSR order and ``pos`` (the CSR position of every input arc). O(n + m)."""
+    indptr, order = counting_order(n, tail)
+    m = len(order)
+    code = np.empty(m, dtype=np.int64)
+    w = np.empty(m)
+    pos = np.empty(m, dtype=np.int64)
+    for i in range(m):
+        a = order[i]
+        code[i] = (hops[a] << 32) | head[a]
+        w[i] = weight[a]
+        pos[a] = i
+    return indptr, code, w, pos
 
-    Stable counting sort, O(n + m).
+
+@njit(cache=True)
+def _exclusions(n_groups: int, arc_group: np.ndarray, fpos: np.ndarray, rpos: np.ndarray
+                ) -> tuple[np.ndarray, bool]:  # pragma: no cover - compiled
+    """Per group: forward CSR positions of its (at most two) arcs, then reverse positions.
+
+    Returns the ``(n_groups, 4)`` table (``-1`` = none) and whether every group fits.
     """
-    indptr, order = counting_order(n, np.ascontiguousarray(tail, dtype=np.int64))
-    return indptr, _gather_i(head, order), [
-        _gather_f(c, order) if c.dtype.kind == "f" else _gather_i(c, order) for c in cols]
-
-
-@njit(cache=True)
-def _gather_i(a: np.ndarray, order: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
-    out = np.empty(len(order), dtype=np.int64)
-    for i in range(len(order)):
-        out[i] = a[order[i]]
-    return out
-
-
-@njit(cache=True)
-def _gather_f(a: np.ndarray, order: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
-    out = np.empty(len(order))
-    for i in range(len(order)):
-        out[i] = a[order[i]]
-    return out
+    excl = np.full((n_groups, 4), -1, dtype=np.int64)
+    for a in range(len(arc_group)):
+        g = arc_group[a]
+        if g < 0:
+            continue
+        if excl[g, 0] == -1:
+            excl[g, 0] = fpos[a]
+            excl[g, 2] = rpos[a]
+        elif excl[g, 1] == -1:
+            excl[g, 1] = fpos[a]
+            excl[g, 3] = rpos[a]
+        else:
+            return excl, False
+    return excl, True
 
 
 def bidirectional_batch(
@@ -314,7 +338,8 @@ def bidirectional_batch(
     n, tail, head, weight
         The graph: ``n`` vertices and its arcs (any order). Weights must be >= 0.
     arc_group, arc_hops
-        Group label and hop count of each arc.
+        Group label (``>= 0``; at most two arcs per group, as for the two directions of one
+        chain) and hop count (``0 <= hops < 2**31``) of each arc.
     workspace
         Scratch arrays (built for ``numba.get_num_threads()`` threads when omitted).
     batch, on_batch
@@ -330,25 +355,38 @@ def bidirectional_batch(
     -----
     Exact: the bidirectional Dijkstra stopping rule ``top_f + top_b >= mu`` returns the
     lightest path (Pohl 1971; Goldberg & Harchol-Balter, 2005). Per query
-    O((n_q + m_q) log m_q) for the part of the graph the two searches touch.
+    O((n_q + m_q) log m_q) for the part of the graph the two searches touch. A group's arcs
+    are skipped by their CSR positions (looked up once per query), not by comparing labels.
     """
-    indptr, fhead, (fw, fg, fh) = reverse_csr(n, tail, head, weight, arc_group, arc_hops)
-    rindptr, rtail, (rw, rg, rh) = reverse_csr(n, head, tail, weight, arc_group, arc_hops)
+    tail = np.ascontiguousarray(tail, dtype=np.int64)
+    head = np.ascontiguousarray(head, dtype=np.int64)
+    weight = np.ascontiguousarray(weight, dtype=np.float64)
+    arc_group = np.ascontiguousarray(arc_group, dtype=np.int64)
+    arc_hops = np.ascontiguousarray(arc_hops, dtype=np.int64)
+    qs = np.ascontiguousarray(qs, dtype=np.int64)
+    qt = np.ascontiguousarray(qt, dtype=np.int64)
+    qg = np.ascontiguousarray(qg, dtype=np.int64)
+    if len(arc_hops) and (arc_hops.min() < 0 or arc_hops.max() >= 2**31):
+        raise ValueError("arc hop counts must lie in [0, 2**31)")
+    if len(qg) and qg.min() < 0:
+        raise ValueError("query groups must be >= 0")
+    indptr, code, fw, fpos = _csr(n, tail, head, weight, arc_hops)
+    rindptr, rcode, rw, rpos = _csr(n, head, tail, weight, arc_hops)
+    n_groups = int(max(arc_group.max(initial=-1), qg.max(initial=-1))) + 1
+    excl, ok = _exclusions(n_groups, arc_group, fpos, rpos)
+    if not ok:
+        raise ValueError("an arc group has more than two arcs")
     ws = workspace or Workspace(n, len(tail), threads=numba.get_num_threads())
     nq = len(qs)
     out_d = np.empty(nq)
     out_h = np.empty(nq, dtype=np.int64)
-    qs = np.ascontiguousarray(qs, dtype=np.int64)
-    qt = np.ascontiguousarray(qt, dtype=np.int64)
-    qg = np.ascontiguousarray(qg, dtype=np.int64)
     step = nq if not batch else max(1, int(batch))
+    run = _batch if ws.dist.shape[0] > 1 else _batch_serial
     for lo in range(0, nq, max(step, 1)):
         hi = min(nq, lo + step)
-        run = _batch if ws.df.shape[0] > 1 else _batch_serial
-        run(qs[lo:hi], qt[lo:hi], qg[lo:hi], indptr, fhead, fw, fg, fh,
-               rindptr, rtail, rw, rg, rh,
-               ws.df, ws.db, ws.hf, ws.hb, ws.sf, ws.sb, ws.touched,
-               ws.kf, ws.vf, ws.kb, ws.vb, out_d[lo:hi], out_h[lo:hi])
+        run(qs[lo:hi], qt[lo:hi], qg[lo:hi], excl, indptr, code, fw, rindptr, rcode, rw,
+            ws.dist, ws.hops, ws.flags, ws.touched, ws.kf, ws.vf, ws.kb, ws.vb,
+            out_d[lo:hi], out_h[lo:hi])
         if callable(on_batch):
             on_batch(hi)
     return out_d, out_h

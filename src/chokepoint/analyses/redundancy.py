@@ -37,8 +37,9 @@ import numba
 import numpy as np
 import pandas as pd
 from numba import njit
+from pandas.arrays import IntegerArray
 
-from chokepoint.analyses._dijkstra import Workspace, bidirectional_batch, counting_order
+from chokepoint.analyses._dijkstra import Workspace, bidirectional_batch
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError
 
@@ -52,13 +53,43 @@ PARALLEL_MIN_SEARCHES = 4096
 # -- structure: bridges and chains ------------------------------------------------------------
 def _incidence(n: int, lf: np.ndarray, lt: np.ndarray, keep: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Undirected incidence CSR of the links (each link listed at both ends): indptr, nbr, lid."""
-    ids = np.arange(len(lf), dtype=np.int64) if keep is None else np.flatnonzero(keep)
-    ends = np.concatenate([lf[ids], lt[ids]])
-    nbr = np.concatenate([lt[ids], lf[ids]])
-    lid = np.concatenate([ids, ids])
-    indptr, order = counting_order(n, ends)
-    return indptr, nbr[order], lid[order]
+    """Undirected incidence CSR of the links (each link listed at both ends): indptr, nbr, lid.
+
+    At each vertex the links it starts come first, then the links it ends, each in link order.
+    """
+    if keep is None:
+        keep = np.ones(len(lf), dtype=np.bool_)
+    return _incidence_kernel(n, lf, lt, keep)
+
+
+@njit(cache=True)
+def _incidence_kernel(n: int, lf: np.ndarray, lt: np.ndarray, keep: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """:func:`_incidence`, compiled: a counting sort by end vertex. O(n + m)."""
+    m = len(lf)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    for i in range(m):
+        if keep[i]:
+            indptr[lf[i] + 1] += 1
+            indptr[lt[i] + 1] += 1
+    for x in range(n):
+        indptr[x + 1] += indptr[x]
+    fill = indptr[:-1].copy()
+    nbr = np.empty(indptr[n], dtype=np.int64)
+    lid = np.empty(indptr[n], dtype=np.int64)
+    for i in range(m):
+        if keep[i]:
+            p = fill[lf[i]]
+            nbr[p] = lt[i]
+            lid[p] = i
+            fill[lf[i]] = p + 1
+    for i in range(m):
+        if keep[i]:
+            p = fill[lt[i]]
+            nbr[p] = lf[i]
+            lid[p] = i
+            fill[lt[i]] = p + 1
+    return indptr, nbr, lid
 
 
 @njit(cache=True)
@@ -299,6 +330,31 @@ def _link_arrays(c: CompiledNetwork, weight: str, *, directed: bool
     return lf.astype(np.int64), lt.astype(np.int64), np.ascontiguousarray(w, dtype=float), twoway
 
 
+def _structure(c: CompiledNetwork, lf: np.ndarray, lt: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Bridge flags and the chain decomposition of the bridgeless graph (see
+    :func:`_chains_kernel`), computed once per compiled network and cached on it.
+
+    They depend only on the links' end nodes (not on weights or directions), which a compiled
+    network never changes. The cached arrays are read-only.
+    """
+    key = "redundancy:structure"
+    hit = c._cache.get(key)
+    if hit is not None:
+        return hit  # type: ignore[return-value]
+    n, m = c.n_nodes, len(lf)
+    indptr, nbr, lid = _incidence(n, lf, lt)
+    is_bridge = _bridges_kernel(n, m, indptr, nbr, lid)
+    keep = ~is_bridge
+    indptr, nbr, lid = _incidence(n, lf, lt, keep)
+    ptr, clinks, cnodes, link_chain, _ = _chains_kernel(n, m, indptr, nbr, lid, keep, lf)
+    out = (is_bridge, ptr, clinks, cnodes, link_chain)
+    for a in out:
+        a.flags.writeable = False
+    c._cache[key] = out
+    return out
+
+
 def bridges(c: CompiledNetwork) -> np.ndarray:
     """Bridge flag per link (links in network order), ignoring directions.
 
@@ -373,9 +429,11 @@ def link_redundancy(
     (O(n + m)); one bidirectional Dijkstra (Dijkstra 1959) per chain and needed direction on
     the contracted junction graph, skipping the chain's own arcs. Worst case
     O(C (n + m) log n) for ``C`` chains (≤ m), but each search usually stops after a small
-    neighbourhood. See ``docs/algorithms/redundancy.md``; this replaces RA2CE's per-link
-    ``nx.has_path`` + Dijkstra (Malik, Mittal & Gupta 1989 and Hershberger & Suri 2001 study
-    the related replacement-paths problem).
+    neighbourhood. Bridges and chains depend on the topology only and are cached on ``c``
+    (``c._cache["redundancy:structure"]``), so repeated calls skip steps 1–2. See
+    ``docs/algorithms/redundancy.md``; this replaces RA2CE's per-link ``nx.has_path`` +
+    Dijkstra (Malik, Mittal & Gupta 1989 and Hershberger & Suri 2001 study the related
+    replacement-paths problem).
 
     Examples
     --------
@@ -397,14 +455,9 @@ def link_redundancy(
     wanted = np.zeros(m, dtype=np.bool_)
     wanted[rows] = True
 
-    # 1. bridges: no detour, and no detour ever crosses one
-    indptr, nbr, lid = _incidence(n, lf, lt)
-    is_bridge = _bridges_kernel(n, m, indptr, nbr, lid)
-    keep = ~is_bridge
-
-    # 2. chains of the bridgeless graph, with walking costs along them
-    indptr, nbr, lid = _incidence(n, lf, lt, keep)
-    ptr, clinks, cnodes, link_chain, _ = _chains_kernel(n, m, indptr, nbr, lid, keep, lf)
+    # 1. bridges (no detour, and no detour ever crosses one) and 2. chains of the
+    # bridgeless graph: both depend on the topology only, so they are cached per network
+    is_bridge, ptr, clinks, cnodes, link_chain = _structure(c, lf, lt)
     BL, FL, BR, FR, need = _chain_sums(ptr, clinks, cnodes, lf, lw, twoway, wanted)
     nc = len(ptr) - 1
     first = cnodes[ptr[:-1] + np.arange(nc)]
@@ -432,8 +485,9 @@ def link_redundancy(
     qt = np.concatenate([last[q_ab], first[q_ba]])
     qg = np.concatenate([q_ab, q_ba]).astype(np.int64)
     q_is_ab = np.concatenate([np.ones(len(q_ab), bool), np.zeros(len(q_ba), bool)])
-    order = np.argsort(qg, kind="stable")  # a chain's queries are adjacent
-    qs, qt, qg, q_is_ab = qs[order], qt[order], qg[order], q_is_ab[order]
+    if len(q_ba):
+        order = np.argsort(qg, kind="stable")  # a chain's queries are adjacent
+        qs, qt, qg, q_is_ab = qs[order], qt[order], qg[order], q_is_ab[order]
 
     # progress bookkeeping: a chain's wanted links are credited at its last query
     chain_wanted = np.bincount(link_chain[rows][link_chain[rows] >= 0], minlength=nc)
@@ -489,18 +543,17 @@ def link_redundancy(
     h = hops[rows]
     own = lw[rows]
     node_ids = c.node_ids
-    alt_links = pd.array(h, dtype="Int64")
-    alt_links[h < 0] = pd.NA
+    # every column below is a fresh array, so the frame may take it without copying
     df = pd.DataFrame({
-        "link": pd.Series(c.link_ids[rows], dtype=object),
-        "from": pd.Series(node_ids[lf[rows]], dtype=object),
-        "to": pd.Series(node_ids[lt[rows]], dtype=object),
+        "link": pd.Series(c.link_ids[rows], dtype=object, copy=False),
+        "from": pd.Series(node_ids[lf[rows]], dtype=object, copy=False),
+        "to": pd.Series(node_ids[lt[rows]], dtype=object, copy=False),
         "weight": own,
         "alt_weight": a,
         "diff": a - own,
         "detour": np.isfinite(a),
         "bridge": is_bridge[rows],
-        "alt_links": alt_links,
-    })
+        "alt_links": IntegerArray(h, h < 0),
+    }, copy=False)
     df.attrs["redundancy"] = stats
     return df
