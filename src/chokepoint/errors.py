@@ -1,4 +1,4 @@
-"""Typed exceptions. The CLI turns each into one line and an exit code (see ``cli.py``)."""
+"""Typed exceptions. The CLI turns each into one line and an exit code (see ``chokepoint.cli.main``)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,50 @@
+"""The command line: a thin layer over the library.
+
+Every command loads its input with :func:`chokepoint.io.load`, calls library functions and
+prints with Rich (or JSON with ``--json``). :func:`main` is the one place where typed
+exceptions become a one-line message and an exit code: 2 for bad input, 3 infeasible,
+4 solver trouble, 5 a missing optional dependency. Commands live in one module per concern.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+from rich.markup import escape
+from typer.exceptions import TyperException
+
+from chokepoint.cli._app import app, err
+from chokepoint.errors import ChokepointError
+
+__all__ = ["app", "main"]
+
+# the command modules register their commands on ``app``; --help lists them in this order
+for _module in ("brief", "flows", "risk", "campaign", "imports", "sweeps"):
+    importlib.import_module(f"chokepoint.cli.{_module}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning typed errors into one line and an exit code."""
+    try:
+        rv = app(args=argv, prog_name="chokepoint", standalone_mode=False)
+    except ChokepointError as e:
+        err.print(f"[red]error:[/] {escape(str(e))}")
+        sys.exit(e.exit_code)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except TyperException as e:  # usage errors: unknown option, missing argument...
+        show = getattr(e, "show", None)
+        if callable(show):
+            show()
+        else:
+            err.print(f"error: {e.format_message()}", markup=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    sys.exit(rv if isinstance(rv, int) else 0)

@@ -1,0 +1,5 @@
+"""``python -m chokepoint.cli``."""
+
+from chokepoint.cli import main
+
+main()

@@ -1,0 +1,132 @@
+"""The Typer app, the consoles and the helpers every command shares."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from chokepoint.errors import InputError
+from chokepoint.scenario import Scenario
+
+app = typer.Typer(
+    name="chokepoint",
+    help="Where does a freight corridor break? Exact max flow, min cut, routes and criticality.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+out = Console(highlight=False, soft_wrap=True)
+
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+BUILTIN_PREFIX = "builtin:"
+
+
+PathArg = Annotated[str, typer.Argument(
+    help="Scenario (.toml), network file (.geojson/.gpkg/.shp/.parquet), CSV link list, "
+         "DIMACS (.max/.min), or builtin:corridor.")]
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+
+def _load(path: str) -> Scenario:
+    from chokepoint.io import load
+
+    if path.startswith(BUILTIN_PREFIX):
+        from chokepoint.data import BUILTIN, load_builtin
+
+        name = path.removeprefix(BUILTIN_PREFIX)
+        if name not in BUILTIN:
+            raise InputError(f"no built-in scenario {name!r} (have: {', '.join(BUILTIN)})")
+        return load_builtin(name)
+    return load(path)
+
+
+def _print_json(data: Any) -> None:
+    from chokepoint.io.write import to_jsonable
+
+    sys.stdout.write(json.dumps(to_jsonable(data), indent=2, ensure_ascii=False) + "\n")
+
+
+def _num(v: float | None, digits: int = 1) -> str:
+    if v is None or v != v:
+        return "—"
+    if v == float("inf"):
+        return "unlimited"
+    return f"{v:,.{digits}f}"
+
+
+def _short(name: str) -> str:
+    """A node name without its parenthesised remark, for long route listings."""
+    return name.split(" (")[0]
+
+
+def _progress() -> Any:
+    """A context manager yielding a ``callback(measure, done, total)`` that drives a Rich
+    progress bar on stderr (silent when stderr is not a terminal)."""
+    from contextlib import contextmanager
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    @contextmanager
+    def ctx() -> Any:
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
+                "{task.completed}/{task.total}"), TimeElapsedColumn(), console=err,
+                transient=True) as bar:
+            tasks: dict[str, Any] = {}
+
+            def cb(name: str, done: int, total: int) -> None:
+                if name not in tasks:
+                    tasks[name] = bar.add_task(name, total=total)
+                bar.update(tasks[name], completed=done, total=total)
+
+            yield cb
+
+    return ctx()
+
+
+KindOpt = Annotated[str, typer.Option("--by", help="link, node or group.")]
+
+
+ObjectiveOpt = Annotated[str, typer.Option(
+    "--objective", help="flow (minimise max flow) or time (maximise fastest travel time).")]
+
+
+def _check_kind(by: str, objective: str = "flow") -> None:
+    if by not in ("link", "node", "group"):
+        raise InputError(f"--by must be link, node or group, not {by!r}")
+    if objective not in ("flow", "time"):
+        raise InputError(f"--objective must be flow or time, not {objective!r}")
+
+
+def _check_measures(given: list[str] | None, allowed: tuple[str, ...]) -> None:
+    bad = [m for m in (given or []) if m not in allowed]
+    if bad:
+        raise InputError(f"unknown --measure {bad[0]!r} (have: {', '.join(allowed)})")
+
+
+def _terminals(s: Scenario, source: list[str] | None, sink: list[str] | None,
+               objective: str) -> tuple[list[str], list[str]]:
+    sources, sinks = s.terminals(source, sink)
+    if not sources or not sinks:
+        raise InputError("no source or sink: give --source and --sink (or [flow] in the scenario)")
+    if objective == "time" and (len(sources) != 1 or len(sinks) != 1):
+        raise InputError("--objective time needs exactly one --source and one --sink")
+    return sources, sinks
+
+
+def _value_block(s: Scenario, value: float, objective: str) -> dict[str, Any]:
+    if objective == "time":
+        return {"unit": "h", "in_report_units": {"h": value, "days": value / 24}}
+    return {"unit": s.units.base,
+            "in_report_units": {u: s.units.from_base(value, u) for u in s.units.report_units}}
+

@@ -1,0 +1,204 @@
+"""Commands on what failures cost: ``criticality``, ``interdict``, ``harden``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from chokepoint.cli._app import (
+    JsonOpt,
+    KindOpt,
+    ObjectiveOpt,
+    PathArg,
+    _check_kind,
+    _check_measures,
+    _load,
+    _num,
+    _print_json,
+    _progress,
+    _terminals,
+    _value_block,
+    app,
+    out,
+)
+from chokepoint.scenario import Scenario
+
+
+@app.command()
+def criticality(
+    path: PathArg,
+    by: Annotated[str, typer.Option("--by", help="link, node or group.")] = "link",
+    source: Annotated[list[str] | None, typer.Option("--source", "-s",
+                                                     help="Source node id (repeatable).")] = None,
+    sink: Annotated[list[str] | None, typer.Option("--sink", "-t",
+                                                   help="Sink node id (repeatable).")] = None,
+    measure: Annotated[list[str] | None, typer.Option(
+        "--measure", help="throughput, served, detour, redundancy (repeatable; default all).")
+    ] = None,
+    top: Annotated[int, typer.Option(help="Rows to print.")] = 15,
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", help="Write the whole table: .csv, .gpkg, .geojson, .shp or .parquet.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rank every link, node or failure group by what its failure costs."""
+    from chokepoint.ranking import MEASURES
+    from chokepoint.ranking import criticality as rank
+
+    _check_kind(by)
+    _check_measures(measure, MEASURES)
+    s = _load(path)
+    with _progress() as cb:
+        table = rank(s, kind=by, sources=source, sinks=sink, measures=measure or MEASURES,
+                     progress=cb)
+    if out_file is not None:
+        from chokepoint.io.results import write_table
+
+        write_table(table, out_file, s.network, kind=by, layer="criticality")
+    if as_json:
+        _print_json({"kind": by, "unit": s.units.base,
+                     "elements": table.head(top if top > 0 else len(table)).to_dict("records")})
+        return
+    _print_ranking(s, table, top)
+    if out_file is not None:
+        out.print(f"Wrote {len(table)} rows to {out_file}")
+
+
+def _print_ranking(s: Scenario, table: Any, top: int) -> None:
+    t = Table(title=f"Criticality of {s.network.name} by {table['kind'].iloc[0]} "
+                    f"(top {min(top, len(table))} of {len(table)})")
+    cols = [("rank", "rank"), ("element", "id"), ("name", "name")]
+    unit = s.units.report_units[0] if s.units.base != "unit" else None
+    from chokepoint.ranking import unit_column
+
+    tl = unit_column("throughput_loss", unit) if unit else "throughput_loss"
+    for col, label in ((tl, f"throughput loss ({unit or 'unit'})"),
+                       ("throughput_loss_rel", "loss %"),
+                       ("served_loss_Mt_per_yr", "served lost Mt/yr"),
+                       ("pairs_cut", "OD cut"), ("detour_max_increase_h", "detour +h")):
+        if col in table.columns:
+            cols.append((col, label))
+    for _, label in cols:
+        t.add_column(label, justify="left" if label in ("id", "name") else "right")
+    for rec in table.head(top).to_dict("records"):
+        cells = []
+        for col, _ in cols:
+            v = rec[col]
+            if col == "throughput_loss_rel":
+                cells.append(f"{100 * v:.1f}")
+            elif isinstance(v, float):
+                cells.append(_num(v, 2))
+            else:
+                cells.append(str(v))
+        t.add_row(*cells)
+    out.print(t)
+
+
+@app.command()
+def interdict(
+    path: PathArg,
+    k: Annotated[int, typer.Option("--k", min=0, help="Elements the attacker may remove.")],
+    budget: Annotated[float | None, typer.Option(
+        help="Attack budget (element costs from attack_cost; default k).")] = None,
+    objective: ObjectiveOpt = "flow",
+    by: KindOpt = "link",
+    source: Annotated[list[str] | None, typer.Option("--source", "-s")] = None,
+    sink: Annotated[list[str] | None, typer.Option("--sink", "-t")] = None,
+    protect: Annotated[list[str] | None, typer.Option(
+        "--protect", help="Element that cannot be attacked (repeatable).")] = None,
+    time_limit: Annotated[float, typer.Option(help="Solver time limit, seconds.")] = 60.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """The worst k simultaneous failures (exact network interdiction)."""
+    from chokepoint.analyses.interdiction import (
+        max_flow_interdiction,
+        shortest_path_interdiction,
+    )
+
+    _check_kind(by, objective)
+    s = _load(path)
+    sources, sinks = _terminals(s, source, sink, objective)
+    cost, not_attackable = s.network.attack_terms(by)
+    protected = [*not_attackable, *(protect or [])]
+    c = s.network.compiled
+    if objective == "flow":
+        r = max_flow_interdiction(c, sources, sinks, k=k, kind=by, budget=budget, cost=cost,
+                                  protected=protected, time_limit=time_limit)
+    else:
+        r = shortest_path_interdiction(c, sources[0], sinks[0], k=k, kind=by, budget=budget,
+                                       cost=cost, protected=protected, time_limit=time_limit)
+    data = {"objective": objective, "kind": by, "k": k, "budget": r.budget,
+            "value": r.value, "intact": r.intact_value, "removed": r.removed,
+            "removed_names": [s.network.describe(e) for e in r.removed], "status": r.status,
+            "lower_bound": r.lower_bound, "upper_bound": r.upper_bound, "gap": r.gap,
+            "method": r.method, **_value_block(s, r.value, objective),
+            "sources": sources, "sinks": sinks}
+    if as_json:
+        _print_json(data)
+        return
+    unit = next(iter(data["in_report_units"]))
+    conv = data["in_report_units"][unit]
+    intact = _value_block(s, r.intact_value, objective)["in_report_units"][unit]
+    what = "maximum flow" if objective == "flow" else "fastest travel time"
+    out.print(f"Worst {k} failure(s) by {by} for the {what} "
+              f"{', '.join(sources)} → {', '.join(sinks)} ([bold]{r.status}[/]):")
+    for e in r.removed:
+        out.print(f"  remove {escape(e)}: {escape(s.network.describe(e))}")
+    out.print(f"{what}: {_num(intact, 2)} → [bold]{_num(conv, 2)}[/] {unit}"
+              + (" (disconnected)" if r.status == "disconnected" else ""))
+    if r.status == "time_limit":
+        out.print(f"stopped at the time limit; bounds {r.lower_bound:g} .. {r.upper_bound:g}")
+
+
+@app.command()
+def harden(
+    path: PathArg,
+    protect: Annotated[int, typer.Option("--protect", min=0,
+                                         help="Elements the defender may protect.")],
+    k: Annotated[int, typer.Option("--k", min=0, help="Elements the attacker may remove.")],
+    objective: ObjectiveOpt = "flow",
+    by: KindOpt = "link",
+    source: Annotated[list[str] | None, typer.Option("--source", "-s")] = None,
+    sink: Annotated[list[str] | None, typer.Option("--sink", "-t")] = None,
+    time_limit: Annotated[float, typer.Option(help="Solver time limit, seconds.")] = 120.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Which elements to protect against the worst k failures (defender–attacker model)."""
+    from chokepoint.analyses.hardening import harden as solve
+
+    _check_kind(by, objective)
+    s = _load(path)
+    sources, sinks = _terminals(s, source, sink, objective)
+    cost, not_attackable = s.network.attack_terms(by)
+    r = solve(s.network.compiled, sources, sinks, protect=protect, k=k, kind=by,
+              objective=objective, cost=cost, protected=not_attackable, time_limit=time_limit)
+    data = {"objective": objective, "kind": by, "k": k, "protect": protect,
+            "protected": r.protected,
+            "protected_names": [s.network.describe(e) for e in r.protected],
+            "value": r.value, "attack": r.attack, "value_unprotected": r.value_unprotected,
+            "attack_unprotected": r.attack_unprotected, "intact": r.intact_value,
+            "status": r.status, "bound": r.bound, "iterations": r.iterations,
+            **_value_block(s, r.value, objective)}
+    if as_json:
+        _print_json(data)
+        return
+    unit = next(iter(data["in_report_units"]))
+
+    def conv(v: float) -> float:
+        return float(_value_block(s, v, objective)["in_report_units"][unit])
+
+    out.print(f"Protect {protect} by {by} against the worst {k} failure(s) "
+              f"([bold]{r.status}[/]):")
+    for e in r.protected:
+        out.print(f"  protect {escape(e)}: {escape(s.network.describe(e))}")
+    if r.value == r.value_unprotected:
+        out.print(f"  no protection of {protect} element(s) improves the worst case: the "
+                  "attacker has equally damaging alternatives")
+    out.print(f"worst case without protection: {_num(conv(r.value_unprotected), 2)} {unit} "
+              f"(attack: {', '.join(r.attack_unprotected) or 'none'})")
+    out.print(f"worst case with protection:    [bold]{_num(conv(r.value), 2)}[/] {unit} "
+              f"(attack: {', '.join(r.attack) or 'none'})")
+
