@@ -1,4 +1,4 @@
-"""Typed exceptions. The CLI turns each into one line and an exit code (see ``chokepoint.cli.main``)."""
+"""Typed exceptions; ``chokepoint.cli.main`` turns each into one line and an exit code."""
 
 from __future__ import annotations
 
