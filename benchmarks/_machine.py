@@ -37,3 +37,16 @@ def machine(*libraries: str) -> dict[str, Any]:
         mod = importlib.import_module(name)
         info[name] = getattr(mod, "__version__", "?")
     return info
+
+
+def json_default(x: Any) -> Any:
+    """``json.dumps(default=...)`` for numpy scalars and arrays (anything else as text)."""
+    import numpy as np
+
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.floating):
+        return float(x)
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    return str(x)

@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from benchmarks._machine import json_default as _jsonable
 from benchmarks._machine import machine as _machine
 from benchmarks.generators import BenchGraph, geometric, grid
 
@@ -422,16 +423,6 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(res, indent=1, default=_jsonable) + "\n")
     log(f"wrote {out} (total {res['total_s']:.0f} s)")
     return 0
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, np.floating):
-        return float(x)
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    return str(x)
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ import numba
 import numpy as np
 import pandas as pd
 
+from benchmarks._machine import json_default as _jsonable
 from benchmarks._machine import machine as _machine
 from chokepoint.analyses.redundancy import link_redundancy
 from chokepoint.network import Network
@@ -456,16 +457,6 @@ def main(argv: list[str] | None = None) -> int:
     bad = res["grid"]["mismatches"] + res["rail"].get("mismatches", 0) + \
         res["beira"].get("networkx_mismatches", 0)
     return 1 if bad else 0
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, np.floating):
-        return float(x)
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    return str(x)
 
 
 if __name__ == "__main__":
