@@ -19,22 +19,14 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-
 out = Console(highlight=False, soft_wrap=True)
-
-
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-
 BUILTIN_PREFIX = "builtin:"
-
 
 PathArg = Annotated[str, typer.Argument(
     help="Scenario (.toml), network file (.geojson/.gpkg/.shp/.parquet), CSV link list, "
          "DIMACS (.max/.min), or builtin:corridor.")]
-
-
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 
 
