@@ -250,18 +250,9 @@ def beira_reference(shared: Path) -> pd.DataFrame:
     """RA2CE's tutorial output with each edge's end nodes (merged edges resolved)."""
     ref = pd.read_csv(shared / "ra2ce_data" / "beira" /
                       "reference_tutorial_single_link_redundancy.csv")
-    us, vs = [], []
-    for a, b, fid in zip(ref["node_A"], ref["node_B"], ref["edge_fid"], strict=True):
-        if str(a).isdigit() and str(b).isdigit():
-            us.append(str(a))
-            vs.append(str(b))
-            continue
-        # merged degree-2 chain: the ends are the nodes seen an odd number of times
-        parts = [p for s in str(fid).strip("[]").split(",") for p in s.strip(" '").split("_")]
-        odd = sorted({p for p in parts if parts.count(p) % 2}, key=int)
-        us.append(odd[0])
-        vs.append(odd[1])
-    ref["u"], ref["v"] = us, vs
+    from benchmarks.bench_redundancy import beira_links
+
+    ref["u"], ref["v"] = beira_links(ref)   # merged degree-2 chains resolved to their ends
     return ref
 
 
