@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from chokepoint.errors import InputError
 from chokepoint.network import Network
+from chokepoint.route_rules import commodity_route, excluded_links
 from chokepoint.timeline import StochasticFailure
 from chokepoint.units import BASE_RATE, Units
 
@@ -112,6 +113,11 @@ class DemandModel(_Strict):
     end: dt.date | None = None
     priority: float = Field(1.0, gt=0)
     returns_empty: bool = False
+    via: list[str] = Field(default_factory=list)
+    allowed_modes: list[Literal["rail", "sea", "road", "transfer", "river", "other"]] = Field(
+        default_factory=list)
+    allowed_links: list[str] = Field(default_factory=list)
+    forbidden_links: list[str] = Field(default_factory=list)
     name: str = ""
     source: str = ""
     note: str = ""
@@ -206,6 +212,21 @@ class Demand:
     start: dt.date | None = None
     end: dt.date | None = None
     source: str = ""
+    via: tuple[str, ...] = ()
+    allowed_modes: tuple[str, ...] = ()
+    allowed_links: tuple[str, ...] = ()
+    forbidden_links: tuple[str, ...] = ()
+    excluded_links: tuple[str, ...] = ()
+
+    @property
+    def stops(self) -> list[str]:
+        """Origin, the ``via`` nodes in order, destination."""
+        return [self.origin, *self.via, self.destination]
+
+    @property
+    def label(self) -> str:
+        """``id: origin → via … → destination``, for every output that names the commodity."""
+        return f"{self.id}: " + " → ".join(self.stops)
 
 
 @dataclass(frozen=True)
@@ -411,11 +432,20 @@ def scenario_from_dict(
                 r = units.quantity_factor(d.unit) * float(d.quantity or 0.0) / days
         except ValueError as exc:
             raise InputError(str(exc), source=source, element=el) from None
+        _check_route(d, known, net.compiled.link_index, source, el)
+        excl = excluded_links(net.links["id"].to_numpy(dtype=object),
+                              net.links["mode"].to_numpy(dtype=object),
+                              allowed_modes=tuple(d.allowed_modes),
+                              allowed_links=tuple(d.allowed_links),
+                              forbidden_links=tuple(d.forbidden_links))
         return Demand(id=d.id, origin=d.origin, destination=d.destination, rate=r,
                       priority=d.priority, kind=kind, returns_empty=d.returns_empty,
                       name=d.name or d.id, quantity=d.quantity,
                       quantity_unit=d.unit if d.quantity is not None else None, start=d.start,
-                      end=d.end, source=d.source)
+                      end=d.end, source=d.source, via=tuple(d.via),
+                      allowed_modes=tuple(d.allowed_modes),
+                      allowed_links=tuple(d.allowed_links),
+                      forbidden_links=tuple(d.forbidden_links), excluded_links=excl)
 
     commodities = [demand(d, "commodity") for d in model.commodities]
     background = [demand(d, "background") for d in model.background]
@@ -508,21 +538,46 @@ def _file_links(table: pd.DataFrame, rate: Callable[..., float], name: str) -> p
     return t.drop(columns=[c for c in ("unit",) if c in t.columns])
 
 
+def _check_route(d: DemandModel, known: dict[str, int], links: dict[str, int],
+                 source: str | Path | None, el: str) -> None:
+    """Route fields name known nodes and links; via nodes are distinct from the ends."""
+    for v in d.via:
+        if v not in known:
+            raise InputError(f"via names unknown node {v!r}", source=source, element=el)
+    stops = [d.origin, *d.via, d.destination]
+    if len(set(stops)) != len(stops):
+        raise InputError("via repeats a node or names the origin or destination",
+                         source=source, element=el)
+    for field_name in ("allowed_links", "forbidden_links"):
+        for lid in getattr(d, field_name):
+            if lid not in links:
+                raise InputError(f"{field_name} names unknown link {lid!r}", source=source,
+                                 element=el)
+
+
 def _check_connected(net: Network, demands: list[Demand], source: str | Path | None) -> None:
-    """Every demand's destination must be reachable from its origin (ignoring capacity)."""
+    """Every leg of every demand's route is reachable over the arcs its route allows
+    (ignoring capacity)."""
     if not demands:
         return
     from scipy.sparse.csgraph import breadth_first_order
 
     c = net.compiled
-    adj = c.csr(np.ones(c.n_arcs))
-    reach: dict[str, set[int]] = {}
+    reach: dict[tuple[int, bytes], set[int]] = {}
     for d in demands:
-        if d.origin not in reach:
-            order = breadth_first_order(adj, c.node_index[d.origin], directed=True,
-                                        return_predecessors=False)
-            reach[d.origin] = set(np.asarray(order).tolist())
-        if c.node_index[d.destination] not in reach[d.origin]:
-            table = "commodity" if d.kind == "commodity" else "background"
-            raise InputError(f"destination {d.destination!r} cannot be reached from origin "
-                             f"{d.origin!r}", source=source, element=f"{table} {d.id!r}")
+        r = commodity_route(c, d)
+        adj = c.csr(np.ones(c.n_arcs), removed=r.removed_arcs)
+        key_mask = r.arc_mask.tobytes()
+        for (a, b), (va, vb) in zip(r.legs, r.leg_vertices, strict=True):
+            key = (va, key_mask)
+            if key not in reach:
+                order = breadth_first_order(adj, va, directed=True, return_predecessors=False)
+                reach[key] = set(np.asarray(order).tolist())
+            if vb not in reach[key]:
+                table = "commodity" if d.kind == "commodity" else "background"
+                what = "destination" if b == d.destination else "via node"
+                frm = "origin" if a == d.origin else "via node"
+                raise InputError(f"{what} {b!r} cannot be reached from {frm} {a!r}"
+                                 + (" over the links its route allows" if r.constrained
+                                    else ""), source=source, element=f"{table} {d.id!r}")
+

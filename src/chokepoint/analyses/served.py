@@ -4,9 +4,15 @@ Each demand (a scenario commodity or background flow) is a commodity with its ow
 destination, rate and priority. All commodities share the arc capacities; a single-track
 two-way link's two directions share one capacity; a commodity marked ``returns_empty`` also
 uses the opposite direction of every two-way link it loads (empty trains come back the same
-way). The LP maximises priority-weighted served demand; a second LP, with that optimum fixed,
-picks the fastest routing among the optimal ones (lexicographic optimisation), so reported
-flows do not wander over idle detours.
+way). A commodity's route rules apply (:mod:`chokepoint.route_rules`): forbidden arcs carry
+none of it, and a route with ``via`` nodes is a chain of legs that each carry the whole served
+amount and share arc capacity (exact). The LP maximises priority-weighted served demand; with
+that optimum kept, the **rationing rule** shares what is left max-min fairly: the smallest
+served fraction ``s_k / demand_k`` is raised as far as it goes, those demands are fixed, and so
+on (lexicographic max-min fairness; Bertsekas & Gallager, *Data Networks*, 1992, §6.5.2).
+Served amounts are therefore unique and do not depend on the order of the input. A last LP,
+with the served amounts fixed, picks the fastest routing among the optimal ones, so reported
+flows do not wander over idle detours (flows of equally fast alternatives may still tie).
 
     maximise   Σ_k w_k s_k
     subject to Σ_out x_k − Σ_in x_k = s_k·[v = o_k] − s_k·[v = d_k]   for every k, v
@@ -16,19 +22,23 @@ flows do not wander over idle detours.
 Solved with HiGHS (Huangfu & Hall, *Math. Prog. Comp.* 10, 2018) through
 ``scipy.optimize.linprog``. Shadow prices of the capacity rows (served demand gained per
 unit of extra capacity) come from the first LP's duals. Formulation: Ahuja, Magnanti & Orlin,
-*Network Flows* (1993), ch. 17. Size: K·m variables, K·n + m rows.
+*Network Flows* (1993), ch. 17. Size: B·m variables (B = commodity legs), B·n + m rows; the
+rationing stage solves one LP per distinct fairness level (plus one per undecided demand when
+the duals are degenerate). The sparse builder is shared with the multi-period LP
+(:mod:`chokepoint.analyses._flowlp`).
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-from scipy.optimize import linprog
 
 from chokepoint.analyses._arcs import effective_capacity
+from chokepoint.analyses._flowlp import build_flow_lp, capacity_rows
+from chokepoint.analyses._lexsolve import LexLP
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError, SolverError
 from chokepoint.scenario import Demand
@@ -73,27 +83,6 @@ class ServedDemandResult:
         return self.flows.sum(axis=0)
 
 
-def capacity_rows(c: CompiledNetwork) -> tuple[np.ndarray, np.ndarray]:
-    """Capacity resources: the row of each arc, and the reverse arc of each two-way arc.
-
-    Single-track two-way links give one row for both arcs; every other arc has its own row.
-    Returns ``(row_of_arc, reverse_arc)`` with ``reverse_arc = -1`` for one-way arcs and
-    node arcs.
-    """
-    m = c.n_arcs
-    n_links = len(c.link_ids)
-    reverse = np.full(m, -1, dtype=np.int64)
-    rev_arcs = np.arange(n_links, m)[c.arc_link[n_links:] >= 0]
-    fwd_arcs = c.arc_link[rev_arcs]
-    reverse[rev_arcs] = fwd_arcs
-    reverse[fwd_arcs] = rev_arcs
-    row = np.arange(m, dtype=np.int64)
-    shared = c.partner >= 0
-    row[shared] = np.minimum(np.arange(m)[shared], c.partner[shared])
-    _, row = np.unique(row, return_inverse=True)
-    return row.astype(np.int64), reverse
-
-
 def served_demand(
     c: CompiledNetwork,
     demands: list[Demand],
@@ -102,6 +91,7 @@ def served_demand(
     factor: np.ndarray | None = None,
     weight: str = "time_h",
     fastest: bool = True,
+    fair: bool = True,
 ) -> ServedDemandResult:
     """Maximise priority-weighted served demand with all commodities sharing capacity.
 
@@ -116,7 +106,10 @@ def served_demand(
     weight
         Arc cost for the second (fastest-routing) LP; missing values count as 0.
     fastest
-        Run the second LP (set False to save time when only served totals matter).
+        Run the fastest-routing LP (set False to save time when only served totals matter).
+    fair
+        Ration equal-priority demand by the max-min fair rule (see the module docstring);
+        False returns whichever optimal vertex HiGHS finds (faster, not unique).
 
     Returns
     -------
@@ -124,75 +117,42 @@ def served_demand(
     """
     if not demands:
         raise InputError("no demands: add [[commodities]] or [[background]] to the scenario")
-    K, m, nv = len(demands), c.n_arcs, c.n_vertices
+    K, m = len(demands), c.n_arcs
     cap = effective_capacity(c, removed=removed, factor=factor)
     rate = np.array([d.rate for d in demands], dtype=float)
     prio = np.array([d.priority for d in demands], dtype=float)
-    o = c.vertices([d.origin for d in demands], side="in")
-    t = c.vertices([d.destination for d in demands], side="out")
-
-    # conservation: K blocks of the vertex-arc incidence matrix, plus the s_k columns
-    arcs = np.arange(m)
-    B = sp.csr_matrix((np.concatenate([np.ones(m), -np.ones(m)]),
-                       (np.concatenate([c.tail, c.head]), np.concatenate([arcs, arcs]))),
-                      shape=(nv, m))
-    s_col = sp.csr_matrix((np.concatenate([-np.ones(K), np.ones(K)]),
-                           (np.concatenate([np.arange(K) * nv + o, np.arange(K) * nv + t]),
-                            np.concatenate([np.arange(K), np.arange(K)]))), shape=(K * nv, K))
-    A_eq = sp.hstack([sp.kron(sp.identity(K, format="csr"), B, format="csr"), s_col],
-                     format="csr")
-    b_eq = np.zeros(K * nv)
-
-    # capacity rows (only finite ones)
-    row_of, reverse = capacity_rows(c)
-    n_rows = int(row_of.max()) + 1
-    row_cap = np.full(n_rows, np.inf)
-    np.minimum.at(row_cap, row_of, cap)
-    rows, cols, vals = [], [], []
-    for k, d in enumerate(demands):
-        rows.append(row_of)
-        cols.append(k * m + arcs)
-        vals.append(np.ones(m))
-        if d.returns_empty:
-            has = reverse >= 0
-            rows.append(row_of[reverse[has]])
-            cols.append(k * m + arcs[has])
-            vals.append(np.ones(int(has.sum())))
-    A_cap = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                          shape=(n_rows, K * m + K))
-    finite = np.isfinite(row_cap)
-    A_ub = A_cap[np.flatnonzero(finite)]
-    b_ub = row_cap[finite]
-    bounds = np.zeros((K * m + K, 2))
-    bounds[:, 1] = np.inf
-    bounds[K * m:, 1] = rate
-    if removed is not None and len(removed):
-        for k in range(K):
-            bounds[k * m + np.asarray(removed), 1] = 0.0
-
-    c1 = np.zeros(K * m + K)
-    c1[K * m:] = -prio
-    res = linprog(c1, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=bounds, method="highs")
-    if res.status != 0:
-        raise SolverError(f"HiGHS could not solve the served-demand LP: {res.message}")
+    lp = build_flow_lp(c, demands, cap, removed=removed)
+    lex = LexLP(lp)
+    res = lex.solve(-lp.obj)
     best = -float(res.fun)
+    row_of, n_rows = lp.row_of_arc, lp.cap_value.shape[1]
+    row_cap = lp.cap_value[0]
+    finite = np.isfinite(row_cap)
     shadow = np.zeros(n_rows)
-    shadow[np.flatnonzero(finite)] = -np.asarray(res.ineqlin.marginals)
+    shadow[finite] = -np.asarray(res.ineqlin.marginals)[lp.cap_row[0, finite]]
     x = np.asarray(res.x)
-    if fastest:
+    served_cols = lp.served_col[0]
+    if fair:
+        lex.keep_at_least(lp.obj, best)
+        lex.leximin(served_cols, rate)
+        x = lex.x if lex.x is not None else x
+    if fastest or fair:
         w = np.nan_to_num(c.time_h if weight in ("time", "time_h") else c.weights(weight))
-        c2 = np.concatenate([np.tile(w, K), np.zeros(K)])
-        # fix every commodity's served amount at its first-LP optimum: serving less is
-        # never "faster" then, so the second LP cannot shave served demand
-        bounds2 = bounds.copy()
-        bounds2[K * m:, 0] = bounds2[K * m:, 1] = np.asarray(res.x)[K * m:]
-        res2 = linprog(c2, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=bounds2,
-                       method="highs")
-        if res2.status == 0:
-            x = np.asarray(res2.x)
-    flows = x[: K * m].reshape(K, m)
-    served = x[K * m:]
-    load = A_cap @ x
+        c2 = np.zeros(len(lp.obj))
+        c2[: lp.n_flow] = np.tile(w, lp.n_blocks) if fastest else 0.0
+        # keep every commodity's served amount at its optimum: serving less is never
+        # "faster" then, so the second LP cannot shave served demand
+        bounds2 = lex.bounds.copy()
+        if not fair:
+            bounds2[served_cols, 0] = bounds2[served_cols, 1] = x[served_cols]
+        with contextlib.suppress(SolverError):  # keep the stage-1/2 solution
+            x = np.asarray(lex.solve(c2, bounds=bounds2).x)
+    flows = lp.flows(x)[0]
+    per_k = np.zeros((K, m))
+    np.add.at(per_k, lp.block_demand, flows)
+    served = x[served_cols]
+    load = lp.resource_load(x)
+    arcs = np.arange(m)
     util = np.divide(load, row_cap, out=np.zeros(n_rows), where=finite & (row_cap > 0))
     slack = np.where(finite, row_cap, 0.0) - load
     tol = 1e-6 * np.maximum(1.0, np.where(finite, row_cap, 0.0))
@@ -211,12 +171,13 @@ def served_demand(
     dem = pd.DataFrame({
         "id": [d.id for d in demands], "kind": [d.kind for d in demands],
         "origin": [d.origin for d in demands], "destination": [d.destination for d in demands],
+        "route": [" → ".join(r.stops) for r in lp.routes],
         "priority": prio, "demand": rate, "served": served,
         "unmet": np.maximum(rate - served, 0.0),
     })
     b = res_df[res_df["binding"]]
     return ServedDemandResult(
-        demands=dem, flows=flows, resources=res_df, objective=best,
+        demands=dem, flows=per_k, resources=res_df, objective=best,
         total_demand=float(rate.sum()), total_served=float(served.sum()),
         binding_links=list(dict.fromkeys(x for x in b["link"] if x)),
         binding_nodes=list(dict.fromkeys(x for x in b["node"] if x)),

@@ -37,7 +37,7 @@ class SimulationSettings(_Strict):
     start: dt.datetime | dt.date | None = None
     release_days: float | None = Field(None, ge=0)
     continue_until: dt.datetime | dt.date | None = None
-    via: list[str] = Field(default_factory=list)
+    via: list[str] = Field(default_factory=list)  # overrides the commodity's via (what-if)
     priority: float | None = Field(None, gt=0)
     horizon_days: float = Field(365.0, gt=0)
     # --- ships and ports ----------------------------------------------------------------------

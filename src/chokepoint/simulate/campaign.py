@@ -29,6 +29,7 @@ import simpy
 from chokepoint.analyses.routes import fastest_route
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError
+from chokepoint.route_rules import commodity_route
 from chokepoint.scenario import Demand, Scenario
 from chokepoint.simulate._ports import ship_process
 from chokepoint.simulate._rail import formation_process
@@ -179,6 +180,7 @@ class Campaign:
             c, self.units, list(scenario.disruptions) if disrupted else [],
             list(scenario.background) if settings.background else [], self.epoch)
         self._node_factor: dict[tuple[str, int], float] = {}
+        self.route_closed = commodity_route(self.c, self.commodity).removed_arcs
         self.legs = self._legs(tpc)
         # run state
         self.released = 0
@@ -203,13 +205,18 @@ class Campaign:
     # -- set-up ---------------------------------------------------------------------------------
     def _legs(self, tpc: float) -> list[Leg]:
         c, s, src = self.c, self.settings, self.scenario.path
-        stops = [self.commodity.origin, *s.via, self.commodity.destination]
+        # the commodity's route (its via nodes and link rules); [simulation] via, when given,
+        # overrides the via nodes (older files, or a what-if) but not the link rules
+        stops = self.commodity.stops
+        if s.via:
+            stops = [self.commodity.origin, *s.via, self.commodity.destination]
+        closed = self.route_closed
         arcs: list[int] = []
         for a, b in itertools.pairwise(stops):
             if a not in c.node_index or b not in c.node_index:
                 raise InputError(f"unknown node {a if a not in c.node_index else b!r}",
                                  source=src, element="simulation.via")
-            r = fastest_route(c, a, b)
+            r = fastest_route(c, a, b, removed=closed)
             if not r.found:
                 raise InputError(f"no route from {a!r} to {b!r}", source=src,
                                  element="simulation.via")
@@ -323,7 +330,8 @@ class Campaign:
         key = (node, end, p)
         if key not in self._routes:
             f = self.timeline.factors[p]
-            removed = np.flatnonzero((f <= 0.0) | self.is_sea | (self.c.capacity <= 0.0))
+            removed = np.union1d(np.flatnonzero((f <= 0.0) | self.is_sea
+                                                | (self.c.capacity <= 0.0)), self.route_closed)
             r = fastest_route(self.c, node, end, removed=removed)
             self._routes[key] = ([int(a) for a in r.arcs if self.c.arc_link[a] >= 0]
                                  if r.found else None)
