@@ -3,154 +3,215 @@
 Each stage optimises one objective and then keeps it at its optimum (a row
 ``objective ≥ optimum − tolerance``) so later stages choose only among optimal solutions.
 :meth:`LexLP.leximin` implements the **max-min fair rationing rule**: among the solutions
-left, raise the smallest served fraction ``x_e / d_e`` as far as possible, fix the entities
+left, raise the smallest served fraction ``value_e / d_e`` as far as possible, fix the entities
 that cannot go higher, and repeat with the others (progressive filling written as a sequence of
 LPs; Bertsekas & Gallager, *Data Networks*, 2nd ed., 1992, §6.5.2; Radunović & Le Boudec,
 "A unified framework for max-min and min-max fairness", *IEEE/ACM Trans. Netw.* 15(5), 2007).
-The max-min fair vector of a convex polytope is unique, so the served amounts do not depend on
-the order of the input or on which optimal vertex the solver meets.
+The max-min fair vector over a convex polytope is unique, so the served amounts do not depend
+on the order of the input or on which optimal vertex the solver meets.
 
 An entity is *blocked* (fixed at the current level) when its row has a non-zero dual in the
 level LP (raising it would lower the level), or, for the others, when an LP maximising it alone
 cannot raise it. Cost: per round one LP plus, only when the duals do not settle it, one LP per
-undecided entity; at most one round per distinct level.
+undecided entity; at most one round per distinct level. The model lives in one ``highspy``
+instance that is modified in place (rows added, costs and bounds changed), so every stage
+warm-starts from the previous basis (dual simplex).
 """
 
 from __future__ import annotations
 
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import highspy
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import OptimizeResult, linprog
 
 from chokepoint.analyses._flowlp import FlowLP
 from chokepoint.errors import SolverError
 
-__all__ = ["LexLP"]
+__all__ = ["LexLP", "LexSolution"]
 
 _REL = 1e-12  # slack kept on a fixed optimum (HiGHS tolerances cover the rest)
+_INF = highspy.kHighsInf
+
+
+@dataclass
+class LexSolution:
+    """One solve: ``x`` (model columns), ``fun`` (minimised cost) and the duals of the
+    capacity rows ``ub_dual`` (HiGHS sign: ≤ 0 for a binding ≤ row when minimising)."""
+
+    x: np.ndarray
+    fun: float
+    ub_dual: np.ndarray
+
+
+def _quiet_highs() -> Any:
+    """A HiGHS instance that prints nothing (its banner goes to the C-level stdout when the
+    first instance is built, so file descriptor 1 points at /dev/null meanwhile)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+    h.setOptionValue("output_flag", False)
+    return h
 
 
 class LexLP:
-    """A :class:`FlowLP` plus the rows that keep earlier stages optimal."""
+    """A :class:`FlowLP` in HiGHS plus the rows that keep earlier stages optimal.
 
-    def __init__(self, lp: FlowLP) -> None:
+    The model has one extra last column ``t`` (the fairness level), fixed at 0 outside
+    :meth:`leximin`.
+    """
+
+    def __init__(self, lp: FlowLP, *, warm: bool = False) -> None:
         self.lp = lp
+        self.warm = warm
+        self.n = n = len(lp.obj)
         self.bounds = lp.bounds.copy()
-        self._rows: list[sp.csr_matrix] = []
-        self._rhs: list[float] = []
         self.x: np.ndarray | None = None
         self.solves = 0
+        A = sp.vstack([lp.A_ub, lp.A_eq], format="csc")
+        A = sp.hstack([A, sp.csc_matrix((A.shape[0], 1))], format="csc")
+        self.n_ub = lp.A_ub.shape[0]
+        model = highspy.HighsLp()
+        model.num_col_, model.num_row_ = n + 1, A.shape[0]
+        model.col_cost_ = np.zeros(n + 1)
+        model.col_lower_ = np.r_[self.bounds[:, 0], 0.0]
+        model.col_upper_ = np.r_[np.where(np.isinf(self.bounds[:, 1]), _INF,
+                                          self.bounds[:, 1]), 0.0]
+        model.row_lower_ = np.r_[np.full(self.n_ub, -_INF), lp.b_eq]
+        model.row_upper_ = np.r_[lp.b_ub, lp.b_eq]
+        model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        model.a_matrix_.num_col_, model.a_matrix_.num_row_ = n + 1, A.shape[0]
+        model.a_matrix_.start_ = A.indptr.astype(np.int32)
+        model.a_matrix_.index_ = A.indices.astype(np.int32)
+        model.a_matrix_.value_ = A.data.astype(float)
+        self.h = _quiet_highs()
+        self.h.passModel(model)
+        self._all = np.arange(n + 1, dtype=np.int32)
 
     # -- plain solves -----------------------------------------------------------------------
-    def _ub_rows(self, extra: sp.csr_matrix | None = None) -> tuple[sp.csr_matrix, np.ndarray]:
-        blocks = [self.lp.A_ub, *self._rows]
-        rhs = [self.lp.b_ub, np.asarray(self._rhs, dtype=float)]
-        A = sp.vstack(blocks, format="csr") if self._rows else self.lp.A_ub
-        b = np.concatenate(rhs)
-        if extra is not None:
-            A = sp.vstack([A, extra], format="csr")
-        return A, b
-
-    def solve(self, cost: np.ndarray, *, bounds: np.ndarray | None = None) -> OptimizeResult:
-        """Minimise ``cost @ x`` over the current feasible set."""
-        A, b = self._ub_rows()
-        res = linprog(cost, A_ub=A if A.shape[0] else None, b_ub=b if A.shape[0] else None,
-                      A_eq=self.lp.A_eq, b_eq=self.lp.b_eq,
-                      bounds=self.bounds if bounds is None else bounds, method="highs")
+    def _run(self, cost: np.ndarray, what: str = "served-demand") -> np.ndarray:
+        self.h.changeColsCost(self.n + 1, self._all, np.asarray(cost, dtype=float))
+        self.h.run()
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal and self.warm:
+            self.h.clearSolver()  # a warm start went astray: solve from scratch
+            self.h.setOptionValue("presolve", "on")
+            self.h.run()
+        if self.warm:  # later stages warm-start the simplex from this basis
+            self.h.setOptionValue("presolve", "off")
         self.solves += 1
-        if res.status != 0:
-            raise SolverError(f"HiGHS could not solve the served-demand LP: {res.message}")
-        return res
+        status = self.h.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise SolverError(f"HiGHS could not solve the {what} LP: "
+                              f"{self.h.modelStatusToString(status)}")
+        return np.asarray(self.h.getSolution().col_value)
 
-    def maximise(self, weights: np.ndarray) -> float:
-        """Maximise ``weights @ x``, keep it optimal from now on, return the optimum."""
-        res = self.solve(-weights)
-        best = -float(res.fun)
-        self.keep_at_least(weights, best)
-        self.x = np.asarray(res.x)
-        return best
+    def solve(self, cost: np.ndarray, *, bounds: np.ndarray | None = None) -> LexSolution:
+        """Minimise ``cost @ x`` over the current feasible set (``bounds`` just for this
+        solve)."""
+        if bounds is not None:
+            self._set_bounds(bounds)
+        try:
+            x = self._run(np.r_[cost, 0.0])
+            sol = self.h.getSolution()
+            return LexSolution(x=x[: self.n], fun=float(np.dot(cost, x[: self.n])),
+                               ub_dual=np.asarray(sol.row_dual)[: self.n_ub])
+        finally:
+            if bounds is not None:
+                self._set_bounds(self.bounds)
 
-    def minimise(self, weights: np.ndarray) -> float:
-        """Minimise ``weights @ x`` and keep it optimal from now on."""
-        res = self.solve(weights)
-        best = float(res.fun)
-        self.keep_at_least(-weights, -best)
-        self.x = np.asarray(res.x)
-        return best
+    def _set_bounds(self, b: np.ndarray) -> None:
+        idx = np.arange(self.n, dtype=np.int32)
+        self.h.changeColsBounds(self.n, idx, b[:, 0].astype(float),
+                                np.where(np.isinf(b[:, 1]), _INF, b[:, 1]).astype(float))
 
-    def keep_at_least(self, weights: np.ndarray, value: float) -> None:
-        """Add the row ``weights @ x ≥ value − tolerance``."""
-        nz = np.flatnonzero(weights)
-        row = sp.csr_matrix((-weights[nz], (np.zeros(len(nz), dtype=np.int64), nz)),
-                            shape=(1, len(weights)))
-        self._rows.append(row)
-        self._rhs.append(-(value - _REL * max(1.0, abs(value))))
+    def maximise(self, weights: np.ndarray, *, rel: float = _REL) -> float:
+        """Maximise ``weights @ x``, keep it optimal (to ``rel``) from now on, return the
+        optimum."""
+        sol = self.solve(-weights)
+        self.keep_at_least(weights, -sol.fun, rel=rel)
+        self.x = sol.x
+        return -sol.fun
+
+    def keep_at_least(self, weights: np.ndarray, value: float, *,
+                      upper: float | None = None, rel: float = _REL) -> None:
+        """Add the row ``value − tol ≤ weights @ x`` (``≤ upper + tol`` when given)."""
+        nz = np.flatnonzero(weights).astype(np.int32)
+        tol = rel * max(1.0, abs(value))
+        hi = _INF if upper is None else upper + rel * max(1.0, abs(upper))
+        self.h.addRow(value - tol, hi, len(nz), nz, np.asarray(weights, dtype=float)[nz])
 
     # -- max-min fairness ---------------------------------------------------------------------
-    def leximin(self, cols: np.ndarray, denom: np.ndarray) -> None:
-        """Make the served fractions ``x[cols] / denom`` lexicographically max-min fair.
+    def leximin(self, cols: np.ndarray | sp.csr_matrix, denom: np.ndarray, *,
+                rel: float = 1e-7) -> None:
+        """Make the served fractions ``value_e / denom_e`` lexicographically max-min fair.
 
-        Entities with ``denom <= 0`` or already fixed by their bounds are skipped. On return
-        each entity's column is fixed (lower = upper bound) at its fair value.
+        ``cols`` gives each entity's value: a column index per entity, or a sparse matrix
+        ``E`` (entities × columns) with value ``E @ x``. Entities with ``denom <= 0`` are
+        skipped. On return each entity is kept (by a row) at its fair value (to ``rel``), and
+        :attr:`x` is a solution.
         """
-        cols = np.asarray(cols, dtype=np.int64)
         denom = np.asarray(denom, dtype=float)
-        free = (denom > 0) & (self.bounds[cols, 1] > self.bounds[cols, 0])
+        E = self._entities(cols)
+        free = denom > 0
         while free.any():
             idx = np.flatnonzero(free)
-            t, blocked = self._level(cols[idx], denom[idx])
+            _, blocked, at = self._round(E[idx], denom[idx])
+            for j, e in enumerate(idx):
+                if blocked[j]:
+                    v = float(at[j])
+                    tol = rel * max(1.0, abs(v))
+                    row = E[e].toarray().ravel()
+                    self.h.addRow(v - tol, v + tol, int(np.count_nonzero(row)),
+                                  np.flatnonzero(row).astype(np.int32), row[row != 0])
+            free[idx[blocked]] = False
+        self.x = self._run(np.zeros(self.n + 1), "rationing")[: self.n]
+
+    def _entities(self, cols: np.ndarray | sp.csr_matrix) -> sp.csr_matrix:
+        if sp.issparse(cols):
+            return sp.csr_matrix(cols)
+        cols = np.asarray(cols, dtype=np.int64)
+        return sp.csr_matrix((np.ones(len(cols)), (np.arange(len(cols)), cols)),
+                             shape=(len(cols), self.n))
+
+    def _round(self, E: sp.csr_matrix, denom: np.ndarray
+               ) -> tuple[float, np.ndarray, np.ndarray]:
+        """One level: rows ``d_e·t − E_e x ≤ 0``, maximise ``t``; which entities are
+        blocked (duals, then one LP each for the undecided), and their values."""
+        h, n = self.h, self.n
+        first = h.getNumRow()
+        rows = sp.hstack([-E, sp.csr_matrix(denom.reshape(-1, 1))], format="csr")
+        h.addRows(rows.shape[0], np.full(rows.shape[0], -_INF), np.zeros(rows.shape[0]),
+                  rows.nnz, rows.indptr[:-1].astype(np.int32), rows.indices.astype(np.int32),
+                  rows.data.astype(float))
+        h.changeColBounds(n, 0.0, _INF)
+        try:
+            cost = np.zeros(n + 1)
+            cost[n] = -1.0
+            x = self._run(cost, "rationing")
+            t = float(x[n])
+            at = np.asarray(E @ x[:n]).ravel()
+            duals = np.asarray(h.getSolution().row_dual)[first:first + E.shape[0]]
+            blocked = np.abs(duals) > 1e-9
             if not blocked.any():  # degenerate duals: settle each entity by its own LP
-                blocked = self._blocked_by_check(cols[idx], denom[idx], t)
+                h.changeColBounds(n, t * (1 - _REL), t * (1 - _REL))
+                for j in range(E.shape[0]):
+                    cost = np.r_[-E[j].toarray().ravel(), 0.0]
+                    best = -float(np.dot(cost, self._run(cost, "rationing")))
+                    blocked[j] = best <= t * denom[j] * (1 + 1e-7) + 1e-9
             if not blocked.any():  # numerically nothing can rise: fix all at the level
                 blocked[:] = True
-            for e in idx[blocked]:
-                v = max(t * denom[e], self.bounds[cols[e], 0])
-                v = min(v, self.bounds[cols[e], 1])
-                self.bounds[cols[e]] = (v, v)
-            free[idx[blocked]] = False
-
-    def _level_lp(self, cols: np.ndarray, denom: np.ndarray, t_fix: float | None
-                  ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray]:
-        """Rows ``d_e·t − x_e ≤ 0`` with ``t`` as an extra last column."""
-        n = len(self.lp.obj)
-        A, b = self._ub_rows()
-        A = sp.hstack([A, sp.csr_matrix((A.shape[0], 1))], format="csr")
-        E = len(cols)
-        rows = sp.csr_matrix((np.r_[-np.ones(E), denom], (np.r_[np.arange(E), np.arange(E)],
-                                                            np.r_[cols, np.full(E, n)])),
-                             shape=(E, n + 1))
-        A = sp.vstack([A, rows], format="csr")
-        b = np.r_[b, np.zeros(E)]
-        bounds = np.vstack([self.bounds, [0.0, np.inf] if t_fix is None else [t_fix, t_fix]])
-        return A, b, bounds, np.zeros(n + 1)
-
-    def _level(self, cols: np.ndarray, denom: np.ndarray) -> tuple[float, np.ndarray]:
-        """The highest common served fraction, and the entities its duals prove blocked."""
-        n = len(self.lp.obj)
-        A, b, bounds, cost = self._level_lp(cols, denom, None)
-        cost[n] = -1.0
-        A_eq = sp.hstack([self.lp.A_eq, sp.csr_matrix((self.lp.A_eq.shape[0], 1))], format="csr")
-        res = linprog(cost, A_ub=A, b_ub=b, A_eq=A_eq, b_eq=self.lp.b_eq, bounds=bounds,
-                      method="highs")
-        self.solves += 1
-        if res.status != 0:
-            raise SolverError(f"HiGHS could not solve the rationing LP: {res.message}")
-        duals = -np.asarray(res.ineqlin.marginals)[-len(cols):]
-        return float(res.x[n]), duals > 1e-9
-
-    def _blocked_by_check(self, cols: np.ndarray, denom: np.ndarray, t: float) -> np.ndarray:
-        """Entities that cannot exceed level ``t`` while the others stay at or above it."""
-        n = len(self.lp.obj)
-        A, b, bounds, _ = self._level_lp(cols, denom, t * (1 - _REL))
-        A_eq = sp.hstack([self.lp.A_eq, sp.csr_matrix((self.lp.A_eq.shape[0], 1))], format="csr")
-        out = np.zeros(len(cols), dtype=bool)
-        for j, col in enumerate(cols):
-            cost = np.zeros(n + 1)
-            cost[col] = -1.0
-            res = linprog(cost, A_ub=A, b_ub=b, A_eq=A_eq, b_eq=self.lp.b_eq, bounds=bounds,
-                          method="highs")
-            self.solves += 1
-            if res.status != 0:
-                raise SolverError(f"HiGHS could not solve the rationing LP: {res.message}")
-            out[j] = -float(res.fun) <= t * denom[j] * (1 + 1e-7) + 1e-9
-        return out
+            return t, blocked, np.minimum(at, t * denom * (1 + 1e-9))
+        finally:
+            h.deleteRows(E.shape[0], np.arange(first, first + E.shape[0], dtype=np.int32))
+            h.changeColBounds(n, 0.0, 0.0)

@@ -129,14 +129,14 @@ def served_demand(
     row_cap = lp.cap_value[0]
     finite = np.isfinite(row_cap)
     shadow = np.zeros(n_rows)
-    shadow[finite] = -np.asarray(res.ineqlin.marginals)[lp.cap_row[0, finite]]
+    shadow[finite] = -res.ub_dual[lp.cap_row[0, finite]]
     x = np.asarray(res.x)
     served_cols = lp.served_col[0]
     if fair:
         lex.keep_at_least(lp.obj, best)
         lex.leximin(served_cols, rate)
         x = lex.x if lex.x is not None else x
-    if fastest or fair:
+    if fastest:
         w = np.nan_to_num(c.time_h if weight in ("time", "time_h") else c.weights(weight))
         c2 = np.zeros(len(lp.obj))
         c2[: lp.n_flow] = np.tile(w, lp.n_blocks) if fastest else 0.0
