@@ -62,6 +62,9 @@ def _quiet_highs() -> Any:
         os.close(saved)
         os.close(devnull)
     h.setOptionValue("output_flag", False)
+    # HiGHS has one global thread pool per process, sized by the first run; every instance in
+    # chokepoint asks for 1 thread (as interdiction does) or later runs fail ("Not Set")
+    h.setOptionValue("threads", 1)
     return h
 
 
