@@ -203,3 +203,24 @@ def test_corridor_2023_attack_cost() -> None:
     assert sm.loc["dprk_munitions", "route"] == "rajin → dunai → tikhoretsk_depot"
     # the dated event costs less than every disruption for ever
     assert cost.total_loss_t < sm["worst_case_loss_t"].sum()
+
+
+def test_cli_cost_json_names_commodities_routes_and_units(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from chokepoint.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["cost", "builtin:corridor", "--json", "--horizon-days", "20"])
+    assert exc.value.code == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["unit"] == "t"
+    assert data["horizon_days"] == 20.0
+    mun = next(r for r in data["commodities"] if r["commodity"] == "dprk_munitions")
+    assert mun["route"] == "rajin → dunai → tikhoretsk_depot"
+    assert data["total_loss"] > 0
+    with pytest.raises(SystemExit) as bad:
+        main(["cost", "builtin:corridor", "--backlog-days", "-1"])
+    assert bad.value.code == 2
+    assert "--backlog-days" in capsys.readouterr().err

@@ -380,6 +380,11 @@ def _worst_case_rate(c: CompiledNetwork, demands: list[Demand],
     return np.asarray(base.demands["served"] - hit.demands["served"], dtype=float)
 
 
+def _clean(v: float, tol: float) -> float:
+    """Solver noise below ``tol`` reads as 0 (never as -0.0)."""
+    return 0.0 if abs(v) <= tol else v
+
+
 def _summary(ev: MultiPeriodResult, base: MultiPeriodResult, t0: dt.datetime,
              worst_t: np.ndarray) -> pd.DataFrame:
     """Per-commodity integrated figures and dates."""
@@ -395,7 +400,7 @@ def _summary(ev: MultiPeriodResult, base: MultiPeriodResult, t0: dt.datetime,
         if short.any():
             last = int(np.flatnonzero(short)[-1])
             rec = begin[last + 1] if last + 1 < m.n_periods else None
-        peak = int(np.argmax(extra[:, k]))
+        peak = int(np.flatnonzero(extra[:, k] >= extra[:, k].max() - tol)[0])
         peak_t = float(max(extra[peak, k], 0.0))
         drained = None
         if peak_t > tol:
@@ -407,7 +412,7 @@ def _summary(ev: MultiPeriodResult, base: MultiPeriodResult, t0: dt.datetime,
             "demand_t": float(d.rate * m.lp.period_days.sum()),
             "delivered_t": float(ev.delivered[k]),
             "delivered_baseline_t": float(base.delivered[k]),
-            "loss_t": float(base.delivered[k] - ev.delivered[k]),
+            "loss_t": _clean(float(base.delivered[k] - ev.delivered[k]), tol),
             "lost_beyond_queue_t": float(ev.lost[:, k].sum()),
             "backlog_end_t": float(ev.backlog[-1, k]),
             "backlog_peak_t": peak_t,
