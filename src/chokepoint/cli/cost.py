@@ -38,7 +38,8 @@ def cost(
     res = disruption_cost(s.network.compiled, s.demands, s.disruptions,
                           horizon_days=horizon_days, backlog_days=backlog_days)
     qty = s.units.base.removesuffix("/day") if s.units.base.endswith("/day") else s.units.base
-    rows = res.summary.to_dict(orient="records")
+    rows: list[dict[str, Any]] = [{str(k): v for k, v in r.items()}
+                                  for r in res.summary.to_dict(orient="records")]
     if as_json:
         _print_json({"start": res.start.isoformat(), "horizon_days": res.horizon_days,
                      "backlog_days": backlog_days, "unit": qty,
