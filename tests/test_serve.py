@@ -266,7 +266,7 @@ def test_upload_scenario_toml(client: TestClient) -> None:
     ("bad.toml", b"version = [", "not valid TOML"),
     ("refs.toml", b'version = 1\n[network]\nlinks = "/etc/passwd"\n', "self-contained"),
     ("bad.csv", b"a,b\n1,2\n", "missing required column"),
-    ("bad.gpkg", b"not a geopackage", "cannot read"),
+    ("bad.gpkg", b"not a geopackage", "not a GeoPackage"),
 ])
 def test_upload_rejections(client: TestClient, name: str, data: bytes, words: str) -> None:
     body = _is_error(client.post("/api/upload", files={"file": (name, data)}), 400)

@@ -213,13 +213,26 @@ def serve(
         help="Scenario or network file to load (default: the built-in corridor).")] = None,
     host: Annotated[str, typer.Option(
         help="Interface to bind. 127.0.0.1 (default) is this machine only; 0.0.0.0 lets "
-             "others connect (no authentication: trusted networks only).")] = "127.0.0.1",
+             "others connect (a warning is printed; uploads and resets then need "
+             "--allow-host or the token). See docs/security.md.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     campaign: Annotated[bool, typer.Option(
         "--campaign/--no-campaign",
         help="Also simulate the campaign's delay for each closure (scenarios with "
              "commodities).")] = True,
     timeout: Annotated[float, typer.Option(help="Time limit of one analysis, seconds.")] = 30.0,
+    allow_host: Annotated[list[str] | None, typer.Option(
+        "--allow-host", help="Host name clients use to reach the server (repeatable); "
+                             "requests under it may upload and reset.")] = None,
+    token: Annotated[str | None, typer.Option(
+        "--token", envvar="CHOKEPOINT_TOKEN",
+        help="Secret that authorises uploads and resets from any host (default on a "
+             "public bind without --allow-host: a random one, printed).")] = None,
+    max_upload_elements: Annotated[int, typer.Option(
+        "--max-upload-elements", min=1,
+        help="Most nodes + links an uploaded network may have.")] = 200_000,
+    workers: Annotated[int, typer.Option(
+        "--workers", min=1, max=64, help="Analyses running at once.")] = 2,
 ) -> None:
     """The web map: click links, nodes or structures to close them; a JSON API."""
     from chokepoint.errors import require
@@ -232,9 +245,13 @@ def serve(
     from chokepoint.serve.analysis import simulation_hook
 
     s = _load(path or f"{BUILTIN_PREFIX}corridor")
-    settings = ServeSettings(analysis_timeout_s=timeout,
+    if not timeout > 0 or timeout == float("inf"):
+        raise InputError(f"--timeout must be a positive number of seconds, not {timeout}")
+    settings = ServeSettings(analysis_timeout_s=timeout, token=token, workers=workers,
+                             max_upload_elements=max_upload_elements,
                              campaign=simulation_hook() if campaign and s.commodities else None)
     err.print(f"chokepoint web map of [bold]{escape(s.name)}[/] on http://{host}:{port}/ "
               "(Ctrl+C to stop)")
-    run_server(s, host=host, port=port, label=path or "builtin:corridor", settings=settings)
+    run_server(s, host=host, port=port, label=path or "builtin:corridor", settings=settings,
+               allow_hosts=tuple(allow_host or ()))
 

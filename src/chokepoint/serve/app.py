@@ -27,9 +27,9 @@ import io
 import json
 import logging
 import os
-import tempfile
+import secrets
+import sys
 import threading
-import tomllib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,6 +47,7 @@ from pydantic import BaseModel, Field, model_validator
 from starlette.exceptions import HTTPException
 
 from chokepoint.errors import ChokepointError, InputError
+from chokepoint.io.untrusted import UPLOAD_SUFFIXES, read_untrusted
 from chokepoint.io.write import to_jsonable
 from chokepoint.report.svgmap import RAMP, MapStyle, network_svg
 from chokepoint.scenario import Scenario
@@ -61,12 +62,11 @@ from chokepoint.serve.analysis import (
 )
 from chokepoint.serve.security import GuardMiddleware
 
-__all__ = ["ServeSettings", "create_app"]
+__all__ = ["ServeSettings", "create_app", "public_settings", "serve"]
 
 log = logging.getLogger("chokepoint.serve")
 T = TypeVar("T")
 
-UPLOAD_SUFFIXES = (".toml", ".csv", ".geojson", ".json", ".gpkg", ".parquet", ".max", ".min")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -86,8 +86,18 @@ class ServeSettings:
         Elements one closure may name.
     cache_size
         Closure results kept (least recently used dropped).
+    max_upload_elements
+        Most nodes + links (rows, features) of an uploaded network, checked before it is
+        built.
     allowed_hosts
-        Accepted ``Host``/``Origin`` host names (``"*"``: any, for a public bind).
+        Accepted ``Host``/``Origin`` host names (``"*"``: any well-formed name, for a public
+        bind; then an ``Origin`` must name the host it is sent to).
+    write_hosts
+        Host names allowed to change state (upload, reset) without the ``token``; None: the
+        ``allowed_hosts`` (never ``"*"``).
+    token
+        Secret that authorises state-changing requests from any host (see
+        :class:`~chokepoint.serve.security.GuardMiddleware`).
     campaign
         Optional :data:`~chokepoint.serve.analysis.CampaignHook` adding the campaign's
         delay (SimPy simulation) to each closure's answer.
@@ -98,8 +108,11 @@ class ServeSettings:
     analysis_timeout_s: float = 30.0
     workers: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
     max_elements: int = 200
+    max_upload_elements: int = 200_000
     cache_size: int = 512
     allowed_hosts: tuple[str, ...] = LOOPBACK
+    write_hosts: tuple[str, ...] | None = None
+    token: str | None = None
     campaign: CampaignHook | None = None
 
 
@@ -196,7 +209,8 @@ def create_app(scenario: Scenario | None = None, *, settings: ServeSettings | No
     app.state.chokepoint = state
     app.add_middleware(GuardMiddleware, max_body=cfg.max_body_bytes,  # type: ignore[arg-type]
                        max_upload=cfg.max_upload_bytes, upload_paths=["/api/upload"],
-                       allowed_hosts=cfg.allowed_hosts)
+                       allowed_hosts=cfg.allowed_hosts, write_hosts=cfg.write_hosts,
+                       token=cfg.token, query_paths=["/api/close"])
     static = resources.files("chokepoint.serve") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 
@@ -375,7 +389,9 @@ def create_app(scenario: Scenario | None = None, *, settings: ServeSettings | No
             state.counter += 1
             token = state.counter
         display = _safe_name(name)
-        loaded = await run(lambda: _parse_upload(data, suffix, display, token))
+        limit = cfg.max_upload_elements
+        loaded = await run(lambda: _load_into(read_untrusted(
+            data, suffix, display=display, max_elements=limit), token, display))
         state.current = loaded
         return to_jsonable({"scenario": loaded.scenario.name, "file": display,
                             **loaded.scenario.network.summary()})
@@ -417,35 +433,6 @@ def _close_query(close: str, start: dt.date | None, end: dt.date | None) -> Clos
 def _safe_name(name: str) -> str:
     keep = "".join(ch if ch.isalnum() or ch in "._- " else "_" for ch in name)[:80]
     return keep or "upload"
-
-
-def _parse_upload(data: bytes, suffix: str, display: str, token: int) -> _Loaded:
-    """Parse an uploaded file in a fresh temporary folder under a server-chosen name."""
-    from chokepoint.io import load
-
-    if suffix == ".toml":
-        try:
-            parsed = tomllib.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-            raise InputError(f"not valid TOML: {e}", source=display) from None
-        net = parsed.get("network")
-        if isinstance(net, dict) and (net.get("nodes") or net.get("links")):
-            raise InputError("uploaded scenarios must be self-contained: [network] file "
-                             "references are not accepted; put nodes and links inline",
-                             source=display)
-    with tempfile.TemporaryDirectory(prefix="chokepoint-upload-") as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        path.write_bytes(data)
-        try:
-            s = load(path)
-        except ChokepointError as e:
-            msg = str(e).replace(str(path), display).replace(tmp, "")
-            raise InputError(msg) from None
-        except Exception as e:  # a reader's own error on a malformed file
-            raise InputError(f"cannot read the file: {type(e).__name__}", source=display) \
-                from None
-        s.path = None
-        return _load_into(s, token, display)
 
 
 def _network_json(cur: _Loaded) -> dict[str, Any]:
@@ -539,15 +526,42 @@ accept="{",".join(UPLOAD_SUFFIXES)}">
 """
 
 
+def public_settings(cfg: ServeSettings, host: str, *,
+                    allow_hosts: tuple[str, ...] = ()) -> tuple[ServeSettings, list[str]]:
+    """Settings for binding ``host``, and the warnings to print.
+
+    On loopback nothing changes. Beyond loopback the server is reachable by others: reads are
+    accepted under any well-formed ``Host`` unless ``allow_hosts`` lists the names to accept,
+    the ``Origin`` check stays on, and state-changing requests need a host from
+    ``allow_hosts`` or the token (generated here when neither is given).
+    """
+    if host in LOOPBACK:
+        if allow_hosts:
+            cfg.allowed_hosts = tuple(dict.fromkeys((*LOOPBACK, *allow_hosts)))
+        return cfg, []
+    notes = [f"binding {host} makes the web map reachable from other machines: anyone who "
+             "can reach this port can read the loaded scenario; uploads are parsed as "
+             "hostile input"]
+    cfg.allowed_hosts = tuple(allow_hosts) if allow_hosts else ("*",)
+    cfg.write_hosts = tuple(allow_hosts)
+    if not allow_hosts and not cfg.token:
+        cfg.token = secrets.token_urlsafe(24)
+        notes.append("uploads and resets need the token: open the page once as "
+                     f"http://HOST:PORT/?token={cfg.token} (or send header X-Chokepoint-Token)")
+    return cfg, notes
+
+
 def serve(scenario: Scenario | None = None, *, host: str = "127.0.0.1", port: int = 8000,
           label: str = "", settings: ServeSettings | None = None,
-          log_level: str = "info") -> None:
-    """Run the web map with uvicorn (blocking). Non-loopback hosts accept any ``Host``."""
+          log_level: str = "info", allow_hosts: tuple[str, ...] = ()) -> None:
+    """Run the web map with uvicorn (blocking); see :func:`public_settings` for non-loopback
+    hosts (a warning is logged)."""
     import uvicorn
 
-    cfg = settings or ServeSettings()
-    if host not in LOOPBACK and cfg.allowed_hosts == LOOPBACK:
-        cfg.allowed_hosts = ("*",)
+    cfg, notes = public_settings(settings or ServeSettings(), host, allow_hosts=allow_hosts)
+    for n in notes:
+        log.warning("%s", n)
+        sys.stderr.write(f"warning: {n}\n")
     app = create_app(scenario, settings=cfg, label=label)
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level,
                             server_header=False, proxy_headers=False,
