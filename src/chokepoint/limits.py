@@ -22,7 +22,12 @@ from pathlib import Path
 
 from chokepoint.errors import InputError
 
-__all__ = ["MAX_CELLS", "MAX_ELEMENTS", "check_size", "limit"]
+__all__ = ["MAX_CAPACITY", "MAX_CELLS", "MAX_ELEMENTS", "check_seed", "check_size", "limit"]
+
+#: The one rule for capacities, in every format (TOML, CSV, GIS, DIMACS): a number >= 0;
+#: ``inf`` (or a missing value) means unlimited; a finite capacity above this, in the base
+#: unit per day, is refused (it is a typo, and sums of such values overflow exact solvers).
+MAX_CAPACITY = 1e12
 
 #: Default upper bound on the nodes + links of one network read from a file.
 MAX_ELEMENTS = 20_000_000
@@ -89,3 +94,16 @@ def _count(n: float) -> str:
     if isinstance(n, float) and not n.is_integer():
         return f"{n:,.3g}"
     return f"{int(n):,}" if abs(n) < 1e18 else f"{n:.3g}"
+
+
+def check_seed(seed: object, *, what: str = "seed") -> int:
+    """A random seed as an int in ``0 .. 2**64 - 1`` (what numpy's generators accept), or an
+    :class:`InputError` saying so (a negative, fractional or huge seed is refused here, not by
+    a numpy traceback)."""
+    if isinstance(seed, bool) or not isinstance(seed, int | float) or (
+            isinstance(seed, float) and not seed.is_integer()):
+        raise InputError(f"{what} must be a whole number from 0 to 2**64 - 1, not {seed!r}")
+    value = int(seed)
+    if not 0 <= value < 2**64:
+        raise InputError(f"{what} must be a whole number from 0 to 2**64 - 1, not {value}")
+    return value

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from chokepoint.errors import InputError
+from chokepoint.limits import MAX_CAPACITY
 from chokepoint.units import Units
 
 if TYPE_CHECKING:
@@ -228,6 +229,12 @@ class Network:
             i = np.flatnonzero(bad)[0]
             raise InputError(f"capacity must be a number >= 0, got {cap[i]}", source=src,
                              element=f"link {lk['id'].iloc[i]!r}")
+        bad = np.isfinite(cap) & (cap > MAX_CAPACITY)
+        if bad.any():
+            i = np.flatnonzero(bad)[0]
+            raise InputError(f"capacity {cap[i]:.3g} is above the largest finite capacity "
+                             f"{MAX_CAPACITY:.0e}; write inf (or leave it out) for unlimited",
+                             source=src, element=f"link {lk['id'].iloc[i]!r}")
         for frame, what in ((lk, "link"), (n, "node")):
             v = frame["attack_cost"].to_numpy()
             bad = (v < 0) | np.isinf(v)
@@ -242,9 +249,10 @@ class Network:
                 raise InputError(f"{col} must be finite and >= 0, got {v[i]}", source=src,
                                  element=f"link {lk['id'].iloc[i]!r}")
         hc = n["handling_capacity"].to_numpy()
-        bad = np.isnan(hc) | (hc < 0)
+        bad = np.isnan(hc) | (hc < 0) | (np.isfinite(hc) & (hc > MAX_CAPACITY))
         if bad.any():
-            raise InputError("handling_capacity must be >= 0", source=src,
+            raise InputError(f"handling_capacity must be >= 0 and at most {MAX_CAPACITY:.0e} "
+                             "(inf or left out: unlimited)", source=src,
                              element=f"node {first(bad, n)!r}")
         bad = (n["dwell_h"].to_numpy() < 0) | ~np.isfinite(n["dwell_h"].to_numpy())
         if bad.any():

@@ -88,11 +88,18 @@ class LinkModel(_Strict):
     source: str = ""
     note: str = ""
 
-    @field_validator("capacity", "length_km", "time_h", "speed_kmh", "cost", "attack_cost")
+    @field_validator("length_km", "time_h", "speed_kmh", "cost", "attack_cost")
     @classmethod
     def _finite(cls, v: float | None) -> float | None:
         if v is not None and not math.isfinite(v):
             raise ValueError("must be a finite number")
+        return v
+
+    @field_validator("capacity")
+    @classmethod
+    def _capacity(cls, v: float | None) -> float | None:
+        if v is not None and (math.isnan(v) or v < 0):
+            raise ValueError("capacity must be a number >= 0 (inf or left out: unlimited)")
         return v
 
 
@@ -307,6 +314,17 @@ def _fmt_loc(data: dict[str, Any], loc: tuple[Any, ...]) -> str:
     return ".".join(parts) if parts else "scenario"
 
 
+def as_utc(x: dt.date | dt.datetime) -> dt.datetime:
+    """The one rule for times in a scenario: a time without an offset is UTC; a time with an
+    offset (``2023-11-29T22:18:00+08:00``) is converted to UTC; a date is its midnight UTC.
+    Returned naive, so aware and naive inputs compare."""
+    if isinstance(x, dt.datetime):
+        if x.tzinfo is not None:
+            return x.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return x
+    return dt.datetime(x.year, x.month, x.day)
+
+
 def scenario_from_dict(
     data: dict[str, Any],
     *,
@@ -456,7 +474,7 @@ def scenario_from_dict(
     _check_connected(net, [*commodities, *background], source)
 
     def as_dt(x: dt.date | dt.datetime) -> dt.datetime:
-        return x if isinstance(x, dt.datetime) else dt.datetime(x.year, x.month, x.day)
+        return as_utc(x)
 
     disruptions = []
     c = net.compiled

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from chokepoint.errors import InputError
+from chokepoint.limits import check_seed
 
 if TYPE_CHECKING:  # the scenario module may import this one (StochasticFailure)
     from chokepoint.compiled import CompiledNetwork
@@ -253,8 +254,10 @@ class Timeline:
 
 
 def _as_datetime(x: dt.datetime | dt.date) -> dt.datetime:
+    if isinstance(x, dt.datetime) and x.tzinfo is not None:  # to UTC, as scenario.as_utc
+        return x.astimezone(dt.timezone.utc).replace(tzinfo=None)
     if isinstance(x, dt.datetime):
-        return x.replace(tzinfo=None) if x.tzinfo is not None else x
+        return x
     return dt.datetime(x.year, x.month, x.day)
 
 
@@ -330,7 +333,7 @@ def sample_timeline(c: CompiledNetwork, failures: Sequence[StochasticFailure], *
     """
     if not horizon_days > 0:
         raise InputError("horizon_days must be > 0")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(None if seed is None else check_seed(seed))
     events: list[TimelineEvent] = []
     for j, f in enumerate(failures):
         f.check()

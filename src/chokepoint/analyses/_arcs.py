@@ -95,7 +95,11 @@ def integer_flow_network(c: CompiledNetwork, sources: list[str] | tuple[str, ...
     cap = effective_capacity(c, removed=removed, factor=factor)
     scale = integer_scale(cap)
     finite = cap[np.isfinite(cap)]
-    big = int(np.rint(finite.sum() * scale)) + 1 if finite.size else 1
+    total = float(finite.sum()) * scale if finite.size else 0.0
+    if not total < INT_LIMIT:
+        raise InputError(f"the finite capacities sum to {total / scale:.3g}, more than the "
+                         "exact integer solver can hold; write inf for unlimited links")
+    big = int(np.rint(total)) + 1
     icap = to_int(cap, scale, big=big)
     S, T = c.n_vertices, c.n_vertices + 1
     tail = np.concatenate([c.tail, np.full(len(s_v), S), t_v]).astype(np.int64)

@@ -61,7 +61,7 @@ from ortools.graph.python import max_flow as ort_max_flow
 from ortools.graph.python import min_cost_flow as ort_mcf
 from scipy.sparse.csgraph import dijkstra
 
-from chokepoint.analyses._arcs import terminals
+from chokepoint.analyses._arcs import INT_LIMIT, terminals
 from chokepoint.analyses._timeexp import (
     Expanded,
     Static,
@@ -74,6 +74,7 @@ from chokepoint.analyses._timeexp import (
 )
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError, SolverError
+from chokepoint.limits import check_size
 from chokepoint.timeline import Timeline
 
 __all__ = [
@@ -348,6 +349,9 @@ def _scale(p: _Problem, *extra: float) -> float:
 
 
 def _expanded(p: _Problem, n_steps: int, scale: float, unlimited: int) -> Expanded:
+    check_size("time-expanded network (steps × (arcs + vertices))",
+               float(n_steps) * (p.c.n_arcs + p.c.n_vertices), name="cells",
+               hint=f"use a longer step than {p.step_h:g} h or a shorter horizon")
     factors = None if p.timeline is None else p.timeline.step_factors(p.step_h, n_steps)
     return build_expanded(p.c, p.src_v, p.snk_v, n_steps=n_steps, tau=p.tau,
                           cap_step=p.cap_step, factors=factors, scale=scale,
@@ -696,6 +700,9 @@ def quickest_transshipment(
     max_steps = _steps(max_horizon_h, p.step_h)
     scale = _scale(p, units)
     n_int = math.ceil(units * scale - 1e-6)
+    if n_int >= INT_LIMIT / 4:  # the int64 solvers cannot hold it
+        raise InputError(f"units {units:.3g} is more than the exact integer solver can "
+                         f"deliver (at most {INT_LIMIT / 4 / scale:.3g})")
     unlimited = n_int + 1
     usable = p.cap_step > 0 if p.timeline is None else (p.cap_step > 0) & (
         p.timeline.factors.max(axis=0) > 0)

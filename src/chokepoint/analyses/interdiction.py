@@ -237,8 +237,12 @@ def attack_model(
                              element=f"{kind} {e!r}")
         costs[index[str(e)]] = fv
     b = float(budget) if budget is not None else float(k or 0)
-    if b < 0:
-        raise InputError(f"budget must be >= 0, got {b}")
+    if not b >= 0:  # also NaN
+        raise InputError(f"budget must be a number >= 0, got {b}")
+    if math.isinf(b):  # unlimited: only the count limits the plan
+        if k is None:
+            raise InputError("an unlimited (inf) budget needs k, the number of elements")
+        b = float(costs.sum()) + 1.0
     attackable = np.zeros(n, dtype=bool)
     attackable[np.unique(pair_elem)] = True
     for e in protected:

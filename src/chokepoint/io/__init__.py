@@ -44,6 +44,8 @@ def load(path: str | Path) -> Scenario:
         raise InputError("no such file", source=p)
     if p.is_dir():
         raise InputError("is a directory, not a file", source=p)
+    if not p.is_file():  # a named pipe, socket or device would block or never end
+        raise InputError("is not a regular file (a pipe, socket or device)", source=p)
     suffix = p.suffix.lower()
     if suffix == ".toml":
         from chokepoint.io.scenario_file import read_scenario

@@ -13,11 +13,17 @@ import numpy as np
 import pandas as pd
 
 from chokepoint.errors import InputError
+from chokepoint.limits import check_size
 from chokepoint.network import Network
 from chokepoint.scenario import Scenario
 from chokepoint.units import Units
 
 __all__ = ["read_dimacs"]
+
+
+def _token(text: str, width: int = 40) -> str:
+    """A token for an error message: quoted, at most ``width`` characters."""
+    return repr(text) if len(text) <= width else f"{text[:width]!r}… ({len(text):,} characters)"
 
 
 def read_dimacs(path: str | Path) -> Scenario:
@@ -45,7 +51,7 @@ def read_dimacs(path: str | Path) -> Scenario:
             return int(text) if integer else float(text)
         except ValueError:
             raise InputError(f"{what} is not {'an integer' if integer else 'a number'}: "
-                             f"{text!r}", source=p, element=el) from None
+                             f"{_token(text)}", source=p, element=el) from None
 
     def node(text: str, el: str) -> int:
         v = int(number(text, el, "node id", integer=True))
@@ -67,7 +73,11 @@ def read_dimacs(path: str | Path) -> Scenario:
                 raise InputError("a second problem line", source=p, element=el)
             kind = f[1]
             n_nodes = int(number(f[2], el, "node count", integer=True))
-            number(f[3], el, "arc count", integer=True)
+            n_arcs = int(number(f[3], el, "arc count", integer=True))
+            if n_nodes < 0 or n_arcs < 0:
+                raise InputError("node and arc counts must be >= 0", source=p, element=el)
+            check_size("nodes + arcs in the problem line", n_nodes + n_arcs, source=p,
+                       element=el)
         elif f[0] == "n":
             if kind is None:
                 raise InputError("node line before the problem line", source=p, element=el)
@@ -93,7 +103,7 @@ def read_dimacs(path: str | Path) -> Scenario:
                                  element=el)
             fields.append(vals)
         else:
-            raise InputError(f"unknown line type {f[0]!r}", source=p, element=el)
+            raise InputError(f"unknown line type {_token(f[0])}", source=p, element=el)
     if kind is None:
         raise InputError("no problem line ('p max' or 'p min')", source=p)
     a = np.array(fields, dtype=float).reshape(len(fields), 1 if kind == "max" else 3)

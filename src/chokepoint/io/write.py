@@ -15,17 +15,23 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["atomic_path", "write_csv", "write_json", "write_text"]
+from chokepoint.errors import InputError
+
+__all__ = ["atomic_path", "ensure_dir", "write_csv", "write_json", "write_text"]
 
 
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only on success."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    ensure_dir(target.parent)
     # keep the real suffix last: some writers (GDAL) pick or check the format by it
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".part{target.suffix}",
-                               dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".part{target.suffix}",
+                                   dir=target.parent)
+    except OSError as e:
+        raise InputError(f"cannot write here: {e.strerror or type(e).__name__}",
+                         source=target) from None
     os.close(fd)
     tmp_path = Path(tmp)
     umask = os.umask(0)
@@ -37,6 +43,20 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def ensure_dir(path: str | Path) -> Path:
+    """Create the folder ``path`` (and parents) for output, or say in one line why not
+    (``/proc/x``, a read-only place, a file in the way)."""
+    p = Path(path)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"cannot create the output folder: {e.strerror or type(e).__name__}",
+                         source=p) from None
+    if not p.is_dir():
+        raise InputError("the output folder is not a folder", source=p)
+    return p
 
 
 def _write_with(path: str | Path, writer: Callable[[Path], None]) -> Path:

@@ -29,6 +29,7 @@ import simpy
 from chokepoint.analyses.routes import fastest_route
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError
+from chokepoint.limits import check_seed
 from chokepoint.route_rules import commodity_route
 from chokepoint.scenario import Demand, Scenario
 from chokepoint.simulate._ports import ship_process
@@ -519,6 +520,7 @@ def simulate(scenario: Scenario, *, seed: int = 0, disruptions: bool = True,
     InputError
         For a bad ``[simulation]`` table or a campaign that cannot be routed.
     """
+    seed = check_seed(seed)
     st = load_settings(scenario.simulation, settings, source=scenario.path)
     with_dis = disruptions and bool(scenario.disruptions)
     base = Campaign(scenario, st, seed=seed, disrupted=False, label="undisrupted",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from chokepoint.io.write import atomic_path, to_jsonable
+from chokepoint.io.write import atomic_path, ensure_dir, to_jsonable
 
 if TYPE_CHECKING:
     from chokepoint.simulate.campaign import Campaign, CampaignResult, RunResult
@@ -188,8 +188,7 @@ def write_outputs(result: CampaignResult, out_dir: str | Path, *,
                   ) -> list[Path]:
     """Write every table of both runs (CSV and Parquet), the delays, a summary JSON and PNG
     plots into ``out_dir``; return the paths written. Each file is written atomically."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = ensure_dir(out_dir)
     written: list[Path] = []
     runs = [result.baseline] if result.run is result.baseline else [result.baseline,
                                                                     result.run]

@@ -45,6 +45,7 @@ import pandas as pd
 
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError
+from chokepoint.limits import check_seed
 from chokepoint.scenario import Demand, Disruption
 
 if TYPE_CHECKING:
@@ -235,8 +236,9 @@ class MonteCarloParams:
 def run_seed(base_seed: int, run: int) -> int:
     """The seed of run ``run``: the ``run``-th child of ``SeedSequence(base_seed)``, as a
     64-bit integer (independent streams for every run, reproducible one at a time)."""
-    if base_seed < 0 or run < 0:
-        raise InputError("seeds and run numbers must be >= 0")
+    base_seed = check_seed(base_seed)
+    if run < 0:
+        raise InputError("run numbers must be >= 0")
     ss = np.random.SeedSequence(base_seed, spawn_key=(run,))
     return int(ss.generate_state(1, dtype=np.uint64)[0])
 
