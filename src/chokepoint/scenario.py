@@ -320,7 +320,7 @@ def as_utc(x: dt.date | dt.datetime) -> dt.datetime:
     Returned naive, so aware and naive inputs compare."""
     if isinstance(x, dt.datetime):
         if x.tzinfo is not None:
-            return x.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            return x.astimezone(dt.UTC).replace(tzinfo=None)
         return x
     return dt.datetime(x.year, x.month, x.day)
 

@@ -255,7 +255,7 @@ class Timeline:
 
 def _as_datetime(x: dt.datetime | dt.date) -> dt.datetime:
     if isinstance(x, dt.datetime) and x.tzinfo is not None:  # to UTC, as scenario.as_utc
-        return x.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return x.astimezone(dt.UTC).replace(tzinfo=None)
     if isinstance(x, dt.datetime):
         return x
     return dt.datetime(x.year, x.month, x.day)
