@@ -27,7 +27,7 @@ __all__ = ["MAX_CAPACITY", "MAX_CELLS", "MAX_ELEMENTS", "check_seed", "check_siz
 #: The one rule for capacities, in every format (TOML, CSV, GIS, DIMACS): a number >= 0;
 #: ``inf`` (or a missing value) means unlimited; a finite capacity above this, in the base
 #: unit per day, is refused (it is a typo, and sums of such values overflow exact solvers).
-MAX_CAPACITY = 1e12
+MAX_CAPACITY = 1e15
 
 #: Default upper bound on the nodes + links of one network read from a file.
 MAX_ELEMENTS = 20_000_000
