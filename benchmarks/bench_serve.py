@@ -2,13 +2,15 @@
 
 Run from the repository root (needs the ``web`` extra and httpx)::
 
-    .venv/bin/python -m benchmarks.bench_serve                 # 50 clients, 30 s
+    .venv/bin/python -m benchmarks.bench_serve                 # 50 clients, 2 × 60 s
     .venv/bin/python -m benchmarks.bench_serve --clients 10 --seconds 5 --no-write
 
 Starts ``chokepoint.serve`` with uvicorn in a **separate process** on 127.0.0.1 (a free
 port; the built-in corridor), waits for ``/api/health``, then runs ``--clients`` concurrent
-``httpx.AsyncClient`` workers for ``--seconds`` (bounded: at most 200 clients and 300 s; each
-request has a 30 s timeout). Each worker loops over a seeded mix:
+``httpx.AsyncClient`` workers for ``--seconds``, ``--rounds`` times against the same server
+(the server's RSS and threads are read from /proc before and after each round; bounded:
+at most 200 clients and 300 s; each request has a 30 s timeout). Each worker loops over a
+seeded mix:
 
 * 70 % ``POST /api/close`` with one or two random elements (links, nodes or failure groups of
   the corridor; a third of them with a date range) — a closure the server has not seen is
@@ -45,7 +47,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks" / "serve.md"
 MAX_CLIENTS, MAX_SECONDS = 200, 300.0
-RUN_DATE = "2026-11-27"
+RUN_DATE = date.today().isoformat()
 
 
 @dataclass
@@ -119,13 +121,38 @@ def _pct(lat: list[float]) -> dict[str, float]:
             "p99": float(np.percentile(a, 99)), "max": float(a.max()), "mean": float(a.mean())}
 
 
-async def run(clients: int, seconds: float) -> dict[str, Any]:
-    """Start the server, load it, stop it; returns the measurements."""
+def _proc_status(pid: int) -> dict[str, float]:
+    """The server's resident memory (MB) and thread count, from /proc."""
+    out = {"rss_mb": float("nan"), "threads": float("nan")}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                out["rss_mb"] = int(line.split()[1]) / 1024
+            elif line.startswith("Threads:"):
+                out["threads"] = float(line.split()[1])
+    except OSError:
+        pass
+    return out
+
+
+async def _round(c: httpx.AsyncClient, elements: list[dict[str, str]], clients: int,
+                 seconds: float) -> tuple[dict[str, Sample], float]:
+    out = {k: Sample() for k in ("POST /api/close", "GET /api/network", "GET /api/health")}
+    t0 = time.monotonic()
+    stop = t0 + seconds
+    await asyncio.gather(*(_worker(i, c, elements, stop, out) for i in range(clients)))
+    return out, time.monotonic() - t0
+
+
+async def run(clients: int, seconds: float, rounds: int = 2) -> dict[str, Any]:
+    """Start the server, load it for ``rounds`` identical rounds (same seeds), stop it;
+    returns the measurements of every round (the last one is the headline)."""
     clients = max(1, min(clients, MAX_CLIENTS))
     seconds = max(1.0, min(seconds, MAX_SECONDS))
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     proc = _start_server(port)
+    results: list[dict[str, Any]] = []
     try:
         await _wait_ready(base)
         limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -134,27 +161,35 @@ async def run(clients: int, seconds: float) -> dict[str, Any]:
             elements = ([{"id": x["id"], "kind": "link"} for x in net["links"]]
                         + [{"id": x["id"], "kind": "node"} for x in net["nodes"]]
                         + [{"id": g["id"], "kind": "group"} for g in net["groups"]])
-            out = {k: Sample() for k in ("POST /api/close", "GET /api/network",
-                                         "GET /api/health")}
-            t0 = time.monotonic()
-            stop = t0 + seconds
-            await asyncio.gather(*(_worker(i, c, elements, stop, out) for i in range(clients)))
-            wall = time.monotonic() - t0
-            cached = (await c.get("/api/health")).json()["computed_results"]
+            for k in range(max(1, rounds)):
+                before = _proc_status(proc.pid)
+                done = (await c.get("/api/health")).json()["computed_results"]
+                out, wall = await _round(c, elements, clients, seconds)
+                after = _proc_status(proc.pid)
+                computed = (await c.get("/api/health")).json()["computed_results"] - done
+                alllat = [x for smp in out.values() for x in smp.latencies]
+                results.append({
+                    "round": k + 1, "wall_s": wall, "requests": len(alllat),
+                    "rps": len(alllat) / wall,
+                    "errors": sum(len(smp.errors) for smp in out.values()),
+                    "error_examples": [e for smp in out.values() for e in smp.errors[:3]],
+                    "closures_computed": computed, "overall": _pct(alllat),
+                    "endpoints": {n: _pct(smp.latencies) for n, smp in out.items()},
+                    "endpoint_errors": {n: len(smp.errors) for n, smp in out.items()},
+                    "rss_mb_before": before["rss_mb"], "rss_mb_after": after["rss_mb"],
+                    "threads_before": before["threads"], "threads_after": after["threads"]})
     finally:
         proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
-    alllat = [x for s in out.values() for x in s.latencies]
-    return {"clients": clients, "seconds": seconds, "wall_s": wall,
-            "requests": len(alllat), "rps": len(alllat) / wall,
-            "errors": sum(len(s.errors) for s in out.values()),
-            "error_examples": [e for s in out.values() for e in s.errors[:3]],
-            "closures_computed": cached, "elements": len(elements),
-            "overall": _pct(alllat), "endpoints": {k: _pct(s.latencies) for k, s in out.items()},
-            "endpoint_errors": {k: len(s.errors) for k, s in out.items()}}
+    last = results[-1]
+    growth = (results[-1]["rss_mb_after"] - results[0]["rss_mb_after"]
+              if len(results) > 1 else float("nan"))
+    return {**last, "clients": clients, "seconds": seconds, "elements": len(elements),
+            "rounds": results, "rss_growth_mb": growth,
+            "errors": sum(r["errors"] for r in results)}
 
 
 def _versions() -> str:
@@ -220,6 +255,20 @@ def markdown(r: dict[str, Any], load: tuple[float, float]) -> str:
         "| endpoint | requests | p50 ms | p90 ms | p95 ms | p99 ms | max ms | errors |",
         "|---|---|---|---|---|---|---|---|",
     ]
+    lines += ["", f"Rounds (identical, same seeds, one server process): server RSS growth "
+              f"between the ends of round 1 and round {len(r['rounds'])}: "
+              f"**{r['rss_growth_mb']:.1f} MB** (goal < 50 MB).", "",
+              "| round | requests | errors | closures computed | closure p99 ms | RSS MB before → "
+              "after | threads before → after |", "|---|---|---|---|---|---|---|"]
+    for rd in r["rounds"]:
+        p99 = rd["endpoints"]["POST /api/close"].get("p99", float("nan"))
+        lines.append(f"| {rd['round']} | {rd['requests']:,} | {rd['errors']} | "
+                     f"{rd['closures_computed']:,} | {p99:.1f} | {rd['rss_mb_before']:.0f} → "
+                     f"{rd['rss_mb_after']:.0f} | {rd['threads_before']:.0f} → "
+                     f"{rd['threads_after']:.0f} |")
+    lines += ["", f"Last round by endpoint ({r['requests']:,} requests):", "",
+              "| endpoint | requests | p50 ms | p90 ms | p95 ms | p99 ms | max ms | errors |",
+              "|---|---|---|---|---|---|---|---|"]
     rows = [*r["endpoints"].items(), ("all", r["overall"])]
     for name, p in rows:
         if not p:
@@ -235,12 +284,13 @@ def markdown(r: dict[str, Any], load: tuple[float, float]) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=int, default=50)
-    ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--rounds", type=int, default=2, help="identical rounds (memory growth)")
     ap.add_argument("--no-write", action="store_true", help="do not write docs/benchmarks/serve.md")
     ap.add_argument("--json", type=Path, help="also write the raw numbers here")
     args = ap.parse_args(argv)
     load0 = os.getloadavg()[0]
-    r = asyncio.run(run(args.clients, args.seconds))
+    r = asyncio.run(run(args.clients, args.seconds, args.rounds))
     load1 = os.getloadavg()[0]
     md = markdown(r, (load0, load1))
     print(md)

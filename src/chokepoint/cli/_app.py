@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from chokepoint.errors import InputError
 from chokepoint.scenario import Scenario
@@ -19,8 +21,30 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _visible(text: str) -> str:
+    """Control characters (ANSI escapes, bells, carriage returns...) shown as ``\\xNN``."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+class SafeConsole(Console):
+    """A console that never passes control characters from data to the terminal and never
+    turns ``:name:`` into an emoji; ids in markup strings are escaped where they are printed
+    (:func:`rich.markup.escape`), table cells through :func:`cell`."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        super().print(*(_visible(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+def cell(value: object) -> Text:
+    """A table cell showing ``value`` literally (no markup, no emoji, no control codes)."""
+    return Text(_visible(str(value)))
+
+
+out = SafeConsole(highlight=False, soft_wrap=True, emoji=False)
+err = SafeConsole(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 BUILTIN_PREFIX = "builtin:"
 

@@ -19,6 +19,7 @@ from chokepoint.cli._app import (
     _progress,
     _short,
     app,
+    cell,
     err,
     out,
 )
@@ -94,7 +95,7 @@ def _print_failures(s: Scenario, d: dict[str, Any]) -> None:
         col = unit_column("throughput_loss", unit) if s.units.base != "unit" else \
             "throughput_loss"
         for r in d["criticality"]:
-            t.add_row(str(r["rank"]), r["element"], r["name"], _num(r.get(col), 1),
+            t.add_row(str(r["rank"]), cell(r["element"]), cell(r["name"]), _num(r.get(col), 1),
                       _num(r.get("served_loss_Mt_per_yr"), 1), str(r.get("pairs_cut", "")))
         out.print()
         out.print(t)
@@ -132,7 +133,8 @@ def _print_brief(s: Scenario, d: dict[str, Any]) -> None:
         for r in sv["demands"]:
             conv = (lambda v: s.units.from_base(v, unit)) if s.units.base != "unit" else (
                 lambda v: v)
-            t.add_row(r["id"], f"{r['origin']} → {r['destination']}", f"{r['priority']:g}",
+            t.add_row(cell(r["id"]), cell(f"{r['origin']} → {r['destination']}"),
+                      f"{r['priority']:g}",
                       _num(conv(r["demand"])), _num(conv(r["served"])), _num(conv(r["unmet"])),
                       _num(s.units.from_base(r["served"], u0) if s.units.base != "unit"
                            else r["served"]))

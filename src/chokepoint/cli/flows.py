@@ -174,6 +174,10 @@ def quickest(
 def validate(path: PathArg, as_json: JsonOpt = False) -> None:
     """Check a scenario or network file; print a summary or one line naming the problem."""
     s = _load(path)
+    if s.simulation:  # checked here as `simulate` would (settings only: nothing is run)
+        from chokepoint.simulate._settings import load_settings
+
+        load_settings(s.simulation, source=s.path)
     summ = {**s.network.summary(), "commodities": len(s.commodities),
             "background": len(s.background), "disruptions": len(s.disruptions), "valid": True}
     if as_json:

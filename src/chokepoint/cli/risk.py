@@ -23,6 +23,7 @@ from chokepoint.cli._app import (
     _terminals,
     _value_block,
     app,
+    cell,
     out,
 )
 from chokepoint.scenario import Scenario
@@ -84,7 +85,7 @@ def _print_ranking(s: Scenario, table: Any, top: int) -> None:
     for _, label in cols:
         t.add_column(label, justify="left" if label in ("id", "name") else "right")
     for rec in table.head(top).to_dict("records"):
-        cells = []
+        cells: list[Any] = []
         for col, _ in cols:
             v = rec[col]
             if col == "throughput_loss_rel":
@@ -92,7 +93,7 @@ def _print_ranking(s: Scenario, table: Any, top: int) -> None:
             elif isinstance(v, float):
                 cells.append(_num(v, 2))
             else:
-                cells.append(str(v))
+                cells.append(cell(v))
         t.add_row(*cells)
     out.print(t)
 

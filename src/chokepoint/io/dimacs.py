@@ -106,6 +106,9 @@ def read_dimacs(path: str | Path) -> Scenario:
             raise InputError(f"unknown line type {_token(f[0])}", source=p, element=el)
     if kind is None:
         raise InputError("no problem line ('p max' or 'p min')", source=p)
+    if kind == "max" and (not sources or not sinks):
+        raise InputError("a 'p max' instance needs a source ('n ID s') and a sink ('n ID t') "
+                         "line", source=p, element=f"no {'source' if not sources else 'sink'}")
     a = np.array(fields, dtype=float).reshape(len(fields), 1 if kind == "max" else 3)
     links = pd.DataFrame({"from": np.array(tails, dtype=np.int64).astype(str),
                           "to": np.array(heads, dtype=np.int64).astype(str)})

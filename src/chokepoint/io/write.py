@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ import pandas as pd
 
 from chokepoint.errors import InputError
 
-__all__ = ["atomic_path", "ensure_dir", "write_csv", "write_json", "write_text"]
+__all__ = ["atomic_dir", "atomic_path", "ensure_dir", "write_csv", "write_json", "write_text"]
 
 
 @contextmanager
@@ -57,6 +58,46 @@ def ensure_dir(path: str | Path) -> Path:
     if not p.is_dir():
         raise InputError("the output folder is not a folder", source=p)
     return p
+
+
+#: Marker file in a folder written by :func:`atomic_dir` (it may be replaced as a whole).
+DIR_MARKER = ".chokepoint-output"
+
+
+@contextmanager
+def atomic_dir(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary sibling folder; on success swap it in as ``path`` as a unit.
+
+    The old folder (if any) is renamed aside, the new one renamed onto ``path``, then the
+    old one is deleted: a reader sees the old outputs or the new ones, never a mix, and a
+    rerun with fewer parts leaves no stale files. Leftovers of a killed run (``.NAME.part-*``
+    and ``.NAME.old-*`` siblings) are removed first. An existing non-empty folder that this
+    function did not write (no marker file) is refused rather than replaced.
+    """
+    target = Path(path)
+    parent = ensure_dir(target.parent)
+    for stale in [*parent.glob(f".{target.name}.part-*"), *parent.glob(f".{target.name}.old-*")]:
+        shutil.rmtree(stale, ignore_errors=True)
+    if target.exists() and (not target.is_dir() or (
+            any(target.iterdir()) and not (target / DIR_MARKER).exists())):
+        raise InputError("exists and holds files chokepoint did not write; choose a new or "
+                         "empty folder", source=target)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.part-", dir=parent))
+    except OSError as e:
+        raise InputError(f"cannot write here: {e.strerror or type(e).__name__}",
+                         source=target) from None
+    try:
+        (tmp / DIR_MARKER).write_text("written by chokepoint; replaced as a whole on rerun\n")
+        yield tmp
+        old = parent / f".{target.name}.old-{os.getpid()}"
+        if target.exists():
+            os.replace(target, old)
+        os.replace(tmp, target)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _write_with(path: str | Path, writer: Callable[[Path], None]) -> Path:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from chokepoint.briefing import Brief, brief
-from chokepoint.io.write import write_csv, write_text
+from chokepoint.io.write import atomic_dir, write_csv, write_text
 from chokepoint.report.charts import Series, bar_chart_svg, line_chart_svg, to_series, to_table
 from chokepoint.report.svgmap import MapStyle, link_values_from_table, network_svg
 from chokepoint.scenario import Scenario
@@ -544,11 +544,12 @@ def write_report(source: Brief | Scenario, out_dir: str | Path, *,
                           campaign=campaign, seed=seed, x_label=x_label,
                           quantity_unit=quantity_unit, title=title)
     out = Path(out_dir)
-    written = [write_text(out / "report.html", render_report(d, generated=generated))]
-    if png:
-        written += _write_pngs(d, out / "figures")
-    written += _write_tables(d, out / "tables")
-    return written
+    with atomic_dir(out) as tmp:  # the folder appears as a unit; stale parts are removed
+        written = [write_text(tmp / "report.html", render_report(d, generated=generated))]
+        if png:
+            written += _write_pngs(d, tmp / "figures")
+        written += _write_tables(d, tmp / "tables")
+    return [out / p.relative_to(tmp) for p in written]
 
 
 def _write_pngs(d: ReportData, folder: Path) -> list[Path]:

@@ -37,7 +37,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-import anyio
 import pandas as pd
 from fastapi import FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -60,6 +59,7 @@ from chokepoint.serve.analysis import (
     links_table,
     resolve_elements,
 )
+from chokepoint.serve.pool import AnalysisPool
 from chokepoint.serve.security import GuardMiddleware
 
 __all__ = ["ServeSettings", "create_app", "public_settings", "serve"]
@@ -82,6 +82,8 @@ class ServeSettings:
         Time limit of one analysis (closure, ranking, report); 504 past it.
     workers
         Analyses running at once (worker threads).
+    queue_limit
+        Analyses that may wait for a worker; beyond it requests get 503 + ``Retry-After``.
     max_elements
         Elements one closure may name.
     cache_size
@@ -107,6 +109,7 @@ class ServeSettings:
     max_body_bytes: int = 64 * 1024
     analysis_timeout_s: float = 30.0
     workers: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
+    queue_limit: int = 64
     max_elements: int = 200
     max_upload_elements: int = 200_000
     cache_size: int = 512
@@ -176,7 +179,7 @@ class _State:
     rankings: dict[tuple[int, str], pd.DataFrame] = field(default_factory=dict)
     bases: OrderedDict[Any, Baseline] = field(default_factory=OrderedDict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    limiter: anyio.CapacityLimiter | None = None
+    pending: dict[Any, asyncio.Future[Any]] = field(default_factory=dict)
     counter: int = 0
 
 
@@ -237,16 +240,22 @@ def create_app(scenario: Scenario | None = None, *, settings: ServeSettings | No
         log.error("internal error: %r", exc, exc_info=exc)
         return _error(500, "internal error (details are in the server log)")
 
+    pool = AnalysisPool(workers=cfg.workers, queue=cfg.queue_limit,
+                        timeout_s=cfg.analysis_timeout_s)
+    app.state.pool = pool
+    app.router.on_shutdown.append(pool.shutdown)
+
     async def run(fn: Callable[[], T]) -> T:
-        if state.limiter is None:
-            state.limiter = anyio.CapacityLimiter(cfg.workers)
-        try:
-            with anyio.fail_after(cfg.analysis_timeout_s):
-                return await anyio.to_thread.run_sync(fn, abandon_on_cancel=True,
-                                                      limiter=state.limiter)
-        except TimeoutError:
-            raise HTTPException(504, f"the analysis took longer than "
-                                     f"{cfg.analysis_timeout_s:g} s and was abandoned") from None
+        return await pool.run(fn)
+
+    async def shared(key: Any, make: Callable[[], Any]) -> Any:
+        """One computation per key at a time: concurrent requests for it await the same."""
+        task = state.pending.get(key)
+        if task is None:
+            task = asyncio.ensure_future(make())
+            state.pending[key] = task
+            task.add_done_callback(lambda _: state.pending.pop(key, None))
+        return await asyncio.shield(task)
 
     async def closure_result(req: CloseRequest) -> tuple[_Loaded, dict[str, Any], bytes]:
         cur = state.current
@@ -275,13 +284,17 @@ def create_app(scenario: Scenario | None = None, *, settings: ServeSettings | No
                 while len(state.bases) > 64:
                     state.bases.popitem(last=False)
             base = got
-        result = await run(lambda: to_jsonable(close_elements(
-            cur.scenario, base, closure, campaign=cfg.campaign)))
-        state.computed += 1
-        encoded = _dumps(result)
-        state.cache[key] = (result, encoded)
-        while len(state.cache) > cfg.cache_size:
-            state.cache.popitem(last=False)
+        async def compute() -> tuple[dict[str, Any], bytes]:
+            result = await run(lambda: to_jsonable(close_elements(
+                cur.scenario, base, closure, campaign=cfg.campaign)))
+            state.computed += 1
+            encoded = _dumps(result)
+            state.cache[key] = (result, encoded)
+            while len(state.cache) > cfg.cache_size:
+                state.cache.popitem(last=False)
+            return result, encoded
+
+        result, encoded = await shared(key, compute)
         return cur, result, encoded
 
     # -- page ---------------------------------------------------------------------------------

@@ -139,6 +139,18 @@ def run_chunks(
     return [r if r is not None else pd.DataFrame() for r in results], info
 
 
+def _connect(d: Any, scheduler: str, timeout_s: float = 10.0) -> Any:
+    """A client of the scheduler at ``scheduler``, or one line saying why not (the address
+    is malformed, or nothing answers there within ``timeout_s``)."""
+    if not scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://", "ws://", "wss://")):
+        raise InputError(f"scheduler address must look like tcp://HOST:PORT, not {scheduler!r}")
+    try:
+        return d.Client(scheduler, timeout=timeout_s)
+    except (OSError, TimeoutError) as e:
+        raise InputError(f"no Dask scheduler answers at {scheduler} within {timeout_s:g} s "
+                         f"({type(e).__name__})") from None
+
+
 def _on_dask(fn: Callable[..., pd.DataFrame], payload: Any, chunks: Sequence[tuple[Any, ...]],
              todo: list[int], finish: Callable[[int, pd.DataFrame], None], info: RunInfo, *,
              scheduler: str | None, workers: int | None, client: Any, dashboard: bool,
@@ -151,7 +163,7 @@ def _on_dask(fn: Callable[..., pd.DataFrame], payload: Any, chunks: Sequence[tup
             info.mode = "client"
         elif scheduler not in (None, "local"):
             info.mode = "remote"
-            client = stack.enter_context(d.Client(scheduler))
+            client = stack.enter_context(_connect(d, str(scheduler)))
             info.dashboard = client.dashboard_link
         else:
             info.mode = "local"

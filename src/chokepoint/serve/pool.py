@@ -1,0 +1,91 @@
+"""A bounded pool for the web map's analyses: fixed threads, a queue limit, time limits.
+
+At most ``workers`` analyses run at once, at most ``queue`` more wait; beyond that a request
+is answered at once with 503 and ``Retry-After`` instead of piling up threads and memory.
+A request that passes its time limit gets 504; if its analysis is still queued it is
+cancelled, if it is running it keeps its worker until it returns (Python threads cannot be
+killed) and its slot stays counted, so an overload shows as 503s, never as growing threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from starlette.exceptions import HTTPException
+
+__all__ = ["AnalysisPool", "Busy"]
+
+T = TypeVar("T")
+
+
+class Busy(HTTPException):
+    """Every worker is busy and the queue is full (503 with ``Retry-After``)."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(503, "the server is busy: every analysis worker is in use and the "
+                              "queue is full; retry shortly",
+                         headers={"Retry-After": str(retry_after_s)})
+
+
+class AnalysisPool:
+    """``workers`` threads with room for ``queue`` waiting analyses.
+
+    Parameters
+    ----------
+    workers
+        Analyses running at once.
+    queue
+        Analyses allowed to wait for a worker; more are refused with :class:`Busy`.
+    timeout_s
+        Time limit of one analysis from submission (504 past it).
+    retry_after_s
+        The ``Retry-After`` advertised with a 503.
+    """
+
+    def __init__(self, *, workers: int, queue: int, timeout_s: float,
+                 retry_after_s: int = 1) -> None:
+        self.workers, self.queue, self.timeout_s = workers, queue, timeout_s
+        self.retry_after_s = retry_after_s
+        self._executor: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self.in_flight = 0
+        self.refused = 0
+        self.timed_out = 0
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=self.workers,
+                                                thread_name_prefix="chokepoint-analysis")
+        return self._executor
+
+    def _release(self, _: Future[Any]) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
+    async def run(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on a worker; :class:`Busy` when full, 504 past the time limit."""
+        with self._lock:
+            if self.in_flight >= self.workers + self.queue:
+                self.refused += 1
+                raise Busy(self.retry_after_s)
+            self.in_flight += 1
+        fut = self._pool().submit(fn)
+        fut.add_done_callback(self._release)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(fut), self.timeout_s)
+        except TimeoutError:
+            fut.cancel()  # dropped if still queued; a running analysis finishes alone
+            with self._lock:
+                self.timed_out += 1
+            raise HTTPException(504, f"the analysis took longer than {self.timeout_s:g} s "
+                                     "and was abandoned") from None
+
+    def shutdown(self) -> None:
+        """Stop accepting work; queued analyses are cancelled."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
