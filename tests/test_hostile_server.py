@@ -317,3 +317,37 @@ def test_public_bind_with_allowed_hosts() -> None:
     with TestClient(create_app(settings=cfg), base_url="http://map.lan:8000") as c:
         assert c.post("/api/reset").status_code == 200
         _refused(c.get("/api/health", headers={"host": "evil.example"}), 400)
+
+
+# -- the analysis pool -----------------------------------------------------------------------
+def test_pool_answers_503_when_full_and_504_past_the_limit() -> None:
+    import asyncio
+    import threading
+
+    from starlette.exceptions import HTTPException
+
+    from chokepoint.serve.pool import AnalysisPool, Busy
+
+    gate = threading.Event()
+
+    async def scenario() -> None:
+        pool = AnalysisPool(workers=1, queue=1, timeout_s=0.5)
+        first = asyncio.ensure_future(pool.run(gate.wait))  # occupies the worker
+        second = asyncio.ensure_future(pool.run(lambda: 7))  # waits in the queue
+        await asyncio.sleep(0.05)
+        with pytest.raises(Busy) as busy:
+            await pool.run(lambda: 8)  # worker busy, queue full
+        assert busy.value.status_code == 503
+        assert busy.value.headers["Retry-After"] == "1"
+        with pytest.raises(HTTPException) as late:
+            await second  # still queued at its time limit: cancelled, 504
+        assert late.value.status_code == 504
+        gate.set()
+        with pytest.raises(HTTPException):
+            await first
+        await asyncio.sleep(0.05)
+        assert pool.in_flight == 0  # every slot released
+        assert await pool.run(lambda: 9) == 9
+        pool.shutdown()
+
+    asyncio.run(scenario())
