@@ -43,17 +43,20 @@ def demo(
         b.data["campaign"] = cb.data
     written: list[Path] = []
     if out_dir is not None:
-        from chokepoint.io.results import write_brief
-
-        written = write_brief(b, s.network, out_dir)
         import importlib.util
 
+        from chokepoint.io.results import write_brief
+        from chokepoint.io.write import atomic_dir
         from chokepoint.report import write_report
 
-        written += write_report(b, out_dir, scenario=s,
-                                campaign=cb.result if cb is not None else False,
-                                earliest_arrival=cb.curve if cb is not None else None,
-                                png=importlib.util.find_spec("matplotlib") is not None)
+        with atomic_dir(out_dir) as tmp:  # the whole folder appears as a unit
+            parts = write_brief(b, s.network, tmp)
+            parts += write_report(b, tmp, scenario=s,
+                                  campaign=cb.result if cb is not None else False,
+                                  earliest_arrival=cb.curve if cb is not None else None,
+                                  png=importlib.util.find_spec("matplotlib") is not None,
+                                  unit=False)
+        written = [out_dir / p.relative_to(tmp) for p in parts]
     if as_json:
         _print_json(b.data)
         return

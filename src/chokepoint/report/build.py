@@ -497,7 +497,7 @@ def write_report(source: Brief | Scenario, out_dir: str | Path, *,
                  arrivals: Any = None, earliest_arrival: Any = None, backlog: Any = None,
                  campaign: Any = None, seed: int = 0, x_label: str = "days",
                  quantity_unit: str = "", title: str = "", png: bool = True,
-                 generated: str | None = None) -> list[Path]:
+                 generated: str | None = None, unit: bool = True) -> list[Path]:
     """Write the offline report of a scenario to ``out_dir``.
 
     Parameters
@@ -533,6 +533,10 @@ def write_report(source: Brief | Scenario, out_dir: str | Path, *,
         Also write PNG figures (needs matplotlib, the ``report`` extra).
     generated
         The date printed in the footer (default: today).
+    unit
+        Write ``out_dir`` as a unit (:func:`~chokepoint.io.write.atomic_dir`: a temporary
+        sibling swapped in at the end, stale files gone); False when the caller already
+        writes into such a temporary folder.
 
     Returns
     -------
@@ -544,12 +548,19 @@ def write_report(source: Brief | Scenario, out_dir: str | Path, *,
                           campaign=campaign, seed=seed, x_label=x_label,
                           quantity_unit=quantity_unit, title=title)
     out = Path(out_dir)
+    if not unit:
+        return _write_parts(d, out, png=png, generated=generated)
     with atomic_dir(out) as tmp:  # the folder appears as a unit; stale parts are removed
-        written = [write_text(tmp / "report.html", render_report(d, generated=generated))]
-        if png:
-            written += _write_pngs(d, tmp / "figures")
-        written += _write_tables(d, tmp / "tables")
+        written = _write_parts(d, tmp, png=png, generated=generated)
     return [out / p.relative_to(tmp) for p in written]
+
+
+def _write_parts(d: ReportData, out: Path, *, png: bool, generated: str | None) -> list[Path]:
+    written = [write_text(out / "report.html", render_report(d, generated=generated))]
+    if png:
+        written += _write_pngs(d, out / "figures")
+    written += _write_tables(d, out / "tables")
+    return written
 
 
 def _write_pngs(d: ReportData, folder: Path) -> list[Path]:
