@@ -171,3 +171,36 @@ def test_corridor_munitions_go_by_sea_to_dunai() -> None:
     mf = commodity_max_flow(c, mun)
     assert mf.value > 0
     assert "rajin_khasan" not in mf.cut_links
+
+
+def test_quickest_follows_the_route_rules() -> None:
+    from chokepoint.analyses.dynamic import quickest_transshipment
+    from chokepoint.analyses.routing import commodity_quickest, via_implied
+
+    net = make_network([("AB", "A", "B", 10, {"time_h": 1.0}),
+                        ("AV", "A", "V", 10, {"time_h": 3.0}),
+                        ("VB", "V", "B", 10, {"time_h": 3.0})], direction="forward")
+    c = net.compiled
+    free = quickest_transshipment(c, ["A"], ["B"], 5.0, step_h=1.0)
+    routed = commodity_quickest(c, dem("k", "A", "B", 1.0, via=("V",),
+                                       forbidden_links=("AB",)), 5.0, step_h=1.0)
+    assert routed.time_h > free.time_h
+    assert via_implied(c, dem("k", "A", "B", 1.0, via=("V",), forbidden_links=("AB",)))
+    assert not via_implied(c, dem("k", "A", "B", 1.0, via=("V",)))
+    with pytest.raises(InputError, match="bypass its via nodes"):
+        commodity_quickest(c, dem("k", "A", "B", 1.0, via=("V",)), 5.0, step_h=1.0)
+
+
+def test_corridor_munitions_bound_starts_at_rajin_by_sea() -> None:
+    from chokepoint.analyses.routing import commodity_quickest, commodity_timeline, via_implied
+    from chokepoint.data import load_builtin
+
+    s = load_builtin("corridor")
+    c = s.network.compiled
+    mun = s.commodities[0]
+    assert via_implied(c, mun)
+    tl = commodity_timeline(c, mun)
+    assert tl.factor_at(0.0)[c.arcs_of("link", ["rajin_khasan"])].max() == 0.0
+    q = commodity_quickest(c, mun, 100 * s.units.quantity_factor("TEU"), step_h=6.0)
+    assert q.status == "ok"
+    assert q.time_h >= 12.0      # the sea leg alone takes 12 h

@@ -58,7 +58,8 @@ def served_criticality(
     pandas.DataFrame
         ``element``, ``kind``, ``served`` (total served without it), ``served_loss``,
         ``objective_loss`` (priority-weighted), ``served_loss_rel``, and ``loss_<demand id>``
-        per demand (from one optimal solution), sorted by objective loss.
+        per demand (unique: the LP rations equal priorities max-min fairly, and each demand
+        keeps its route rules), sorted by objective loss.
     """
     ids, arcs = element_arcs(c, kind, elements)
     base = served_demand(c, demands, fastest=False)

@@ -12,6 +12,10 @@ legs through ``via`` nodes. Its throughput is then
   cut of the commodity (removing it stops it) and a minimum one whenever ``F`` equals that
   leg's max flow (``exact_cut``), always so when the legs share no capacity.
 
+The time-expanded analyses (earliest-arrival bound, quickest transshipment) honour the route
+through :func:`commodity_timeline` (forbidden arcs at capacity factor 0) and
+:func:`commodity_quickest`.
+
 Complexity: one max flow per leg, plus one LP of size L·m when there are L ≥ 2 legs.
 References: Ford & Fulkerson, *Can. J. Math.* 8 (1956); Ahuja, Magnanti & Orlin, *Network
 Flows* (1993), ch. 17 (multicommodity flows).
@@ -22,17 +26,22 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from scipy.sparse.csgraph import breadth_first_order
 
+from chokepoint.analyses.dynamic import QuickestResult, quickest_transshipment
 from chokepoint.analyses.maxflow import MaxFlowResult, max_flow
 from chokepoint.analyses.served import served_demand
 from chokepoint.compiled import CompiledNetwork
+from chokepoint.errors import InputError
 from chokepoint.route_rules import CommodityRoute, commodity_route
 from chokepoint.scenario import Demand
+from chokepoint.timeline import Timeline
 
-__all__ = ["CommodityFlowResult", "CommodityRoute", "commodity_max_flow", "commodity_route",
-           "route_removed"]
+__all__ = ["CommodityFlowResult", "CommodityRoute", "commodity_max_flow", "commodity_quickest",
+           "commodity_route", "commodity_timeline", "route_removed", "via_implied"]
 
 
 @dataclass
@@ -111,3 +120,54 @@ def commodity_max_flow(
         demand_id=demand.id, label=route.label, value=value, legs=legs, bottleneck_leg=j,
         exact_cut=exact, route=route, cut_links=list(best.cut_links),
         cut_nodes=list(best.cut_nodes), cut_groups=list(best.cut_groups))
+
+
+def commodity_timeline(c: CompiledNetwork, demand: Demand,
+                       timeline: Timeline | None = None) -> Timeline:
+    """``timeline`` (or a constant one) with the arcs the commodity's route forbids at
+    capacity factor 0 — how the time-expanded analyses honour route rules. O(m·T) for T
+    change times."""
+    mask = commodity_route(c, demand).arc_mask.astype(float)
+    closed = Timeline.constant(c, mask)
+    return closed if timeline is None else timeline.minimum(closed)
+
+
+def via_implied(c: CompiledNetwork, demand: Demand) -> bool:
+    """True when every allowed path origin → destination passes the ``via`` nodes (so a
+    single origin → destination flow over the allowed arcs follows the route). O(n + m) per
+    via node."""
+    route = commodity_route(c, demand)
+    if len(route.legs) == 1:
+        return True
+    o = route.leg_vertices[0][0]
+    t = route.leg_vertices[-1][1]
+    for v in demand.via:
+        node = c.node_index[v]
+        verts = {node, int(c.out_vertex[node])}
+        keep = route.arc_mask & ~np.isin(c.tail, list(verts)) & ~np.isin(c.head, list(verts))
+        order = breadth_first_order(c.csr(np.ones(c.n_arcs), removed=np.flatnonzero(~keep)),
+                                    o, directed=True, return_predecessors=False)
+        if t in set(np.asarray(order).tolist()):
+            return False
+    return True
+
+
+def commodity_quickest(c: CompiledNetwork, demand: Demand, units: float, *,
+                       timeline: Timeline | None = None,
+                       **kwargs: Any) -> QuickestResult:
+    """The quickest delivery of ``units`` of a commodity along its route rules (the exact
+    earliest-arrival bound of :func:`~chokepoint.analyses.dynamic.quickest_transshipment`
+    over the arcs its route allows, from its origin to its destination).
+
+    Raises
+    ------
+    InputError
+        When the route has ``via`` nodes that its link rules do not force (a single
+        time-expanded flow cannot be made to pass them; forbid the links that bypass them).
+    """
+    if not via_implied(c, demand):
+        raise InputError(f"the earliest-arrival bound cannot force {demand.label}: forbid "
+                         "the links that bypass its via nodes", element=f"commodity "
+                                                                        f"{demand.id!r}")
+    return quickest_transshipment(c, [demand.origin], [demand.destination], units,
+                                  timeline=commodity_timeline(c, demand, timeline), **kwargs)
