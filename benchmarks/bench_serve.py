@@ -241,7 +241,8 @@ def markdown(r: dict[str, Any], load: tuple[float, float]) -> str:
         f"{r['elements']} links, nodes and failure groups; a third with dates), 20 % "
         "`GET /api/network`, 10 % `GET /api/health`.",
         "",
-        f"**{r['requests']:,} requests, {r['rps']:.0f} per second, {r['errors']} errors.** "
+        f"**Last round: {r['requests']:,} requests, {r['rps']:.0f} per second; "
+        f"{r['errors']} errors over all rounds.** "
         f"The server computed {r['closures_computed']:,} closures (each a max flow, "
         "a served-demand LP and a fastest route in a worker thread); the other closure "
         "requests were answered from its result cache.",
@@ -250,10 +251,8 @@ def markdown(r: dict[str, Any], load: tuple[float, float]) -> str:
         "closure latency is mostly waiting for a free analysis thread. The health and network "
         "rows (no analysis) show the event loop's own delay: medians of milliseconds, tails "
         "from CPU contention on the shared VM. One closure alone takes tens of milliseconds "
-        "(`elapsed_ms` in its answer).",
-        "",
-        "| endpoint | requests | p50 ms | p90 ms | p95 ms | p99 ms | max ms | errors |",
-        "|---|---|---|---|---|---|---|---|",
+        "(`elapsed_ms` in its answer). Analyses run in a bounded pool (workers + a queue of "
+        "64; beyond it 503 with Retry-After); identical closures in flight are computed once.",
     ]
     lines += ["", f"Rounds (identical, same seeds, one server process): server RSS growth "
               f"between the ends of round 1 and round {len(r['rounds'])}: "
