@@ -147,6 +147,8 @@ class Baseline:
     utilisation: dict[str, float]
     route: dict[str, Any] | None
     link_flow: np.ndarray
+    served_arc_load: np.ndarray | None = None
+    served_binding: list[dict[str, str]] | None = None
 
 
 def _describe(s: Scenario, kind: str, eid: str) -> dict[str, str]:
@@ -173,10 +175,14 @@ def baseline(s: Scenario, sources: Sequence[str] | None = None,
         thr, cut, flow = mf.value, _cut_list(s, mf.cut_links, mf.cut_nodes), mf.link_flow
     served = demand = None
     util: dict[str, float] = {}
+    load = binding = None
     if s.demands:
         sd = served_demand(c, s.demands, fastest=False)
         served, demand = sd.total_served, sd.total_demand
         util = _link_utilisation(sd.resources)
+        load = sd.arc_load
+        binding = [_describe(s, "link", i) for i in sd.binding_links] + [
+            _describe(s, "node", i) for i in sd.binding_nodes]
     elif src and snk:
         cap = s.network.links["capacity"].to_numpy(dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -186,7 +192,8 @@ def baseline(s: Scenario, sources: Sequence[str] | None = None,
     if src and snk and _timed(s):
         route = _route(s, fastest_route(c, src[0], snk[0]))
     return Baseline(sources=src, sinks=snk, throughput=thr, cut=cut, served=served,
-                    demand=demand, utilisation=util, route=route, link_flow=flow)
+                    demand=demand, utilisation=util, route=route, link_flow=flow,
+                    served_arc_load=load, served_binding=binding)
 
 
 def _in_units(s: Scenario, value: float | None) -> dict[str, float | None]:
@@ -244,15 +251,21 @@ def close_elements(s: Scenario, base: Baseline, closure: Closure, *,
     served_closed = None
     util = base.utilisation
     if s.demands and base.served is not None:
-        sd = served_demand(c, s.demands, removed=arcs, fastest=False)
-        served_closed = sd.total_served
-        util = _link_utilisation(sd.resources)
+        if base.served_arc_load is not None and base.served_binding is not None and not bool(
+                np.any(base.served_arc_load[arcs] > 0)):
+            # Incremental: the closed arcs carry nothing in the intact optimum, which stays
+            # feasible and so optimal (the feasible set only shrank); served amounts are
+            # unique (max-min fair rule), so the intact answer is the answer. No LP solve.
+            served_closed, binding = base.served, base.served_binding
+        else:
+            sd = served_demand(c, s.demands, removed=arcs, fastest=False)
+            served_closed, util = sd.total_served, _link_utilisation(sd.resources)
+            binding = [_describe(s, "link", i) for i in sd.binding_links] + [
+                _describe(s, "node", i) for i in sd.binding_nodes]
         out["served"] = {"intact": _in_units(s, base.served),
-                         "closed": _in_units(s, sd.total_served),
+                         "closed": _in_units(s, served_closed),
                          "demand": _in_units(s, base.demand), "intact_base": base.served,
-                         "closed_base": sd.total_served, "binding": [
-                             _describe(s, "link", i) for i in sd.binding_links] + [
-                             _describe(s, "node", i) for i in sd.binding_nodes]}
+                         "closed_base": served_closed, "binding": binding}
     else:
         out["served"] = None
         if base.sources and base.sinks:
