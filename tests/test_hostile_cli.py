@@ -283,3 +283,17 @@ def test_failed_report_leaves_the_old_one(tmp_path: Path, capsys: pytest.Capture
              "--ranking", "none"], capsys, "simulated failure")
     assert sorted(p.name for p in out.rglob("*")) == before
     assert [p.name for p in tmp_path.iterdir()] == ["r"]
+
+
+def test_ids_are_escaped_in_the_html_report(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "x.csv"
+    f.write_text('from,to,capacity,id\na,b,1,<script>alert(1)</script>\n'
+                 'b,c,2,"<img src=x onerror=alert(2)>"\n')
+    code, _, err = run(["report", str(f), "--out", str(tmp_path / "r"), "--no-png",
+                        "--no-campaign"], capsys)
+    assert code == 0, err
+    page = (tmp_path / "r" / "report.html").read_text()
+    assert "<script>alert" not in page
+    assert "<img src=x" not in page
+    assert "&lt;script&gt;alert" in page
