@@ -1,10 +1,14 @@
 """The web map in a real browser: headless Chromium (Debian's package) driven by Selenium.
 
-The server runs with uvicorn on 127.0.0.1 on a free port in a background thread. The test
-checks that the page loads with no request leaving 127.0.0.1 (Chromium's performance log),
-that the map shows the network, and that a click on the Severomuysky tunnel changes the
-corridor's served throughput; a screenshot is written to the test's tmp folder (and to
-``$CHOKEPOINT_TEST_LOG_DIR`` when set). Skips with the reason when Chromium, chromedriver,
+The server runs with uvicorn on 127.0.0.1 on a free port in a background thread. The tests
+check, on the drawn page, that it loads with no request leaving 127.0.0.1 (Chromium's
+performance log); that the corridor map has coastline and border paths; that a real click
+on the Severomuysky tunnel's drawn line (at its on-screen position) closes the tunnel's
+failure group and changes the served throughput, and the same for the Devil's Bridge
+(through the pick-list, as the bridge lies under its bypass's ends); that the map zooms;
+that at 420 px wide the map stays at least 300 px wide; and that a CSV network without
+coordinates gets a schematic map. Screenshots are written to the test's tmp folder and to
+``$CHOKEPOINT_TEST_LOG_DIR`` when set. Skips with the reason when Chromium, chromedriver,
 Selenium or the web extra are missing (CI installs them: see .ci/run).
 """
 
@@ -43,15 +47,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    from chokepoint.serve import ServeSettings, create_app
-    from chokepoint.serve.analysis import simulation_hook
-
+def _serve(app: Any) -> Iterator[str]:
     port = _free_port()
-    settings = ServeSettings(campaign=simulation_hook())  # as `chokepoint serve` runs it
-    config = uvicorn.Config(create_app(settings=settings), host="127.0.0.1", port=port,
-                            log_level="warning", lifespan="off")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                            lifespan="off")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -63,6 +62,29 @@ def server() -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     srv.should_exit = True
     thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    from chokepoint.serve import ServeSettings, create_app
+    from chokepoint.serve.analysis import simulation_hook
+
+    settings = ServeSettings(campaign=simulation_hook())  # as `chokepoint serve` runs it
+    yield from _serve(create_app(settings=settings))
+
+
+@pytest.fixture(scope="module")
+def csv_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The web map of the CSV network of the "bring your own network" how-to."""
+    from chokepoint.io import load
+    from chokepoint.serve import create_app
+
+    path = tmp_path_factory.mktemp("csv") / "links.csv"
+    path.write_text("id,from,to,capacity,time,length_km,group,direction,track\n"
+                    "a,port,junction,40,6,300,,both,double\n"
+                    "b,junction,depot,25,10,500,tunnel,both,single\n"
+                    "c,junction,depot,10,16,800,,both,double\n", encoding="utf-8")
+    yield from _serve(create_app(load(path), label="links.csv"))
 
 
 @pytest.fixture(scope="module")
@@ -105,47 +127,111 @@ def _wait(predicate: Any, timeout: float = 15.0) -> Any:
     return predicate()
 
 
-def test_map_page_offline_click_closes_tunnel(server: str, browser: Any,
-                                              tmp_path: Path) -> None:
-    from selenium.webdriver.common.by import By
-
-    drv = browser
-    drv.get(server + "/")
-    # the page finished its first update from /api/close
-    assert _wait(lambda: drv.find_element(By.TAG_NAME, "body").get_attribute("data-updates")), \
-        "the page never reported results"
-
-    # the map shows the network: every link and node is drawn, at a visible size
-    svg = drv.find_element(By.CSS_SELECTOR, "svg.network-map")
-    assert svg.size["width"] > 400
-    assert svg.size["height"] > 150
-    assert len(drv.find_elements(By.CSS_SELECTOR, "svg.network-map .links g.link")) == 42
-    assert len(drv.find_elements(By.CSS_SELECTOR, "svg.network-map g.node")) == 39
-
-    served_before = drv.find_element(By.ID, "served").text
-    assert "TEU/day" in served_before
-    updates = drv.find_element(By.TAG_NAME, "body").get_attribute("data-updates")
-
-    # a real click on the tunnel's badge
-    drv.find_element(By.CSS_SELECTOR, "#badge-severomuysky_tunnel rect.badge-box").click()
-    assert _wait(lambda: drv.find_element(By.TAG_NAME, "body").get_attribute("data-updates")
-                 != updates), "no update after the click"
-    served_after = drv.find_element(By.ID, "served").text
-    assert served_after != served_before
-    assert "→" in served_after  # intact → closed
-    assert "closed" in (drv.find_element(By.ID, "badge-severomuysky_tunnel")
-                        .get_attribute("class") or "")
-    assert "severomuysky_tunnel" in drv.find_element(By.ID, "closed-list").text
-    assert drv.find_element(By.ID, "campaign-row").is_displayed()  # the campaign's delay
-    assert drv.find_element(By.ID, "campaign").text
-
-    shot = tmp_path / "web-map-tunnel-closed.png"
+def _shot(drv: Any, tmp_path: Path, name: str) -> Path:
+    """Save a screenshot beside the test and, when set, in $CHOKEPOINT_TEST_LOG_DIR."""
+    shot = tmp_path / name
     assert drv.save_screenshot(str(shot))
     log_dir = os.environ.get("CHOKEPOINT_TEST_LOG_DIR")
     if log_dir:
         Path(log_dir).mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, Path(log_dir) / shot.name)
     print(f"screenshot: {shot}")
+    return shot
+
+
+def _updates(drv: Any) -> str | None:
+    from selenium.webdriver.common.by import By
+
+    return drv.find_element(By.TAG_NAME, "body").get_attribute("data-updates")
+
+
+def _open(drv: Any, url: str) -> None:
+    drv.get(url)
+    assert _wait(lambda: _updates(drv)), "the page never reported results"
+
+
+#: The on-screen midpoint of a link's drawn line, in the frame that draws it longest.
+_LINE_AT = """
+var best = null;
+document.querySelectorAll('svg.network-map g.link[data-id="' + arguments[0] + '"] path.stroke')
+  .forEach(function (p) {
+    var r = p.getBoundingClientRect(), size = Math.hypot(r.width, r.height);
+    var frame = p.closest('g.frame');
+    if (frame && getComputedStyle(frame).display === 'none') return;
+    if (best && best.size >= size) return;
+    var L = p.getTotalLength(), q = p.getPointAtLength(L / 2), m = p.getScreenCTM();
+    best = {size: size, x: m.a * q.x + m.c * q.y + m.e, y: m.b * q.x + m.d * q.y + m.f};
+  });
+return best;
+"""
+
+
+def _click_line(drv: Any, link: str) -> dict[str, float]:
+    """A real mouse click at the link's drawn line; picks it from the pick-list if shown."""
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+    from selenium.webdriver.common.by import By
+
+    at = drv.execute_script(_LINE_AT, link)
+    assert at, f"{link} is not drawn"
+    actions = ActionBuilder(drv)
+    actions.pointer_action.move_to_location(round(at["x"]), round(at["y"])).click()
+    actions.perform()
+    pick = drv.find_element(By.ID, "pick")
+    if pick.is_displayed():
+        choice = pick.find_element(By.CSS_SELECTOR, f'button[data-id="{link}"]')
+        assert choice.text.startswith("close ")
+        choice.click()
+    return at
+
+
+def test_map_page_offline_click_closes_tunnel_and_bridge(server: str, browser: Any,
+                                                         tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    drv = browser
+    drv.set_window_size(1400, 1000)
+    drv.get_log("performance")
+    _open(drv, server + "/")
+
+    # the map shows the network on a basemap: every link and node, coast and borders
+    svg = drv.find_element(By.CSS_SELECTOR, "svg.network-map")
+    assert svg.size["width"] > 400
+    assert svg.size["height"] > 150
+    main = 'svg.network-map g.frame[data-frame="0"]'
+    assert len(drv.find_elements(By.CSS_SELECTOR, f"{main} g.link")) == 42
+    assert len(drv.find_elements(By.CSS_SELECTOR, f"{main} g.node")) == 39
+    for layer in ("land", "border", "lake", "river"):
+        path = drv.find_element(By.CSS_SELECTOR, f"{main} path.{layer}")
+        assert path.size["width"] > 100, layer  # drawn across the map, not an empty path
+    assert drv.find_elements(By.CSS_SELECTOR, "svg.network-map g.frame.inset")  # Far East
+
+    served_before = drv.find_element(By.ID, "served").text
+    assert "TEU/day" in served_before
+    updates = _updates(drv)
+
+    # a real click on the tunnel's drawn line closes its failure group
+    _click_line(drv, "severomuysky_tunnel")
+    assert _wait(lambda: _updates(drv) != updates), "no update after the click"
+    assert "group severomuysky_tunnel" in drv.find_element(By.ID, "closed-list").text
+    served_after = drv.find_element(By.ID, "served").text
+    assert served_after != served_before
+    assert "→" in served_after  # intact → closed
+    tunnel = drv.find_element(By.CSS_SELECTOR, f'{main} g.link[data-id="severomuysky_tunnel"]')
+    assert "closed" in (tunnel.get_attribute("class") or "")
+    title = drv.execute_script("return arguments[0].querySelector('title').textContent", tunnel)
+    assert "click to reopen" in title  # the hover text follows the state
+    assert drv.find_element(By.ID, "campaign-row").is_displayed()  # the campaign's delay
+    assert drv.find_element(By.ID, "campaign").text
+    _shot(drv, tmp_path, "web-map-tunnel-closed.png")
+
+    # the same for the bridge (0.2 km: it lies under its bypass's ends, so a pick-list)
+    updates = _updates(drv)
+    _click_line(drv, "devils_bridge")
+    assert _wait(lambda: _updates(drv) != updates), "no update after the bridge click"
+    closed = drv.find_element(By.ID, "closed-list").text
+    assert "group devils_bridge" in closed
+    assert "group severomuysky_tunnel" in closed
+    _shot(drv, tmp_path, "web-map-tunnel-and-bridge-closed.png")
 
     # nothing left the machine: every request went to this server (or was inline data)
     urls = _requested_urls(drv)
@@ -155,6 +241,78 @@ def test_map_page_offline_click_closes_tunnel(server: str, browser: Any,
     assert not foreign, f"requests to other hosts: {foreign}"
     errors = [e for e in drv.get_log("browser") if e.get("level") == "SEVERE"]
     assert not errors, f"browser console errors: {errors}"
+
+
+def test_map_zooms_and_pans(server: str, browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
+    from selenium.webdriver.common.by import By
+
+    drv = browser
+    drv.set_window_size(1400, 1000)
+    _open(drv, server + "/")
+    svg = drv.find_element(By.CSS_SELECTOR, "svg.network-map")
+
+    def view() -> list[float]:
+        return [float(v) for v in svg.get_dom_attribute("viewBox").split()]
+
+    before = view()
+    ActionChains(drv).scroll_to_element(svg).perform()
+    for _ in range(4):  # the wheel zooms in around the pointer
+        ActionChains(drv).scroll_from_origin(ScrollOrigin.from_element(svg, 0, 0), 0,
+                                             -200).perform()
+    assert _wait(lambda: float(drv.find_element(By.TAG_NAME, "body")
+                               .get_attribute("data-zoom") or 1) > 1.5)
+    after = view()
+    assert after[2] < before[2] / 1.5
+    _shot(drv, tmp_path, "web-map-zoomed.png")
+    x0 = after[0]
+    ActionChains(drv).drag_and_drop_by_offset(svg, -120, 0).perform()  # drag pans
+    assert view()[0] > x0
+    drv.find_element(By.ID, "zoom-reset").click()
+    assert view() == before
+
+
+def test_narrow_window_stacks_map_and_panel(server: str, browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    drv = browser
+    drv.set_window_size(420, 900)
+    try:
+        _open(drv, server + "/")
+        width = drv.execute_script("return document.documentElement.clientWidth")
+        assert width <= 420
+        svg = drv.find_element(By.CSS_SELECTOR, "svg.network-map")
+        assert svg.rect["width"] >= 300
+        panel = drv.find_element(By.ID, "panel")
+        assert panel.rect["y"] >= svg.rect["y"] + svg.rect["height"] - 1  # stacked below
+        assert panel.rect["width"] >= 300
+        # keyboard access: the element list's buttons take focus and Enter closes
+        first = drv.find_element(By.CSS_SELECTOR, '#elements button[data-id="devils_bridge"]')
+        updates = _updates(drv)
+        first.send_keys(Keys.ENTER)
+        assert _wait(lambda: _updates(drv) != updates)
+        assert first.get_attribute("aria-pressed") == "true"
+        _shot(drv, tmp_path, "web-map-420px.png")
+    finally:
+        drv.set_window_size(1400, 1000)
+
+
+def test_csv_network_without_coordinates_gets_a_schematic_map(csv_server: str, browser: Any,
+                                                              tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    drv = browser
+    drv.set_window_size(1400, 1000)
+    drv.get(csv_server + "/")
+    assert _wait(lambda: _updates(drv)), "the page never reported results"
+    svg = drv.find_element(By.CSS_SELECTOR, "svg.network-map.schematic")
+    links = drv.find_elements(By.CSS_SELECTOR, "svg.network-map g.link path.stroke")
+    assert len(links) == 3
+    assert all(max(p.size["width"], p.size["height"]) > 20 for p in links)
+    assert "Schematic layout" in svg.text
+    _shot(drv, tmp_path, "web-map-csv-schematic.png")
 
 
 def test_report_file_opens_offline(browser: Any, tmp_path: Path) -> None:
@@ -169,6 +327,7 @@ def test_report_file_opens_offline(browser: Any, tmp_path: Path) -> None:
     drv.get_log("performance")  # drop earlier entries
     drv.get((tmp_path / "report.html").as_uri())
     assert len(drv.find_elements(By.CSS_SELECTOR, "svg.network-map g.link")) >= 42
+    assert drv.find_elements(By.CSS_SELECTOR, "svg.network-map path.land")
     urls = [u for u in _requested_urls(drv) if not u.startswith(("file:", "data:"))]
     assert not urls, f"the report requested: {urls}"
-    drv.save_screenshot(str(tmp_path / "report.png"))
+    _shot(drv, tmp_path, "report.png")

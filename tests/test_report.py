@@ -61,23 +61,38 @@ def test_svg_map_draws_every_element_with_ids_and_tooltips(corridor: Scenario) -
         assert f'data-id="{lid}" data-kind="link"' in svg
     for nid in net.nodes["id"]:
         assert f'data-id="{nid}" data-kind="node"' in svg
-    # structures get clickable badges; the min cut and disruptions are marked
-    assert 'id="badge-severomuysky_tunnel"' in svg
-    assert 'id="badge-devils_bridge"' in svg
+    # the basemap: coast, lakes, borders, rivers and place names under the network
+    for layer in ("land", "lake", "border", "river"):
+        assert f'<path class="{layer}" d="M' in svg, layer
+    assert ">Irkutsk</text>" in svg
+    # dense clusters (the Far-East ports, the Severomuysky section) get insets that repeat
+    # their elements at a larger scale
+    assert 'data-frame="1"' in svg
+    assert svg.count('data-id="severomuysky_tunnel" data-kind="link"') >= 2
+    # links follow their track: the Trans-Siberian between Tayshet and Irkutsk is no chord
+    m = re.search(r'data-id="tayshet_irkutsk" data-kind="link".*?class="stroke" d="M([^"]*)"',
+                  svg, re.S)
+    assert m
+    assert m.group(1).count(",") > 20
+    # the min cut and disruptions are marked
     assert re.search(r'class="node cut[^"]*" data-id="dunai"', svg)
-    assert re.search(r'class="link disrupted" data-id="devils_bridge"', svg)
+    assert re.search(r'class="link disrupted[^"]*" data-id="devils_bridge"', svg)
     assert f'stroke="{colour(0.9)}"' in svg
     assert "<title>Dunai (Dunay) naval port (dunai)" in svg
     # no inline style attributes (renders under a strict CSP) and nothing to fetch
-    assert "style=" not in svg
+    assert not re.search(r"\sstyle=", svg)
     assert not FETCH.search(svg)
 
 
-def test_svg_map_without_coordinates(tiny_network: Callable[..., Network]) -> None:
+def test_svg_map_without_coordinates_is_schematic(tiny_network: Callable[..., Network]) -> None:
     net = tiny_network([("a", "s", "m", 5), ("b", "m", "t", 3)])
     svg = network_svg(net)
     assert svg.startswith("<svg")
-    assert 'data-kind="link"' not in svg  # no coordinates: nothing to place
+    assert 'class="network-map schematic"' in svg
+    assert svg.count('data-kind="link"') == 2  # drawn on a schematic layout, with a note
+    assert svg.count('data-kind="node"') == 3
+    assert "Schematic layout: the network has no coordinates" in svg
+    assert '<path class="land"' not in svg
 
 
 def test_svg_map_projection_keeps_order(corridor: Scenario) -> None:

@@ -58,7 +58,8 @@ def criticality(
     if out_file is not None:
         from chokepoint.io.results import write_table
 
-        write_table(table, out_file, s.network, kind=by, layer="criticality")
+        write_table(table, out_file, s.network, kind=by, layer="criticality",
+                    links=table.rename(columns={"element": "id"}) if by == "link" else None)
     if as_json:
         _print_json({"kind": by, "unit": s.units.base,
                      "elements": table.head(top if top > 0 else len(table)).to_dict("records")})

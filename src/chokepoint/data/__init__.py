@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 from importlib import resources
 from pathlib import Path
 
+import pandas as pd
+
 from chokepoint.scenario import Scenario
 
-__all__ = ["BUILTIN", "builtin_path", "load_builtin"]
+__all__ = ["BUILTIN", "builtin_geometry", "builtin_path", "load_builtin"]
 
 BUILTIN = {"corridor": "corridor.toml"}
+#: Track geometry of a built-in scenario's links, derived by
+#: ``scripts/derive_corridor_geometry.py`` (rail: © OpenStreetMap contributors, ODbL 1.0).
+GEOMETRY = {"corridor": "corridor_geometry.geojson"}
 
 
 def builtin_path(name: str = "corridor") -> Path:
@@ -18,8 +25,47 @@ def builtin_path(name: str = "corridor") -> Path:
     return Path(str(ref))
 
 
+def builtin_geometry(name: str = "corridor") -> dict[str, list[list[float]]]:
+    """Link id → track course (``[[lon, lat], ...]``) of a built-in scenario, as derived
+    from the OSM world railway graph (links without a match are absent)."""
+    file = GEOMETRY.get(name)
+    if file is None:
+        return {}
+    data = json.loads((resources.files(__name__) / file).read_text(encoding="utf-8"))
+    return {str(f["properties"]["id"]): f["geometry"]["coordinates"] for f in data["features"]}
+
+
 def load_builtin(name: str = "corridor") -> Scenario:
-    """Load a built-in scenario."""
+    """Load a built-in scenario; with shapely installed (the ``geo`` extra) its links carry
+    their track geometry (:func:`builtin_geometry`) in a ``geometry`` column."""
     from chokepoint.io.scenario_file import read_scenario
 
-    return read_scenario(builtin_path(name))
+    s = read_scenario(builtin_path(name))
+    courses = builtin_geometry(name)
+    if courses and importlib.util.find_spec("shapely") is not None:
+        import shapely
+
+        links = s.network.links
+        ends = dict(zip(links["id"].astype(str), zip(links["from"].astype(str),
+                                                      links["to"].astype(str), strict=True),
+                        strict=True))
+        geom = [shapely.linestrings(courses[i]) if i in courses and _same_ends(
+            courses[i], ends[i], s) else None for i in links["id"].astype(str)]
+        s.network.links = links.assign(geometry=pd.Series(geom, index=links.index,
+                                                          dtype=object))
+    return s
+
+
+def _same_ends(course: list[list[float]], ends: tuple[str, str], s: Scenario) -> bool:
+    """Whether a stored course still starts and ends at the link's nodes (within ~1 km), so
+    a stale geometry file never draws a link somewhere else."""
+    nodes = s.network.nodes
+    pos = dict(zip(nodes["id"].astype(str), zip(nodes["lon"].to_numpy(dtype=float),
+                                                 nodes["lat"].to_numpy(dtype=float),
+                                                 strict=True), strict=True))
+    a, b = ends
+    if a not in pos or b not in pos:
+        return False
+    tol = 0.01
+    return (abs(course[0][0] - pos[a][0]) < tol and abs(course[0][1] - pos[a][1]) < tol
+            and abs(course[-1][0] - pos[b][0]) < tol and abs(course[-1][1] - pos[b][1]) < tol)

@@ -34,13 +34,23 @@ def geojson_nodes(net: Network) -> dict[str, Any]:
 
 
 def geojson_links(net: Network, table: pd.DataFrame) -> dict[str, Any]:
-    """Links as straight LineStrings with the columns of ``table`` (joined on ``id``)."""
+    """Links as LineStrings with the columns of ``table`` (joined on ``id``): the link's
+    stored track geometry where it has one (GIS imports, the built-in corridor), else the
+    straight line between its end nodes."""
     nodes = net.nodes.set_index("id")
+    stored: dict[str, Any] = {}
+    if "geometry" in net.links.columns:
+        stored = {str(i): g for i, g in zip(net.links["id"], net.links["geometry"], strict=True)
+                  if g is not None and hasattr(g, "coords")}
     feats = []
     for rec in table.to_dict("records"):
-        a = nodes.loc[rec["from"]]
-        b = nodes.loc[rec["to"]]
-        coords = [[a["lon"], a["lat"]], [b["lon"], b["lat"]]]
+        g = stored.get(str(rec["id"]))
+        if g is not None:
+            coords = [[float(x), float(y)] for x, y, *_ in g.coords]
+        else:
+            a = nodes.loc[rec["from"]]
+            b = nodes.loc[rec["to"]]
+            coords = [[a["lon"], a["lat"]], [b["lon"], b["lat"]]]
         if not all(np.isfinite(x) for p in coords for x in p):
             continue
         feats.append({"type": "Feature", "properties": to_jsonable(rec),
@@ -122,7 +132,7 @@ def write_brief(b: Brief, net: Network, out_dir: str | Path) -> list[Path]:
         # the geo extra is optional; the CSV carries the same table
         with contextlib.suppress(ImportError):
             written.append(write_table(b.ranking, out / "criticality.gpkg", net, kind="group",
-                                       layer="criticality"))
+                                       layer="criticality", links=b.links))
     written.append(write_text(out / "summary.html", summary_html(b)))
     return written
 
@@ -156,10 +166,12 @@ _DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON",
 
 
 def write_table(table: pd.DataFrame, path: str | Path, net: Network, *, kind: str,
-                layer: str = "results") -> Path:
+                layer: str = "results", links: pd.DataFrame | None = None) -> Path:
     """Write a per-element result table by suffix: ``.csv``; ``.gpkg``/``.geojson``/``.shp``
-    (with geometry; a GeoPackage also gets ``nodes`` and ``links`` layers); ``.parquet``
-    (GeoParquet). Written to a temporary file, then renamed."""
+    (with geometry; a GeoPackage also gets ``nodes`` and ``links`` layers, links with their
+    track geometry and, given ``links`` — a per-link result table with an ``id`` column
+    such as a briefing's — its result columns); ``.parquet`` (GeoParquet). Written to a
+    temporary file, then renamed."""
     from chokepoint.errors import InputError
 
     p = Path(path)
@@ -189,6 +201,9 @@ def write_table(table: pd.DataFrame, path: str | Path, net: Network, *, kind: st
         gdf.to_file(tmp, layer=layer, driver=_DRIVERS[suffix], engine="pyogrio")
         if suffix == ".gpkg":
             gnodes, glinks = net.to_geodataframes()
+            if links is not None and "id" in links.columns:
+                extra = [c for c in links.columns if c not in glinks.columns]
+                glinks = glinks.merge(links[["id", *extra]], on="id", how="left")
             glinks.to_file(tmp, layer="links", driver="GPKG", engine="pyogrio")
             gnodes.to_file(tmp, layer="nodes", driver="GPKG", engine="pyogrio")
     return p

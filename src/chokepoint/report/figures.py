@@ -18,8 +18,21 @@ import numpy as np
 from chokepoint.errors import require
 from chokepoint.io.write import atomic_path
 from chokepoint.network import Network
+from chokepoint.report._maplayout import TITLE_H, Frame, MapLayout, map_layout
+from chokepoint.report.basemap import ATTRIBUTION
 from chokepoint.report.charts import SERIES_COLOURS, Series
-from chokepoint.report.svgmap import MODE_DASH, RAMP, colour
+from chokepoint.report.svgmap import (
+    BORDER,
+    LAKE,
+    LAND,
+    MODE_DASH,
+    PLACE,
+    PLAIN,
+    RAMP,
+    RIVER,
+    SEA,
+    colour,
+)
 
 __all__ = ["bar_png", "line_png", "map_png"]
 
@@ -44,72 +57,140 @@ def _save(fig: Any, path: str | Path) -> Path:
 
 def map_png(net: Network, path: str | Path, *, values: Mapping[str, float] | None = None,
             label: str = "utilisation", cut: Sequence[str] = (),
-            disrupted: Sequence[str] = (), title: str = "") -> Path:
-    """The network map (Web Mercator, links coloured like the SVG map) as a PNG."""
-    from matplotlib.colors import LinearSegmentedColormap
+            disrupted: Sequence[str] = (), title: str = "",
+            layout: MapLayout | None = None) -> Path:
+    """The network map as a PNG: the same layout as the SVG map (basemap, track geometry,
+    insets for dense clusters or a schematic layout), drawn with matplotlib."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import LinearSegmentedColormap, Normalize
     from matplotlib.lines import Line2D
 
-    values = values or {}
-    nodes = net.nodes
-    lon = nodes["lon"].to_numpy(dtype=float)
-    lat = nodes["lat"].to_numpy(dtype=float)
-    y = np.degrees(np.log(np.tan(np.pi / 4 + np.radians(np.clip(lat, -85, 85)) / 2)))
-    fin = np.isfinite(lon) & np.isfinite(y)
-    aspect = (float(np.ptp(y[fin])) / max(float(np.ptp(lon[fin])), 1e-6)) if fin.any() else 0.6
-    fig = _figure(10, min(max(2.2 + 8.5 * aspect, 3.5), 9))
+    lay = layout or map_layout(net)
+    fig = _figure(10, 10 * (lay.height + 60) / lay.width)
     ax = fig.add_subplot()
-    pos = {str(i): (a, b) for i, a, b in zip(nodes["id"], lon, y, strict=True)
-           if math.isfinite(a) and math.isfinite(b)}
-    cap = net.links["capacity"].to_numpy(dtype=float)
-    finite = cap[np.isfinite(cap) & (cap > 0)]
-    cmin, cmax = (float(finite.min()), float(finite.max())) if len(finite) else (1.0, 1.0)
-    cut_set, dis = set(cut), set(disrupted)
-    for rec in net.links[["id", "from", "to", "mode", "group", "capacity"]].itertuples(
-            index=False):
-        lid, a, b, mode, group, c = (str(rec[0]), str(rec[1]), str(rec[2]), str(rec[3]),
-                                     str(rec[4]), float(rec[5]))
-        if a not in pos or b not in pos:
-            continue
-        xs, ys = (pos[a][0], pos[b][0]), (pos[a][1], pos[b][1])
-        w = 3.0 if not (math.isfinite(c) and c > 0 and cmax > cmin) else (
-            1.0 + 3.0 * (math.log(c) - math.log(cmin)) / (math.log(cmax) - math.log(cmin)))
-        if lid in cut_set:
-            ax.plot(xs, ys, color="#111", lw=w + 3.5, solid_capstyle="round", zorder=1)
-        ls = (0, tuple(float(v) for v in MODE_DASH[mode].split())) if mode in MODE_DASH \
-            else "-"
-        ax.plot(xs, ys, color=colour(values.get(lid)), lw=w, ls=ls, solid_capstyle="round",
-                zorder=2)
-        if lid in dis or (group and group in dis):
-            ax.plot([(xs[0] + xs[1]) / 2], [(ys[0] + ys[1]) / 2], marker="x", ms=9, mew=2.5,
-                    color="#c0392b", zorder=4)
-    for nid, (a, b) in pos.items():
-        ax.plot([a], [b], marker="o", ms=3.5, mfc="white", mec="#34495e", zorder=3)
-        if nid in cut_set:
-            ax.plot([a], [b], marker="s", ms=10, mfc="none", mec="#111", mew=1.5, zorder=3)
-        if nid in dis:
-            ax.plot([a], [b], marker="x", ms=9, mew=2.5, color="#c0392b", zorder=4)
+    ax.set_xlim(0, lay.width)
+    ax.set_ylim(lay.height, 0)
     ax.set_aspect("equal")
-    ax.set_xlabel("longitude (°E)")
-    ax.set_ylabel("latitude (°N)")
-    ok = np.isfinite(lat)
-    if ok.any():
-        lats = np.arange(math.floor(lat[ok].min() / 5) * 5, math.ceil(lat[ok].max() / 5) * 5 + 1,
-                         5.0)
-        ax.set_yticks(np.degrees(np.log(np.tan(np.pi / 4 + np.radians(lats) / 2))),
-                      [f"{v:g}" for v in lats])
-    ax.grid(color="#e3e7ec", lw=0.5)
+    ax.set_axis_off()
+    style = _MapDraw(net, values or {}, set(cut), set(disrupted), lay)
+    for k, f in enumerate(lay.frames):
+        style.frame(ax, f, k)
     cmap = LinearSegmentedColormap.from_list("chokepoint", [(p, c) for p, c in RAMP])
-    from matplotlib.cm import ScalarMappable
-    from matplotlib.colors import Normalize
-
-    fig.colorbar(ScalarMappable(norm=Normalize(0, 1), cmap=cmap), ax=ax, shrink=0.6,
-                 label=label)
-    ax.legend(handles=[Line2D([], [], color="#111", lw=5, label="min cut"),
-                       Line2D([], [], color="#c0392b", marker="x", lw=0, ms=8, mew=2,
-                              label="closed / disrupted")], loc="lower left", fontsize=8)
+    cb = fig.colorbar(ScalarMappable(norm=Normalize(0, 1), cmap=cmap), ax=ax,
+                      orientation="horizontal", fraction=0.04, pad=0.02, aspect=50)
+    cb.set_label(label, fontsize=8)
+    cb.ax.tick_params(labelsize=7)
+    handles = [Line2D([], [], color="#111", lw=5, label="min cut"),
+               Line2D([], [], color="#c0392b", marker="x", lw=0, ms=8, mew=2,
+                      label="closed / disrupted")]
+    ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)
+    foot = list(lay.notes)
+    if lay.basemap:
+        foot.append(ATTRIBUTION)
+    if lay.tracked.any():
+        foot.append("Track geometry © OpenStreetMap contributors (ODbL).")
+    if foot:
+        fig.text(0.01, 0.005, "\n".join(foot), fontsize=6, color="#555", ha="left",
+                 va="bottom", wrap=True)
     if title:
         ax.set_title(title, fontsize=10)
     return _save(fig, path)
+
+
+class _MapDraw:
+    """Draws one :class:`~chokepoint.report._maplayout.Frame` into matplotlib axes."""
+
+    def __init__(self, net: Network, values: Mapping[str, float], cut: set[str],
+                 disrupted: set[str], lay: MapLayout) -> None:
+        self.net, self.values, self.cut, self.disrupted, self.lay = (net, values, cut,
+                                                                     disrupted, lay)
+        self.ids = net.links["id"].astype(str).tolist()
+        self.groups = net.links["group"].astype(str).tolist()
+        self.modes = net.links["mode"].astype(str).tolist()
+        cap = net.links["capacity"].to_numpy(dtype=float)
+        finite = cap[np.isfinite(cap) & (cap > 0)]
+        self.width = np.full(len(cap), 2.0)
+        if len(finite) and finite.max() > finite.min():
+            ok = np.isfinite(cap) & (cap > 0)
+            lo, hi = math.log(finite.min()), math.log(finite.max())
+            self.width[ok] = 0.8 + 2.7 * (np.log(cap[ok]) - lo) / (hi - lo)
+
+    def frame(self, ax: Any, f: Frame, k: int) -> None:
+        from matplotlib.collections import LineCollection, PolyCollection
+        from matplotlib.patches import Rectangle
+
+        z = 10.0 * k
+        clip = Rectangle((f.x, f.y), f.w, f.h, transform=ax.transData)
+        ax.add_patch(Rectangle((f.x, f.y), f.w, f.h, facecolor=SEA if self.lay.basemap
+                               else PLAIN, edgecolor="#34495e" if k else "none", lw=1.2,
+                               zorder=z))
+        arts: list[Any] = [
+            PolyCollection(f.land, facecolors=LAND, edgecolors="#b7c4cf", lw=0.4, zorder=z + .1),
+            PolyCollection(f.lakes, facecolors=LAKE, edgecolors="#b7c4cf", lw=0.3,
+                           zorder=z + .2),
+            LineCollection(f.rivers, colors=RIVER, lw=0.5, zorder=z + .3),
+            LineCollection(f.borders, colors=BORDER, lw=0.5, linestyles=(0, (4, 2)),
+                           zorder=z + .4),
+            LineCollection([g[0] for g in f.graticule], colors="#c9d3dc", lw=0.3,
+                           zorder=z + .5)]
+        for a in arts:
+            ax.add_collection(a)
+        if f.places:
+            pts = np.array([(x, y) for _, x, y in f.places])
+            arts.append(ax.scatter(pts[:, 0], pts[:, 1], s=1.5, c=PLACE, zorder=z + .6))
+            arts += [ax.text(x + 3, y - 2, name, fontsize=5.5, color=PLACE, zorder=z + .6)
+                     for name, x, y in f.places]
+        for i, xy in enumerate(f.paths):
+            if xy is None:
+                continue
+            lid, grp = self.ids[i], self.groups[i]
+            w = self.width[i] * (1.2 if k else 1.0)
+            ls = ((0, tuple(float(v) for v in MODE_DASH[self.modes[i]].split()))
+                  if self.modes[i] in MODE_DASH else "-")
+            if lid in self.cut:
+                arts += ax.plot(xy[:, 0], xy[:, 1], color="#111", lw=w + 3,
+                                solid_capstyle="round", zorder=z + 1)
+            arts += ax.plot(xy[:, 0], xy[:, 1], color=colour(self.values.get(lid)), lw=w, ls=ls,
+                            solid_capstyle="round", zorder=z + 2)
+            if lid in self.disrupted or (grp and grp in self.disrupted):
+                mid = xy[len(xy) // 2] if len(xy) > 2 else xy.mean(axis=0)
+                arts += ax.plot([mid[0]], [mid[1]], marker="x", ms=7, mew=2, color="#c0392b",
+                                zorder=z + 4)
+        arts += self._nodes(ax, f, k, z)
+        for a in arts:
+            a.set_clip_path(clip)
+        if k and f.source_box is not None:
+            x0, y0, x1, y1 = f.source_box
+            ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, lw=0.8,
+                                   edgecolor="#34495e", zorder=5))
+            ax.add_patch(Rectangle((f.x, f.y - TITLE_H), f.w, TITLE_H, facecolor="#34495e",
+                                   zorder=z + 5))
+            ax.text(f.x + 3, f.y - 4, f.title, fontsize=6, color="white", zorder=z + 6)
+
+    def _nodes(self, ax: Any, f: Frame, k: int, z: float) -> list[Any]:
+        nodes = self.net.nodes
+        names = nodes["name"].astype(str).tolist()
+        ids = nodes["id"].astype(str).tolist()
+        ok = np.isfinite(f.nodes).all(axis=1)
+        xy = f.nodes[ok]
+        arts: list[Any] = [ax.scatter(xy[:, 0], xy[:, 1], s=9, c="white", edgecolors="#34495e",
+                                      linewidths=0.8, zorder=z + 3)]
+        for i in np.flatnonzero(ok):
+            nid = ids[i]
+            x, y = f.nodes[i]
+            if nid in self.cut:
+                arts += ax.plot([x], [y], marker="s", ms=8, mfc="none", mec="#111", mew=1.2,
+                                zorder=z + 3)
+            if nid in self.disrupted:
+                arts += ax.plot([x], [y], marker="x", ms=7, mew=2, color="#c0392b",
+                                zorder=z + 4)
+            if k and f.x <= x <= f.x + f.w and f.y <= y <= f.y + f.h:
+                label = (names[i] or nid).split(" (")[0]
+                right = f.x + f.w - x > 4.0 * len(label)
+                arts.append(ax.text(x + 4 if right else x - 4, y - 3, label, fontsize=5.5,
+                                    ha="left" if right else "right", color="#1f2d3a",
+                                    zorder=z + 6))
+        return arts
 
 
 def line_png(series: Sequence[Series], path: str | Path, *, title: str, x_label: str = "",

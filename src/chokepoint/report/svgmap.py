@@ -1,17 +1,20 @@
 """The network as an inline SVG map: no tiles, no scripts, no external requests.
 
-Nodes are projected with Web Mercator (EPSG:3857 formulas on the node lon/lat) into a
-fixed-width view box; links are straight lines coloured by a value in [0, 1] (utilisation,
-or criticality normalised to the most critical element) and widened by capacity. A
-graticule every 5 or 10 degrees stands in for a basemap (no country outlines are shipped
-with the installed packages, so none are drawn). The minimum cut and disrupted elements
-are marked; structures (tunnels, bridges, viaducts) get call-out badges placed so that they
-never overlap, which keeps short structures clickable at corridor scale.
+The layout (projection, track geometry, basemap, insets for dense clusters, or a schematic
+layout for networks without coordinates) comes from :mod:`chokepoint.report._maplayout`, the
+same one the PNG maps use. Links follow their stored track geometry (straight chords where
+there is none, flagged in their tooltip), coloured by a value in [0, 1] (utilisation, or
+criticality normalised to the most critical element) and widened by capacity. The minimum
+cut and disrupted elements are marked. Under the network: land, lakes, rivers, country
+borders and the names of the cities it passes (:mod:`chokepoint.report.basemap`).
 
 Every drawn element is a ``<g>`` with ``data-id``, ``data-kind`` (``link``/``node``) and
-``data-group`` attributes and a ``<title>`` tooltip; the web page (:mod:`chokepoint.serve`)
-attaches its click handlers to those. Styling is done with SVG presentation attributes only
-(no ``style=""``), so the map also renders under a strict Content-Security-Policy.
+``data-group`` attributes and a ``<title>`` tooltip; each frame (``data-frame`` 0 for the
+main map, 1… for insets) repeats the elements it shows. The web page
+(:mod:`chokepoint.serve`) hit-tests those geometrically. Styling is done with SVG
+presentation attributes only (no ``style=""``), so the map also renders under a strict
+Content-Security-Policy. Strokes do not scale (``vector-effect``), so a zoomed web map keeps
+its line widths.
 """
 
 from __future__ import annotations
@@ -26,15 +29,21 @@ import numpy as np
 import pandas as pd
 
 from chokepoint.network import Network
+from chokepoint.report import basemap as bm
+from chokepoint.report._maplayout import TITLE_H, Frame, MapLayout, map_layout
 
-__all__ = ["RAMP", "MapStyle", "colour", "link_values_from_table", "network_svg", "project"]
+__all__ = ["RAMP", "MapStyle", "colour", "link_values_from_table", "network_svg"]
 
 #: Colour ramp (yellow → orange → red → dark red), positions in [0, 1].
 RAMP: tuple[tuple[float, str], ...] = (
     (0.0, "#ffffb2"), (0.25, "#fecc5c"), (0.5, "#fd8d3c"), (0.75, "#f03b20"), (1.0, "#bd0026"))
 NO_VALUE = "#9e9e9e"
-LEGEND_H = 46.0
+LEGEND_H = 62.0
 MODE_DASH = {"sea": "6 4", "river": "6 4", "road": "2 3", "transfer": "1 3"}
+#: Basemap colours: sea, land, lakes, rivers, borders, place names.
+SEA, LAND, LAKE, RIVER, BORDER, PLACE = ("#dfeaf3", "#f6f3ec", "#dfeaf3", "#a9c8e0", "#9b8f85",
+                                         "#6b6259")
+PLAIN = "#f7f9fb"
 
 
 def colour(value: float | None) -> str:
@@ -51,47 +60,6 @@ def colour(value: float | None) -> str:
     return RAMP[-1][1]
 
 
-def _merc_y(lat: np.ndarray) -> np.ndarray:
-    lat = np.clip(lat, -85.0, 85.0)
-    return np.degrees(np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)))
-
-
-@dataclass
-class _Projection:
-    x0: float
-    y1: float
-    scale: float
-    width: float
-    height: float
-    pad: float
-
-    def __call__(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        x = self.pad + (np.asarray(lon, float) - self.x0) * self.scale
-        y = self.pad + (self.y1 - _merc_y(np.asarray(lat, float))) * self.scale
-        return x, y
-
-
-def project(lon: np.ndarray, lat: np.ndarray, *, width: float = 960.0,
-            pad: float = 40.0, max_aspect: float = 0.9) -> _Projection:
-    """A Web-Mercator projection fitting the finite ``lon``/``lat`` into ``width`` pixels."""
-    ok = np.isfinite(lon) & np.isfinite(lat)
-    if not ok.any():
-        lon, lat, ok = np.array([0.0, 1.0]), np.array([0.0, 1.0]), np.array([True, True])
-    lo, la = np.asarray(lon, float)[ok], np.asarray(lat, float)[ok]
-    x0, x1 = float(lo.min()), float(lo.max())
-    y = _merc_y(la)
-    y0, y1 = float(y.min()), float(y.max())
-    span_x = max(x1 - x0, 1e-6)
-    span_y = max(y1 - y0, 1e-6)
-    inner = width - 2 * pad
-    scale = inner / span_x
-    if span_y * scale > inner * max_aspect:  # tall extent: fit the height instead
-        scale = inner * max_aspect / span_y
-        x0 -= (inner / scale - span_x) / 2
-    height = span_y * scale + 2 * pad
-    return _Projection(x0=x0, y1=y1, scale=scale, width=width, height=height, pad=pad)
-
-
 @dataclass
 class MapStyle:
     """What the map shows.
@@ -105,11 +73,13 @@ class MapStyle:
     cut
         Link and node ids in the minimum cut (drawn with a black casing / square ring).
     disrupted
-        Link, node or failure-group ids closed or disrupted (red cross, dashed).
+        Link, node or failure-group ids closed or disrupted (red cross).
     captions
         Link id → extra tooltip lines (figures).
     node_captions
         Node id → extra tooltip lines.
+    terminals
+        Node ids drawn larger and labelled (sources and sinks).
     """
 
     values: Mapping[str, float] = field(default_factory=dict)
@@ -125,103 +95,87 @@ def _fmt(x: float) -> str:
     return f"{x:.1f}"
 
 
-def _graticule(proj: _Projection, lon: np.ndarray, lat: np.ndarray) -> list[str]:
-    ok = np.isfinite(lon) & np.isfinite(lat)
-    if not ok.any():
-        return []
-    span = float(np.nanmax(lon[ok]) - np.nanmin(lon[ok]))
-    step = 10 if span > 30 else (5 if span > 8 else 1)
-    lon_lo = proj.x0 - proj.pad / proj.scale
-    lon_hi = proj.x0 + (proj.width - proj.pad) / proj.scale
-    lat_lo, lat_hi = float(np.nanmin(lat[ok])) - 2, float(np.nanmax(lat[ok])) + 2
-    out = ['<g class="graticule" stroke="#d8dee6" stroke-width="0.6" fill="#8a96a3" '
-           'font-size="10">']
-    for g in range(math.floor(lon_lo / step) * step, int(lon_hi) + step, step):
-        if not lon_lo <= g <= lon_hi:
-            continue
-        x, _ = proj(np.array([g]), np.array([0.0]))
-        out.append(f'<line x1="{_fmt(x[0])}" y1="0" x2="{_fmt(x[0])}" '
-                   f'y2="{_fmt(proj.height)}"/>'
-                   f'<text x="{_fmt(x[0] + 2)}" y="{_fmt(proj.height - 4)}" '
-                   f'stroke="none">{g}°E</text>')
-    for g in range(math.floor(lat_lo / step) * step, int(lat_hi) + step, step):
-        _, y = proj(np.array([0.0]), np.array([float(g)]))
-        if not 0 <= y[0] <= proj.height:
-            continue
-        out.append(f'<line x1="0" y1="{_fmt(y[0])}" x2="{_fmt(proj.width)}" '
-                   f'y2="{_fmt(y[0])}"/>'
-                   f'<text x="2" y="{_fmt(y[0] - 2)}" stroke="none">{g}°N</text>')
+def _d(xy: np.ndarray, closed: bool = False) -> str:
+    """SVG path data of a polyline (``closed``: a ring)."""
+    pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
+    return f"M{pts}{'Z' if closed else ''}"
+
+
+def _layer(cls: str, rings: list[np.ndarray], closed: bool, attrs: str) -> str:
+    if not rings:
+        return ""
+    d = "".join(_d(r, closed) for r in rings)
+    return f'<path class="{cls}" d="{d}" {attrs}/>'
+
+
+def _stroke_width(cap: np.ndarray) -> np.ndarray:
+    finite = cap[np.isfinite(cap) & (cap > 0)]
+    out = np.full(len(cap), 3.0)
+    if len(finite) and finite.max() > finite.min():
+        lo, hi = math.log(finite.min()), math.log(finite.max())
+        ok = np.isfinite(cap) & (cap > 0)
+        out[ok] = 1.5 + 4.5 * (np.log(cap[ok]) - lo) / (hi - lo)
+    return out
+
+
+def _basemap(f: Frame, layout: MapLayout) -> list[str]:
+    out = ['<g class="basemap" pointer-events="none">',
+           f'<rect class="sea" x="{_fmt(f.x)}" y="{_fmt(f.y)}" width="{_fmt(f.w)}" '
+           f'height="{_fmt(f.h)}" fill="{SEA if layout.basemap else PLAIN}"/>',
+           _layer("land", f.land, True, f'fill="{LAND}" stroke="#b7c4cf" stroke-width="0.6"'),
+           _layer("lake", f.lakes, True, f'fill="{LAKE}" stroke="#b7c4cf" stroke-width="0.5"'),
+           _layer("river", f.rivers, False, f'fill="none" stroke="{RIVER}" stroke-width="0.8"'),
+           _layer("border", f.borders, False, f'fill="none" stroke="{BORDER}" '
+                  'stroke-width="0.8" stroke-dasharray="4 2"')]
+    if f.graticule:
+        out.append('<g class="graticule" stroke="#c9d3dc" stroke-width="0.4" fill="#8a96a3" '
+                   'font-size="9">')
+        for xy, lab, tx, ty in f.graticule:
+            out.append(f'<path d="{_d(xy)}"/><text x="{_fmt(tx)}" y="{_fmt(ty)}" '
+                       f'stroke="none">{lab}</text>')
+        out.append("</g>")
     out.append("</g>")
     return out
 
 
-def _badge_positions(points: list[tuple[float, float]], width: float, height: float,
-                     box: tuple[float, float]) -> list[tuple[float, float]]:
-    """Greedy non-overlapping places for call-out badges near each point."""
-    bw, bh = box
-    placed: list[tuple[float, float]] = []
-    offsets = [(dx, dy) for r in (1, 2, 3, 4, 5, 6)
-               for dx, dy in ((20, -30 * r), (20, 30 * r), (-bw - 20, -30 * r),
-                              (-bw - 20, 30 * r))]
-    for px, py in points:
-        for dx, dy in offsets:
-            x = min(max(px + dx, 2.0), width - bw - 2)
-            y = min(max(py + dy - bh / 2, 2.0), height - bh - 2)
-            if all(abs(x - qx) >= bw + 4 or abs(y - qy) >= bh + 4 for qx, qy in placed):
-                placed.append((x, y))
-                break
-        else:
-            placed.append((min(px + 20, width - bw - 2), min(max(py - bh / 2, 2), height - bh)))
-    return placed
+def _label_boxes_free(x: float, y: float, text: str, size: float,
+                      taken: list[tuple[float, float, float, float]]) -> bool:
+    w, h = 0.56 * size * len(text), size
+    box = (x + 4, y - h, x + 4 + w, y + 2)
+    if any(box[0] < b[2] and box[2] > b[0] and box[1] < b[3] and box[3] > b[1] for b in taken):
+        return False
+    taken.append(box)
+    return True
 
 
-def network_svg(net: Network, style: MapStyle | None = None, *, width: float = 960.0,
-                element_id: str = "network-map", legend: bool = True) -> str:
-    """The network as an ``<svg>`` string (see the module docstring)."""
-    style = style or MapStyle()
-    nodes = net.nodes
-    lon = nodes["lon"].to_numpy(dtype=float)
-    lat = nodes["lat"].to_numpy(dtype=float)
-    proj = project(lon, lat, width=width)
-    nx_, ny_ = proj(lon, lat)
-    pos = {str(i): (float(x), float(y)) for i, x, y in zip(nodes["id"], nx_, ny_, strict=True)
-           if math.isfinite(x) and math.isfinite(y)}
-    names = dict(zip(nodes["id"].astype(str), nodes["name"].astype(str), strict=True))
-    node_group = dict(zip(nodes["id"].astype(str), nodes["group"].astype(str), strict=True))
-    cut = set(style.cut)
-    disrupted = set(style.disrupted)
-    links = net.links
-    cap = links["capacity"].to_numpy(dtype=float)
-    finite = cap[np.isfinite(cap) & (cap > 0)]
-    cmin, cmax = (float(finite.min()), float(finite.max())) if len(finite) else (1.0, 1.0)
+def _places(f: Frame, reserved: list[tuple[float, float, float, float]]) -> list[str]:
+    out = ['<g class="places" font-size="9" fill="' + PLACE + '" pointer-events="none" '
+           'paint-order="stroke" stroke="#fff" stroke-width="2.5" stroke-linejoin="round">']
+    for name, x, y in f.places:
+        if _label_boxes_free(x, y, name, 9, reserved):
+            out.append(f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="1.4" stroke="none"/>'
+                       f'<text x="{_fmt(x + 4)}" y="{_fmt(y - 2)}">{html.escape(name)}</text>')
+    out.append("</g>")
+    return out
 
-    def stroke_width(c: float) -> float:
-        if not math.isfinite(c) or c <= 0 or cmax <= cmin:
-            return 3.0
-        return 1.5 + 4.5 * (math.log(c) - math.log(cmin)) / (math.log(cmax) - math.log(cmin))
 
-    h = proj.height
-    total_h = h + (LEGEND_H if legend else 0)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" id="{html.escape(element_id)}" '
-             f'class="network-map" viewBox="0 0 {_fmt(width)} {_fmt(total_h)}" '
-             f'width="100%" preserveAspectRatio="xMidYMid meet" role="img" '
-             f'aria-label="map of {html.escape(net.name)}" font-family="sans-serif">',
-             f'<rect x="0" y="0" width="{_fmt(width)}" height="{_fmt(total_h)}" fill="#fff"/>',
-             f'<rect x="0" y="0" width="{_fmt(width)}" height="{_fmt(h)}" fill="#f7f9fb"/>']
-    parts += _graticule(proj, lon, lat)
-    parts.append('<g class="links">')
-    structures: list[tuple[str, str, str, float, float]] = []
-    for rec in links[["id", "from", "to", "name", "mode", "structure", "group",
-                      "capacity"]].itertuples(index=False):
-        lid, a, b, name, mode, structure, group, c = (str(rec[0]), str(rec[1]), str(rec[2]),
-                                                      str(rec[3]), str(rec[4]), str(rec[5]),
-                                                      str(rec[6]), float(rec[7]))
-        if a not in pos or b not in pos:
-            continue
-        (x1, y1), (x2, y2) = pos[a], pos[b]
-        value = style.values.get(lid)
-        col = colour(value)
-        w = stroke_width(c)
+@dataclass
+class _Links:
+    ids: list[str]
+    names: list[str]
+    modes: list[str]
+    structures: list[str]
+    groups: list[str]
+    width: np.ndarray
+
+
+def _link_titles(net: Network, style: MapStyle, tracked: np.ndarray,
+                 any_tracked: bool) -> list[str]:
+    out = []
+    lk = net.links
+    for lid, name, structure, group, tr in zip(
+            lk["id"].astype(str), lk["name"].astype(str), lk["structure"].astype(str),
+            lk["group"].astype(str), tracked, strict=True):
         title = f"{name or lid} ({lid})"
         if group and group != lid:
             title += f"\nfailure group: {group}"
@@ -229,39 +183,76 @@ def network_svg(net: Network, style: MapStyle | None = None, *, width: float = 9
             title += f"\n{structure}"
         if lid in style.captions:
             title += "\n" + style.captions[lid]
+        if any_tracked and not tr:
+            title += "\ndrawn as a straight line (no track geometry)"
+        out.append(title)
+    return out
+
+
+def _frame_links(f: Frame, k: int, lk: _Links, titles: list[str], style: MapStyle,
+                 tracked: np.ndarray, any_tracked: bool) -> list[str]:
+    cut, disrupted = set(style.cut), set(style.disrupted)
+    out = ['<g class="links">']
+    for i, path in enumerate(f.paths):
+        if path is None or (k and not _meets(path, f)):
+            continue
+        lid, group = lk.ids[i], lk.groups[i]
+        value = style.values.get(lid)
+        w = float(lk.width[i]) * (1.25 if k else 1.0)
         classes = ["link"]
         if lid in cut:
             classes.append("cut")
         if lid in disrupted or (group and group in disrupted):
             classes.append("disrupted")
-        coords = f'x1="{_fmt(x1)}" y1="{_fmt(y1)}" x2="{_fmt(x2)}" y2="{_fmt(y2)}"'
-        dash = MODE_DASH.get(mode)
+        if any_tracked and not tracked[i]:
+            classes.append("chord")
+        d = _d(path)
+        dash = MODE_DASH.get(lk.modes[i])
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        vs = ' vector-effect="non-scaling-stroke" stroke-linecap="round" stroke-linejoin="round"'
         g = [f'<g class="{" ".join(classes)}" data-id="{html.escape(lid)}" data-kind="link" '
              f'data-group="{html.escape(group)}" data-value="'
              f'{"" if value is None or not math.isfinite(value) else f"{value:.4f}"}">',
-             f"<title>{html.escape(title)}</title>"]
+             f"<title>{html.escape(titles[i])}</title>"]
         if lid in cut:
-            g.append(f'<line class="cut-casing" {coords} stroke="#111" '
-                     f'stroke-width="{_fmt(w + 5)}" stroke-linecap="round"/>')
-        g.append(f'<line class="hit" {coords} stroke="#000" stroke-opacity="0" '
-                 f'stroke-width="{_fmt(max(w, 10))}" stroke-linecap="round"/>')
-        g.append(f'<line class="stroke" {coords} stroke="{col}" stroke-width="{w:.2f}" '
-                 f'stroke-linecap="round"{dash_attr}/>')
+            g.append(f'<path class="cut-casing" d="{d}" fill="none" stroke="#111" '
+                     f'stroke-width="{_fmt(w + 5)}"{vs}/>')
+        g.append(f'<path class="hit" d="{d}" fill="none" stroke="#000" stroke-opacity="0" '
+                 f'stroke-width="{_fmt(max(w, 9))}"{vs}/>')
+        g.append(f'<path class="stroke" d="{d}" fill="none" stroke="{colour(value)}" '
+                 f'stroke-width="{w:.2f}"{dash_attr}{vs}/>')
         if "disrupted" in classes:
-            mx, my = (x1 + x2) / 2, (y1 + y2) / 2
-            g.append(_cross(mx, my))
+            mid = path[len(path) // 2] if len(path) > 2 else path.mean(axis=0)
+            g.append(_cross(float(mid[0]), float(mid[1])))
         g.append("</g>")
-        parts.append("".join(g))
-        if structure != "none":
-            structures.append((lid, name or lid, group, (x1 + x2) / 2, (y1 + y2) / 2))
-    parts.append("</g>")
+        out.append("".join(g))
+    out.append("</g>")
+    return out
 
-    parts.append('<g class="nodes">')
-    terminals = set(style.terminals)
-    for nid, (x, y) in pos.items():
-        title = f"{names.get(nid) or nid} ({nid})"
-        grp = node_group.get(nid, "")
+
+def _meets(path: np.ndarray, f: Frame) -> bool:
+    """Whether a polyline's bounding box meets the frame."""
+    return bool(path[:, 0].max() >= f.x and path[:, 0].min() <= f.x + f.w
+                and path[:, 1].max() >= f.y and path[:, 1].min() <= f.y + f.h)
+
+
+def _frame_nodes(f: Frame, k: int, net: Network, style: MapStyle,
+                 labels: list[tuple[float, float, float, float]], *,
+                 label_all: bool = False) -> list[str]:
+    nodes = net.nodes
+    ids = nodes["id"].astype(str).tolist()
+    names = nodes["name"].astype(str).tolist()
+    groups = nodes["group"].astype(str).tolist()
+    cut, disrupted, terminals = set(style.cut), set(style.disrupted), set(style.terminals)
+    out = ['<g class="nodes">']
+    text: list[str] = []
+    for i, (x, y) in enumerate(f.nodes):
+        if not (math.isfinite(x) and math.isfinite(y)):
+            continue
+        if k and not (f.x <= x <= f.x + f.w and f.y <= y <= f.y + f.h):
+            continue
+        nid, grp = ids[i], groups[i]
+        title = f"{names[i] or nid} ({nid})"
         if nid in style.node_captions:
             title += "\n" + style.node_captions[nid]
         classes = ["node"]
@@ -282,36 +273,128 @@ def network_svg(net: Network, style: MapStyle | None = None, *, width: float = 9
         if "disrupted" in classes:
             g.append(_cross(x, y))
         g.append("</g>")
-        parts.append("".join(g))
-    parts.append("</g>")
+        out.append("".join(g))
+        label = (names[i] or nid).split(" (")[0]
+        if (k or label_all or nid in terminals) and _label_boxes_free(x, y, label, 10, labels):
+            text.append(_text_in(f, x, y - 3, label, 10))
+    out.append("</g>")
+    if text:
+        out.append('<g class="node-labels" font-size="10" fill="#1f2d3a" pointer-events="none" '
+                   'paint-order="stroke" stroke="#fff" stroke-width="3" '
+                   'stroke-linejoin="round">' + "".join(text) + "</g>")
+    return out
 
-    if structures:
-        parts.append('<g class="badges" font-size="11">')
-        box = (150.0, 18.0)
-        places = _badge_positions([(s[3], s[4]) for s in structures], width, h, box)
-        for (lid, name, group, mx, my), (bx, by) in zip(structures, places, strict=True):
-            label = name if len(name) <= 24 else name[:23] + "…"
-            classes = ["link", "badge"]
-            if lid in cut:
-                classes.append("cut")
-            if lid in disrupted or (group and group in disrupted):
-                classes.append("disrupted")
-            parts.append(
-                f'<g class="{" ".join(classes)}" data-id="{html.escape(lid)}" data-kind="link" '
-                f'data-group="{html.escape(group)}" id="badge-{html.escape(lid)}">'
-                f"<title>{html.escape(name)} ({html.escape(lid)}) — click to close</title>"
-                f'<line x1="{_fmt(mx)}" y1="{_fmt(my)}" x2="{_fmt(bx)}" '
-                f'y2="{_fmt(by + box[1] / 2)}" stroke="#555" stroke-width="0.8" '
-                f'pointer-events="none"/>'
-                f'<rect class="badge-box" x="{_fmt(bx)}" y="{_fmt(by)}" width="{box[0]:.0f}" '
-                f'height="{box[1]:.0f}" rx="3" fill="#fff" stroke="#555"/>'
-                f'<text x="{_fmt(bx + 5)}" y="{_fmt(by + 13)}" fill="#222" pointer-events="none">'
-                f"{html.escape(label)}</text></g>")
+
+def _text_in(f: Frame, x: float, y: float, label: str, size: float) -> str:
+    """A label right of ``x``, or left of it where there is more room (cut to fit)."""
+    right, left = f.x + f.w - x - 7, x - f.x - 7
+    room = int(max(right, left) / (0.56 * size))
+    if len(label) > room:
+        label = label[:max(room - 1, 1)] + "…"
+    if 0.56 * size * len(label) > right:
+        return (f'<text x="{_fmt(x - 5)}" y="{_fmt(y)}" text-anchor="end">'
+                f"{html.escape(label)}</text>")
+    return f'<text x="{_fmt(x + 5)}" y="{_fmt(y)}">{html.escape(label)}</text>'
+
+
+def _structure_labels(f: Frame, lk: _Links,
+                      taken: list[tuple[float, float, float, float]]) -> list[str]:
+    out = []
+    for i, path in enumerate(f.paths):
+        if path is None or lk.structures[i] == "none":
+            continue
+        mid = path[len(path) // 2] if len(path) > 2 else path.mean(axis=0)
+        x, y = float(mid[0]), float(mid[1])
+        if not (f.x < x < f.x + f.w and f.y < y < f.y + f.h):
+            continue
+        label = (lk.names[i] or lk.ids[i]).split(" (")[0]
+        if _label_boxes_free(x, y + 12, label, 10, taken):
+            out.append(_text_in(f, x, y + 12, label, 10))
+    if not out:
+        return []
+    return ['<g class="structure-labels" font-size="10" font-style="italic" fill="#5b2c2c" '
+            'pointer-events="none" paint-order="stroke" stroke="#fff" stroke-width="3" '
+            'stroke-linejoin="round">', *out, "</g>"]
+
+
+def network_svg(net: Network, style: MapStyle | None = None, *, width: float = 960.0,
+                element_id: str = "network-map", legend: bool = True,
+                layout: MapLayout | None = None, focusable: bool = False) -> str:
+    """The network as an ``<svg>`` string (see the module docstring); ``focusable`` adds
+    ``tabindex="0"`` so the web map can take keyboard input (pan and zoom)."""
+    style = style or MapStyle()
+    lay = layout or map_layout(net, width=width)
+    lk_t = net.links
+    lk = _Links(ids=lk_t["id"].astype(str).tolist(), names=lk_t["name"].astype(str).tolist(),
+                modes=lk_t["mode"].astype(str).tolist(),
+                structures=lk_t["structure"].astype(str).tolist(),
+                groups=lk_t["group"].astype(str).tolist(),
+                width=_stroke_width(lk_t["capacity"].to_numpy(dtype=float)))
+    any_tracked = bool(lay.tracked.any())
+    titles = _link_titles(net, style, lay.tracked, any_tracked)
+    w, h = lay.width, lay.height
+    notes = list(lay.notes)
+    if any_tracked and not lay.tracked.all():
+        notes.append(f"{int((~lay.tracked).sum())} link(s) without track geometry are drawn "
+                     "as straight lines.")
+    legend_h = (LEGEND_H + 14 * len(notes)) if legend else 0.0
+    total_h = h + legend_h
+    eid = html.escape(element_id)
+    tab = ' tabindex="0"' if focusable else ""
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" id="{eid}"{tab} '
+             f'class="network-map{" schematic" if lay.schematic else ""}" '
+             f'viewBox="0 0 {_fmt(w)} {_fmt(total_h)}" data-map-height="{_fmt(h)}" '
+             f'width="100%" preserveAspectRatio="xMidYMid meet" role="img" '
+             f'aria-label="map of {html.escape(net.name)}" font-family="sans-serif">',
+             "<defs>" + "".join(
+                 f'<clipPath id="{eid}-clip-{k}"><rect x="{_fmt(f.x)}" y="{_fmt(f.y)}" '
+                 f'width="{_fmt(f.w)}" height="{_fmt(f.h)}"/></clipPath>'
+                 for k, f in enumerate(lay.frames)) + "</defs>",
+             f'<rect x="0" y="0" width="{_fmt(w)}" height="{_fmt(total_h)}" fill="#fff"/>']
+    for k, f in enumerate(lay.frames):
+        taken: list[tuple[float, float, float, float]] = []
+        src = (' data-source="' + " ".join(f"{v:.1f}" for v in f.source_box) + '"'
+               if f.source_box else "")
+        parts.append(f'<g class="frame{" inset" if k else ""}" data-frame="{k}"{src} '
+                     f'clip-path="url(#{eid}-clip-{k})">')
+        parts += _basemap(f, lay)
+        node_part = _frame_nodes(f, k, net, style, taken, label_all=lay.schematic)
+        if k == 0:
+            parts += _places(f, taken)
+        parts += _frame_links(f, k, lk, titles, style, lay.tracked, any_tracked)
+        parts += node_part
+        if k:
+            parts += _structure_labels(f, lk, taken)
         parts.append("</g>")
+        if k:
+            parts.append(_inset_decor(f))
     if legend:
-        parts.append(_legend(style.label, width, h, element_id))
+        parts.append(_legend(style.label, w, h, element_id, notes, lay.basemap, any_tracked))
     parts.append("</svg>")
-    return "\n".join(parts)
+    return "\n".join(p for p in parts if p)
+
+
+def _inset_decor(f: Frame) -> str:
+    """The inset's frame and title, and a box on the main map around what it magnifies."""
+    assert f.source_box is not None
+    sx0, sy0, sx1, sy1 = f.source_box
+    cx, cy = f.x + f.w / 2, f.y + f.h / 2
+    ex = min(max(cx, sx0), sx1)
+    ey = min(max(cy, sy0), sy1)
+    bx = min(max(ex, f.x), f.x + f.w)
+    by = min(max(ey, f.y), f.y + f.h)
+    return (f'<g class="inset-decor" pointer-events="none">'
+            f'<rect x="{_fmt(sx0)}" y="{_fmt(sy0)}" width="{_fmt(sx1 - sx0)}" '
+            f'height="{_fmt(sy1 - sy0)}" fill="none" stroke="#34495e" stroke-width="1"/>'
+            f'<line x1="{_fmt(ex)}" y1="{_fmt(ey)}" x2="{_fmt(bx)}" y2="{_fmt(by)}" '
+            f'stroke="#34495e" stroke-width="0.8" stroke-dasharray="3 2"/>'
+            f'<rect x="{_fmt(f.x)}" y="{_fmt(f.y - TITLE_H)}" width="{_fmt(f.w)}" '
+            f'height="{_fmt(TITLE_H)}" fill="#34495e"/>'
+            f'<rect class="inset-frame" x="{_fmt(f.x)}" y="{_fmt(f.y - TITLE_H)}" '
+            f'width="{_fmt(f.w)}" height="{_fmt(f.h + TITLE_H)}" fill="none" stroke="#34495e" '
+            f'stroke-width="1.5"/>'
+            f'<text x="{_fmt(f.x + 4)}" y="{_fmt(f.y - 3.5)}" font-size="9.5" fill="#fff">'
+            f"{html.escape(f.title)}</text></g>")
 
 
 def _cross(x: float, y: float, r: float = 5.0) -> str:
@@ -320,11 +403,20 @@ def _cross(x: float, y: float, r: float = 5.0) -> str:
             f'stroke-width="2.5" fill="none"/>')
 
 
-def _legend(label: str, width: float, height: float, key: str) -> str:
+def _legend(label: str, width: float, height: float, key: str, notes: list[str],
+            basemap: bool, tracked: bool) -> str:
     """The legend, in a strip below the map (never over the network)."""
-    x, y, w = 12.0, height + 18, 200
+    x, y, w = 12.0, height + 20, 200
     k = html.escape(key)
     stops = "".join(f'<stop offset="{p:.2f}" stop-color="{c}"/>' for p, c in RAMP)
+    lines = ["width ∝ log capacity; dashed: sea; grey: no value"]
+    if tracked:
+        lines.append("lines follow the railway's course (© OpenStreetMap contributors, ODbL)")
+    extra = "".join(f'<text x="{x}" y="{_fmt(y + 38 + 14 * i)}" fill="#555">'
+                    f"{html.escape(n)}</text>" for i, n in enumerate(notes))
+    credit = (f'<text x="{_fmt(width - 8)}" y="{_fmt(y + 38 + 14 * len(notes))}" '
+              f'text-anchor="end" fill="#777" font-size="9">{html.escape(bm.ATTRIBUTION)}</text>'
+              if basemap else "")
     return (f'<g class="legend" font-size="11" fill="#222">'
             f'<defs><linearGradient id="ramp-{k}">{stops}</linearGradient></defs>'
             f'<text x="{x}" y="{_fmt(y - 4)}">{html.escape(label)}</text>'
@@ -336,8 +428,10 @@ def _legend(label: str, width: float, height: float, key: str) -> str:
             f'<text x="{x + 270}" y="{_fmt(y + 9)}">min cut</text>'
             f'{_cross(x + 335, y + 5, 4)}'
             f'<text x="{x + 345}" y="{_fmt(y + 9)}">closed / disrupted</text>'
-            f'<text x="{x + 470}" y="{_fmt(y + 9)}" fill="#666">width ∝ log capacity; dashed: '
-            f'sea; grey: no value</text></g>')
+            f'<text x="{x + 470}" y="{_fmt(y + 9)}" fill="#666">{html.escape(lines[0])}</text>'
+            + (f'<text x="{x + 470}" y="{_fmt(y + 23)}" fill="#666">{html.escape(lines[1])}'
+               "</text>" if len(lines) > 1 else "")
+            + extra + credit + "</g>")
 
 
 def link_values_from_table(table: pd.DataFrame, column: str, *,

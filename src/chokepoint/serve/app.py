@@ -483,7 +483,7 @@ def _map(cur: _Loaded) -> str:
     return network_svg(cur.scenario.network,
                        MapStyle(values=b.utilisation, label="utilisation (load / capacity)",
                                 cut=[c["id"] for c in b.cut], terminals=[*b.sources, *b.sinks]),
-                       element_id="network-map")
+                       element_id="network-map", focusable=True)
 
 
 def _page(cur: _Loaded) -> str:
@@ -497,12 +497,19 @@ def _page(cur: _Loaded) -> str:
 <body>
 <header><h1>chokepoint web map</h1><span id="scenario-name">{title}</span></header>
 <main>
-<div id="map-pane">{_map(cur)}
-<p class="hint">Click a line, a node or a structure badge to close it (click again to reopen).
-Hover for names and figures.</p></div>
+<div id="map-pane"><div class="map-tools" role="toolbar" aria-label="map view">
+<button type="button" id="zoom-in" aria-label="zoom in">+</button>
+<button type="button" id="zoom-out" aria-label="zoom out">−</button>
+<button type="button" id="zoom-reset">whole map</button>
+<span class="hint">wheel or +/− to zoom, drag or arrow keys to pan; click an inset to zoom
+there</span></div>
+{_map(cur)}
+<div id="pick" role="menu" hidden></div>
+<p class="hint">Click a line or a node to close it (click again to reopen); where several lie
+under the pointer, a list lets you choose. Hover for names and figures.</p></div>
 <aside id="panel">
 <section><h2>Closure</h2>
-<label><input type="checkbox" id="by-group">
+<label><input type="checkbox" id="by-group" checked>
 a click closes the element's whole failure group</label>
 <div id="closed-list" class="muted">nothing closed</div>
 <div class="row"><label>from <input type="date" id="start"></label>
@@ -512,6 +519,11 @@ a click closes the element's whole failure group</label>
 <div class="row"><label>throughput from <select id="source"></select></label>
 <label>to <select id="sink"></select></label></div>
 <details><summary>Failure groups</summary><div id="groups"></div></details>
+<details id="element-box" open><summary>Elements (Tab to the list, ↑/↓ to move, Enter to
+close or reopen)</summary>
+<input type="search" id="element-filter" placeholder="filter by name or id"
+aria-label="filter the element list">
+<ul id="elements" aria-label="links, nodes and failure groups"></ul></details>
 </section>
 <section id="results"><h2>Results <span id="status" class="muted">loading…</span></h2>
 <table>
