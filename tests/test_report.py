@@ -15,12 +15,13 @@ from chokepoint.data import load_builtin
 from chokepoint.network import Network
 from chokepoint.report import MapStyle, colour, network_svg, to_series, write_report
 from chokepoint.report.build import CSP, build_report_data, render_report
-from chokepoint.report.charts import bar_chart_svg, line_chart_svg, to_table
+from chokepoint.report.charts import to_table
 from chokepoint.scenario import Scenario
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-#: Any URL a browser would fetch: http(s), protocol-relative, or a src/href attribute.
-FETCH = re.compile(r"""(?:src|href)\s*=|url\(\s*['"]?(?!#)|@import|https?://(?!www\.w3\.org/2000/svg)""")
+#: Any URL a browser would fetch: http(s), protocol-relative, or a src/href attribute that is
+#: not a reference inside the page (``#id``).
+FETCH = re.compile(r"""(?:src|href)\s*=\s*(?!["']?#)|url\(\s*['"]?(?!#)|@import|https?://(?!www\.w3\.org/2000/svg)""")
 
 
 @pytest.fixture(scope="module")
@@ -129,16 +130,27 @@ def test_to_series_accepts_frames_series_and_mappings() -> None:
     assert list(to_table(s).columns) == ["series", "x", "y"]
 
 
-def test_line_and_bar_charts_are_inline_svg() -> None:
+def test_charts_are_drawn_once_as_inline_svg_with_units_and_events() -> None:
+    pytest.importorskip("matplotlib", reason="report extra (matplotlib) not installed")
+    from chokepoint.report.figures import Event, bar_chart, line_chart, to_svg
+
     s = to_series(_arrivals())
-    svg = line_chart_svg(s, title="Arrivals", dashed=["earliest-arrival bound"])
-    assert svg.count("<path") == 3
-    assert 'stroke-dasharray="6 4"' in svg
-    dated = to_series({"x": pd.Series([1.0, 3.0], index=pd.to_datetime(["2023-11-29",
-                                                                         "2023-12-09"]))})
-    assert "2023-1" in line_chart_svg(dated, title="dated")
-    bars = bar_chart_svg(["a", "b"], [2.0, float("nan")], title="Bars")
-    assert bars.count("<rect") == 2
+    fig = line_chart(s, title="Arrivals", x_label="days", y_label="containers",
+                     dashed=["earliest-arrival bound"], events=[Event(4.0, "tunnel blast")],
+                     diff=("undisrupted", "disrupted"))
+    assert len(fig.axes) == 2  # the difference panel under the curves
+    svg = to_svg(fig, key="arrivals", title="Arrivals")
+    assert svg.startswith("<svg")
+    assert 'class="chart"' in svg
+    for text in ("containers", "days", "tunnel blast", "undisrupted", "disrupted − undisrupted"):
+        assert text in svg, text  # text stays text; units on the axes; the event marked
+    long = "Trans-Sib, Irkutsk - Ulan-Ude (Baikal shore), a rather long element name"
+    bars = to_svg(bar_chart([long, "b"], [2.0, float("nan")], title="Bars",
+                            x_label="TEU/day", rest=[1.0, 0.5], value_label="served",
+                            rest_label="unmet"), key="bars")
+    assert "Baikal shore)," in bars  # wrapped, never cut
+    assert "…" not in bars
+    assert "TEU/day" in bars
     assert not FETCH.search(svg + bars)
 
 
@@ -261,3 +273,33 @@ def test_campaign_true_simulates_or_says_why(corridor: Scenario,
     nd = build_report_data(bare, campaign=True)
     assert nd.notes == ["No campaign simulated: the scenario has no [[commodities]]."]
     assert "no [[commodities]]" in render_report(nd)
+
+
+def test_report_of_own_csv_network_with_terminals(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """`report --source/--sink` on the own-network how-to's CSV: a throughput section, a
+    schematic map saying why, no empty chart boxes and no "rank (inverted)"."""
+    pytest.importorskip("matplotlib", reason="report extra (matplotlib) not installed")
+    from chokepoint.cli import main
+
+    csv = tmp_path / "links.csv"
+    csv.write_text("id,from,to,capacity,time,length_km,group,direction,track\n"
+                   "a,port,junction,40,6,300,,both,double\n"
+                   "b,junction,depot,25,10,500,tunnel,both,single\n"
+                   "c,junction,depot,10,16,800,,both,double\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as info:
+        main(["report", str(csv), "--out", str(tmp_path / "r"), "--source", "port",
+              "--sink", "depot"])
+    assert info.value.code == 0, capsys.readouterr().err
+    text = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    assert "Maximum throughput (port → depot)" in text
+    assert "Schematic layout: the network has no coordinates" in text
+    assert text.count('class="network-map schematic"') == 2
+    assert "rank (inverted)" not in text
+    assert (tmp_path / "r" / "figures" / "map_utilisation.png").stat().st_size > 10_000
+    with pytest.raises(SystemExit) as info:
+        main(["report", str(csv), "--out", str(tmp_path / "x"), "--source", "nowhere",
+              "--sink", "depot"])
+    assert info.value.code == 2
+    assert "nowhere" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()

@@ -183,18 +183,24 @@ def report(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the campaign simulation.")] = 0,
     png: Annotated[bool, typer.Option("--png/--no-png",
                                       help="Also write PNG figures (matplotlib).")] = True,
+    source: Annotated[list[str] | None, typer.Option(
+        "--source", "-s", help="Throughput source node (repeatable; default: [flow], else "
+                               "the first commodity's origin).")] = None,
+    sink: Annotated[list[str] | None, typer.Option(
+        "--sink", "-t", help="Throughput sink node (repeatable).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write the offline report: one self-contained HTML file, PNG figures and CSV tables."""
     from chokepoint.briefing import brief
     from chokepoint.errors import require
     from chokepoint.report import write_report
+    from chokepoint.report.build import with_terminals
 
     if ranking not in ("link", "node", "group", "none"):
         raise InputError(f"--ranking must be link, node, group or none, not {ranking!r}")
     if png:
         require("matplotlib", "report")
-    s = _load(path)
+    s = with_terminals(_load(path), source or (), sink or ())
     table = None
     if ranking != "none":
         from chokepoint.ranking import criticality as rank
@@ -238,6 +244,11 @@ def serve(
         help="Most nodes + links an uploaded network may have.")] = 200_000,
     workers: Annotated[int, typer.Option(
         "--workers", min=1, max=64, help="Analyses running at once.")] = 2,
+    source: Annotated[list[str] | None, typer.Option(
+        "--source", "-s", help="Throughput source node (repeatable; default: [flow], else "
+                               "the first commodity's origin).")] = None,
+    sink: Annotated[list[str] | None, typer.Option(
+        "--sink", "-t", help="Throughput sink node (repeatable).")] = None,
 ) -> None:
     """The web map: click links, nodes or structures to close them; a JSON API."""
     from chokepoint.errors import require
@@ -245,11 +256,12 @@ def serve(
     require("fastapi", "web")
     require("uvicorn", "web")
     require("multipart", "web")
+    from chokepoint.report.build import with_terminals
     from chokepoint.serve import ServeSettings
     from chokepoint.serve import serve as run_server
     from chokepoint.serve.analysis import simulation_hook
 
-    s = _load(path or f"{BUILTIN_PREFIX}corridor")
+    s = with_terminals(_load(path or f"{BUILTIN_PREFIX}corridor"), source or (), sink or ())
     if not timeout > 0 or timeout == float("inf"):
         raise InputError(f"--timeout must be a positive number of seconds, not {timeout}")
     settings = ServeSettings(analysis_timeout_s=timeout, token=token, workers=workers,

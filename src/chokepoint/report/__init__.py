@@ -6,17 +6,15 @@ The SVG map component (:func:`network_svg`) is shared with the web map
 """
 
 from chokepoint.report.build import ReportData, build_report_data, render_report, write_report
-from chokepoint.report.charts import Series, bar_chart_svg, line_chart_svg, to_series
+from chokepoint.report.charts import Series, to_series
 from chokepoint.report.svgmap import MapStyle, colour, network_svg
 
 __all__ = [
     "MapStyle",
     "ReportData",
     "Series",
-    "bar_chart_svg",
     "build_report_data",
     "colour",
-    "line_chart_svg",
     "network_svg",
     "render_report",
     "to_series",

@@ -21,12 +21,14 @@ import pandas as pd
 
 from chokepoint.briefing import Brief, brief
 from chokepoint.io.write import atomic_dir, write_csv, write_text
-from chokepoint.report.charts import Series, bar_chart_svg, line_chart_svg, to_series, to_table
+from chokepoint.report._maplayout import MapLayout, map_layout
+from chokepoint.report.charts import Series, to_series, to_table
+from chokepoint.report.figures import Event
 from chokepoint.report.svgmap import MapStyle, link_values_from_table, network_svg
 from chokepoint.scenario import Scenario
 
-__all__ = ["ReportData", "build_report_data", "campaign_series", "render_report",
-           "simulate_campaign", "write_report"]
+__all__ = ["Chart", "ReportData", "build_report_data", "campaign_series", "render_report",
+           "report_charts", "simulate_campaign", "with_terminals", "write_report"]
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
        "img-src data:; base-uri 'none'; form-action 'none'")
@@ -47,6 +49,15 @@ class ReportData:
     quantity_unit: str = ""
     title: str = ""
     notes: list[str] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    _layout: MapLayout | None = None
+
+    @property
+    def layout(self) -> MapLayout:
+        """The map's layout, computed once for the SVG and PNG maps."""
+        if self._layout is None:
+            self._layout = map_layout(self.scenario.network)
+        return self._layout
 
     @property
     def unit(self) -> str:
@@ -133,11 +144,13 @@ def build_report_data(source: Brief | Scenario, *, scenario: Scenario | None = N
                       ranking: pd.DataFrame | bool | None = None, arrivals: Any = None,
                       earliest_arrival: Any = None, backlog: Any = None,
                       campaign: Any = None, seed: int = 0, x_label: str = "days",
-                      quantity_unit: str = "", title: str = "") -> ReportData:
+                      quantity_unit: str = "", title: str = "",
+                      sources: Sequence[str] = (), sinks: Sequence[str] = ()) -> ReportData:
     """Resolve :func:`write_report`'s inputs (runs :func:`~chokepoint.briefing.brief` and,
     with ``ranking=True``, the link criticality ranking)."""
     if isinstance(source, Scenario):
-        s, b = source, brief(source)
+        s = with_terminals(source, sources, sinks)
+        b = brief(s)
     else:
         if scenario is None:
             raise TypeError("write_report(brief, ...) needs scenario= (the brief's scenario: "
@@ -186,9 +199,43 @@ def build_report_data(source: Brief | Scenario, *, scenario: Scenario | None = N
     # a column of `arrivals` named like a bound counts as the bound
     bound += [x for x in arr if "bound" in x.name.lower() or "earliest" in x.name.lower()]
     arr = [x for x in arr if all(x is not y for y in bound)]
+    epoch = campaign.baseline.epoch if campaign is not None else None
+    if not (s.sources and s.sinks) and not s.commodities:
+        notes.append("No throughput figures: the network names no flow terminals (give "
+                     "sources and sinks, or a scenario with commodities).")
     return ReportData(scenario=s, brief=b, ranking=table, arrivals=arr, earliest=bound,
-                      backlog=back, x_label=x_label,
-                      quantity_unit=quantity_unit, title=title or s.name, notes=notes)
+                      backlog=back, x_label=x_label, quantity_unit=quantity_unit,
+                      title=title or s.name, notes=notes, events=_events(s, epoch))
+
+
+def with_terminals(s: Scenario, sources: Sequence[str], sinks: Sequence[str]) -> Scenario:
+    """``s`` with ``sources``/``sinks`` as its flow terminals (unchanged when none given)."""
+    if not sources and not sinks:
+        return s
+    from chokepoint.errors import InputError
+
+    known = set(s.network.nodes["id"].astype(str))
+    for side, ids in (("source", sources), ("sink", sinks)):
+        for x in ids:
+            if x not in known:
+                raise InputError(f"no node {x!r} (the {side} must be a node id)",
+                                 source=s.path, element=x)
+    import dataclasses
+
+    return dataclasses.replace(s, sources=list(sources or s.sources),
+                               sinks=list(sinks or s.sinks))
+
+
+def _events(s: Scenario, epoch: Any) -> list[Event]:
+    """The scenario's disruptions as chart events: days since the campaign's ``epoch``
+    when there is one (else dates, for datetime axes)."""
+    out = []
+    for d in s.disruptions:
+        label = f"{d.element} {d.start:%d %b %Y}"
+        if epoch is not None:
+            out.append(Event((d.start - epoch).total_seconds() / 86400.0, label))
+        out.append(Event(np.datetime64(d.start.replace(tzinfo=None), "s"), label))
+    return out
 
 
 # -- HTML pieces --------------------------------------------------------------------------------
@@ -292,8 +339,10 @@ def _cut(d: ReportData) -> list[str]:
     return [c["id"] for c in mf["cut"]] if mf else []
 
 
-def render_report(d: ReportData, *, generated: str | None = None) -> str:
-    """The report's HTML text."""
+def render_report(d: ReportData, *, generated: str | None = None,
+                  charts: list[Chart] | None = None) -> str:
+    """The report's HTML text (``charts``: the figures of :func:`report_charts`, drawn once
+    and shared with the PNG files; drawn here when not given)."""
     s = d.scenario
     net = s.network
     data = d.brief.data
@@ -310,7 +359,8 @@ def render_report(d: ReportData, *, generated: str | None = None) -> str:
         f"{n['length_km']:,.0f} km.</p><table class='figures'>{figs}</table></section>")
     map_util = network_svg(net, MapStyle(values=util, label="utilisation (load / capacity)",
                                          cut=_cut(d), disrupted=_disrupted(d), captions=caps,
-                                         terminals=terminals), element_id="map-utilisation")
+                                         terminals=terminals), element_id="map-utilisation",
+                           layout=d.layout)
     sections.append("<section id='maps'><h2>Map: utilisation, minimum cut and disruptions</h2>"
                     "<p class='note'>Hover a line or node for names and figures. Black casing: "
                     "the minimum cut between the flow terminals (intact network); red crosses: "
@@ -323,48 +373,18 @@ def render_report(d: ReportData, *, generated: str | None = None) -> str:
             + "<div class='map'>"
             + network_svg(net, MapStyle(values=crit, label=clabel, cut=_cut(d),
                                         disrupted=_disrupted(d), captions=caps,
-                                        terminals=terminals), element_id="map-criticality")
+                                        terminals=terminals), element_id="map-criticality",
+                                        layout=d.layout)
             + "</div>")
     sections.append("</section>")
 
-    charts: list[str] = []
-    q = d.quantity_unit or (d.unit.removesuffix("/day") if d.unit.endswith("/day") else "")
-    if d.arrivals or d.earliest:
-        charts.append(
-            "<h3>Cumulative arrivals</h3>"
-            + line_chart_svg([*d.arrivals, *d.earliest], title="Cumulative arrivals",
-                             x_label=d.x_label, y_label=q, dashed=[x.name for x in d.earliest])
-            + "<details><summary>table</summary>"
-            + table_html(to_table([*d.arrivals, *d.earliest]), caption="arrivals") + "</details>")
-    if d.backlog:
-        charts.append("<h3>Backlog over time</h3>"
-                      + line_chart_svg(d.backlog, title="Backlog", x_label=d.x_label,
-                                       y_label=q, steps=True)
-                      + "<details><summary>table</summary>"
-                      + table_html(to_table(d.backlog), caption="backlog") + "</details>")
-    if d.ranking is not None and len(d.ranking):
-        labels, values, xl = _ranking_bars(d)
-        charts.append(f"<h3>Criticality ranking (top {len(labels)})</h3>"
-                      + bar_chart_svg(labels, values, title="Criticality ranking",
-                                      x_label=xl))
-    if "served" in data and len(d.brief.demands):
-        dem = d.brief.demands
-        labels = [str(x) for x in dem["id"]]
-        charts.append(
-            "<h3>Served demand per flow</h3>"
-            + bar_chart_svg(labels, [d.rate(v) for v in dem["served"]],
-                            title=f"Served ({d.unit}), all traffic competing",
-                            x_label=d.unit,
-                            tooltips=[f"{i}: served {_fmt(d.rate(a))} of {_fmt(d.rate(b))} "
-                                      f"{d.unit}" for i, a, b in
-                                      zip(labels, dem["served"], dem["demand"], strict=True)]))
     notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in d.notes)
-    if charts:
-        sections.append("<section id='charts'><h2>Charts</h2>" + notes + "".join(charts)
-                        + "</section>")
-    else:
-        sections.append("<section id='charts'><h2>Charts</h2>" + notes + "<p class='note'>No "
-                        "time series or ranking were given.</p></section>")
+    drawn = charts if charts is not None else report_charts(d)
+    body = "".join(f"<h3>{html.escape(c.heading)}</h3>{c.svg()}{c.table}" for c in drawn)
+    if not drawn:
+        body = ("<p class='note'>No charts: the report was given no time series, and the "
+                "scenario has no ranking or demands to chart.</p>")
+    sections.append("<section id='charts'><h2>Charts</h2>" + notes + body + "</section>")
 
     tables: list[str] = ["<section id='tables'><h2>Tables</h2>"]
     for key, label in (("max_flow", "Minimum cut (intact)"),
@@ -428,19 +448,91 @@ def _rank_measure(r: pd.DataFrame) -> tuple[str, bool, str] | None:
     return None
 
 
-def _ranking_bars(d: ReportData) -> tuple[list[str], list[float], str]:
+def _ranking_bars(d: ReportData) -> tuple[list[str], list[float], str] | None:
+    """Names, values and axis label of the ranking's top elements; None when no measure is
+    non-zero (nothing to chart)."""
     r = d.ranking
     assert r is not None
     top = r.head(TOP_N)
     names = [str(n) for n in top["name"]]
     m = _rank_measure(r)
     if m is None:
-        return names, [float(len(r) - k + 1) for k in top["rank"]], "rank (inverted)"
+        return None
     col, is_rate, label = m
     vals = top[col].to_numpy(dtype=float)
     if is_rate:
         return names, [d.rate(v) for v in vals], f"{label} ({d.unit})"
     return names, [float(v) for v in vals], label
+
+
+@dataclass
+class Chart:
+    """One chart of the report: drawn once (matplotlib), shown inline as SVG and written as
+    ``figures/<key>.png``; ``table`` is the HTML of the data behind it (may be empty)."""
+
+    key: str
+    heading: str
+    fig: Any
+    table: str = ""
+
+    def svg(self) -> str:
+        """The chart as inline SVG."""
+        from chokepoint.report.figures import to_svg
+
+        return to_svg(self.fig, key=self.key, title=self.heading)
+
+
+def _quantity(d: ReportData) -> str:
+    q = d.quantity_unit or (d.unit.removesuffix("/day") if d.unit.endswith("/day") else "")
+    return q or f"quantity ({d.scenario.units.base})"
+
+
+def report_charts(d: ReportData) -> list[Chart]:
+    """Every chart of the report, each drawn once (needs matplotlib; none without it)."""
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        return []
+    from chokepoint.report import figures as f
+
+    q = _quantity(d)
+    out: list[Chart] = []
+    if d.arrivals or d.earliest:
+        series = [*d.arrivals, *d.earliest]
+        names = [x.name for x in d.arrivals]
+        out.append(Chart("arrivals", "Cumulative arrivals", f.line_chart(
+            series, title="Cumulative arrivals", x_label=d.x_label, y_label=q,
+            dashed=[x.name for x in d.earliest], events=d.events,
+            diff=(names[0], names[1]) if len(names) >= 2 else None),
+            "<details><summary>table</summary>" + table_html(to_table(series),
+                                                               caption="arrivals")
+            + "</details>"))
+    if d.backlog:
+        out.append(Chart("backlog", "Backlog over time", f.line_chart(
+            d.backlog, title="Yard backlog", x_label=d.x_label, y_label=q, steps=True,
+            events=d.events, panels=True),
+            "<details><summary>table</summary>" + table_html(to_table(d.backlog),
+                                                               caption="backlog")
+            + "</details>"))
+    if d.ranking is not None and len(d.ranking):
+        bars = _ranking_bars(d)
+        if bars is not None:
+            labels, values, xl = bars
+            out.append(Chart("ranking", f"Criticality ranking (top {len(labels)})",
+                             f.bar_chart(labels, values, title="Criticality ranking",
+                                         x_label=xl)))
+    dem = d.brief.demands
+    if "served" in d.brief.data and len(dem):
+        net = d.scenario.network
+        labels = [f"{i}: {net.node_name(a)} → {net.node_name(b)}" for i, a, b in
+                  zip(dem["id"], dem["origin"], dem["destination"], strict=True)]
+        out.append(Chart("served", "Served and unmet demand per flow", f.bar_chart(
+            labels, [d.rate(v) for v in dem["served"]],
+            rest=[d.rate(v) for v in (dem["unmet"] if "unmet" in dem.columns
+                                      else dem["demand"] - dem["served"])],
+            title="Served demand, all traffic competing", x_label=d.unit,
+            value_label=f"served ({d.unit})", rest_label=f"unmet ({d.unit})")))
+    return out
 
 
 _STYLE = """
@@ -497,7 +589,8 @@ def write_report(source: Brief | Scenario, out_dir: str | Path, *,
                  arrivals: Any = None, earliest_arrival: Any = None, backlog: Any = None,
                  campaign: Any = None, seed: int = 0, x_label: str = "days",
                  quantity_unit: str = "", title: str = "", png: bool = True,
-                 generated: str | None = None, unit: bool = True) -> list[Path]:
+                 generated: str | None = None, unit: bool = True,
+                 sources: Sequence[str] = (), sinks: Sequence[str] = ()) -> list[Path]:
     """Write the offline report of a scenario to ``out_dir``.
 
     Parameters
@@ -537,6 +630,9 @@ def write_report(source: Brief | Scenario, out_dir: str | Path, *,
         Write ``out_dir`` as a unit (:func:`~chokepoint.io.write.atomic_dir`: a temporary
         sibling swapped in at the end, stale files gone); False when the caller already
         writes into such a temporary folder.
+    sources, sinks
+        Node ids for the throughput figures (default: the scenario's ``[flow]``, else its
+        first commodity's ends).
 
     Returns
     -------
@@ -546,7 +642,8 @@ def write_report(source: Brief | Scenario, out_dir: str | Path, *,
     d = build_report_data(source, scenario=scenario, ranking=ranking, arrivals=arrivals,
                           earliest_arrival=earliest_arrival, backlog=backlog,
                           campaign=campaign, seed=seed, x_label=x_label,
-                          quantity_unit=quantity_unit, title=title)
+                          quantity_unit=quantity_unit, title=title, sources=sources,
+                          sinks=sinks)
     out = Path(out_dir)
     if not unit:
         return _write_parts(d, out, png=png, generated=generated)
@@ -556,41 +653,29 @@ def write_report(source: Brief | Scenario, out_dir: str | Path, *,
 
 
 def _write_parts(d: ReportData, out: Path, *, png: bool, generated: str | None) -> list[Path]:
-    written = [write_text(out / "report.html", render_report(d, generated=generated))]
+    charts = report_charts(d)
+    written = [write_text(out / "report.html", render_report(d, generated=generated,
+                                                             charts=charts))]
     if png:
-        written += _write_pngs(d, out / "figures")
+        written += _write_pngs(d, out / "figures", charts)
     written += _write_tables(d, out / "tables")
     return written
 
 
-def _write_pngs(d: ReportData, folder: Path) -> list[Path]:
+def _write_pngs(d: ReportData, folder: Path, charts: list[Chart]) -> list[Path]:
     from chokepoint.report import figures as f
+    from chokepoint.report.mappng import map_png
 
-    q = d.quantity_unit or (d.unit.removesuffix("/day") if d.unit.endswith("/day") else "")
-    out = [f.map_png(d.scenario.network, folder / "map_utilisation.png", values=d.utilisation(),
-                     label="utilisation", cut=_cut(d), disrupted=_disrupted(d),
-                     title=f"{d.title}: utilisation, min cut, disruptions")]
+    out = [map_png(d.scenario.network, folder / "map_utilisation.png", values=d.utilisation(),
+                   label="utilisation (load / capacity)", cut=_cut(d),
+                   disrupted=_disrupted(d), layout=d.layout,
+                   title=f"{d.title}: utilisation, min cut, disruptions")]
     crit, clabel = d.criticality()
     if crit:
-        out.append(f.map_png(d.scenario.network, folder / "map_criticality.png", values=crit,
-                             label=clabel, cut=_cut(d), disrupted=_disrupted(d),
-                             title=f"{d.title}: criticality"))
-    if d.arrivals or d.earliest:
-        out.append(f.line_png([*d.arrivals, *d.earliest], folder / "arrivals.png",
-                              title="Cumulative arrivals", x_label=d.x_label, y_label=q,
-                              dashed=[x.name for x in d.earliest]))
-    if d.backlog:
-        out.append(f.line_png(d.backlog, folder / "backlog.png", title="Backlog",
-                              x_label=d.x_label, y_label=q, steps=True))
-    if d.ranking is not None and len(d.ranking):
-        labels, values, xl = _ranking_bars(d)
-        out.append(f.bar_png(labels, values, folder / "ranking.png",
-                             title="Criticality ranking", x_label=xl))
-    if len(d.brief.demands):
-        dem = d.brief.demands
-        out.append(f.bar_png([str(x) for x in dem["id"]], [d.rate(v) for v in dem["served"]],
-                             folder / "served.png", title="Served demand, all traffic",
-                             x_label=d.unit))
+        out.append(map_png(d.scenario.network, folder / "map_criticality.png", values=crit,
+                           label=clabel, cut=_cut(d), disrupted=_disrupted(d), layout=d.layout,
+                           title=f"{d.title}: criticality"))
+    out += [f.to_png(c.fig, folder / f"{c.key}.png") for c in charts]
     return out
 
 

@@ -1,15 +1,25 @@
-"""PNG figures for papers and slides, drawn with matplotlib's object API and the Agg canvas.
+"""Charts, drawn once with matplotlib and rendered to inline SVG (report) and PNG (files).
 
-No ``pyplot``: figures are plain :class:`matplotlib.figure.Figure` objects rendered with
-:class:`~matplotlib.backends.backend_agg.FigureCanvasAgg`, so nothing touches the global
-backend or GUI state and the functions are safe to call from worker threads. matplotlib is
-an optional dependency (the ``report`` extra).
+The one chart path of the package: :func:`line_chart` and :func:`bar_chart` build a
+:class:`matplotlib.figure.Figure`; :func:`to_svg` renders it as ``<svg>`` text for the HTML
+report (text kept as text, no external references) and :func:`to_png` writes it as a PNG,
+so the two always agree. No ``pyplot``: figures use the Agg canvas directly, touch no
+global backend or GUI state, and are safe in worker threads. matplotlib is an optional
+dependency (the ``report`` extra).
+
+Every axis carries its label with the unit; attack or disruption dates are drawn as
+labelled vertical lines; series that may coincide (undisrupted and disrupted arrivals)
+get distinct line styles and markers and, on request, a difference panel; legends sit
+outside the data; long category labels wrap instead of being cut.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+import io
+import re
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,29 +27,25 @@ import numpy as np
 
 from chokepoint.errors import require
 from chokepoint.io.write import atomic_path
-from chokepoint.network import Network
-from chokepoint.report._maplayout import TITLE_H, Frame, MapLayout, map_layout
-from chokepoint.report.basemap import ATTRIBUTION
 from chokepoint.report.charts import SERIES_COLOURS, Series
-from chokepoint.report.svgmap import (
-    BORDER,
-    LAKE,
-    LAND,
-    MODE_DASH,
-    PLACE,
-    PLAIN,
-    RAMP,
-    RIVER,
-    SEA,
-    colour,
-)
 
-__all__ = ["bar_png", "line_png", "map_png"]
+__all__ = ["Event", "bar_chart", "line_chart", "new_figure", "to_png", "to_svg"]
 
 DPI = 150
+_STYLES = ("-", "--", ":", "-.")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
-def _figure(w: float, h: float) -> Any:
+@dataclass(frozen=True)
+class Event:
+    """A dated event to mark on a time axis (x in the chart's x units or a datetime64)."""
+
+    x: float | np.datetime64
+    label: str
+
+
+def new_figure(w: float, h: float) -> Any:
+    """A matplotlib Figure (constrained layout) on its own Agg canvas."""
     require("matplotlib", "report")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -49,185 +55,180 @@ def _figure(w: float, h: float) -> Any:
     return fig
 
 
-def _save(fig: Any, path: str | Path) -> Path:
+def to_png(fig: Any, path: str | Path) -> Path:
+    """Write ``fig`` as a PNG, atomically."""
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": "chokepoint"})
     return Path(path)
 
 
-def map_png(net: Network, path: str | Path, *, values: Mapping[str, float] | None = None,
-            label: str = "utilisation", cut: Sequence[str] = (),
-            disrupted: Sequence[str] = (), title: str = "",
-            layout: MapLayout | None = None) -> Path:
-    """The network map as a PNG: the same layout as the SVG map (basemap, track geometry,
-    insets for dense clusters or a schematic layout), drawn with matplotlib."""
-    from matplotlib.cm import ScalarMappable
-    from matplotlib.colors import LinearSegmentedColormap, Normalize
-    from matplotlib.lines import Line2D
+def to_svg(fig: Any, *, key: str = "chart", title: str = "") -> str:
+    """``fig`` as inline ``<svg>`` text (text as text; ids prefixed with ``key``)."""
+    import matplotlib
 
-    lay = layout or map_layout(net)
-    fig = _figure(10, 10 * (lay.height + 60) / lay.width)
-    ax = fig.add_subplot()
-    ax.set_xlim(0, lay.width)
-    ax.set_ylim(lay.height, 0)
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-    style = _MapDraw(net, values or {}, set(cut), set(disrupted), lay)
-    for k, f in enumerate(lay.frames):
-        style.frame(ax, f, k)
-    cmap = LinearSegmentedColormap.from_list("chokepoint", [(p, c) for p, c in RAMP])
-    cb = fig.colorbar(ScalarMappable(norm=Normalize(0, 1), cmap=cmap), ax=ax,
-                      orientation="horizontal", fraction=0.04, pad=0.02, aspect=50)
-    cb.set_label(label, fontsize=8)
-    cb.ax.tick_params(labelsize=7)
-    handles = [Line2D([], [], color="#111", lw=5, label="min cut"),
-               Line2D([], [], color="#c0392b", marker="x", lw=0, ms=8, mew=2,
-                      label="closed / disrupted")]
-    ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)
-    foot = list(lay.notes)
-    if lay.basemap:
-        foot.append(ATTRIBUTION)
-    if lay.tracked.any():
-        foot.append("Track geometry © OpenStreetMap contributors (ODbL).")
-    if foot:
-        fig.text(0.01, 0.005, "\n".join(foot), fontsize=6, color="#555", ha="left",
-                 va="bottom", wrap=True)
-    if title:
-        ax.set_title(title, fontsize=10)
-    return _save(fig, path)
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": key}):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    text = buf.getvalue()
+    text = text[text.index("<svg"):]
+    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
+    text = text.replace(' xmlns:xlink="http://www.w3.org/1999/xlink"', "")
+    text = text.replace("xlink:href=", "href=")
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", key)
+    text = re.sub(r'id="([^"]+)"', rf'id="{safe}-\1"', text)
+    text = re.sub(r'url\(#([^)]+)\)', rf'url(#{safe}-\1)', text)
+    text = re.sub(r'href="#([^"]+)"', rf'href="#{safe}-\1"', text)
+    label = f' role="img" aria-label="{_attr(title)}"' if title else ""
+    return text.replace("<svg ", f'<svg class="chart"{label} ', 1)
 
 
-class _MapDraw:
-    """Draws one :class:`~chokepoint.report._maplayout.Frame` into matplotlib axes."""
-
-    def __init__(self, net: Network, values: Mapping[str, float], cut: set[str],
-                 disrupted: set[str], lay: MapLayout) -> None:
-        self.net, self.values, self.cut, self.disrupted, self.lay = (net, values, cut,
-                                                                     disrupted, lay)
-        self.ids = net.links["id"].astype(str).tolist()
-        self.groups = net.links["group"].astype(str).tolist()
-        self.modes = net.links["mode"].astype(str).tolist()
-        cap = net.links["capacity"].to_numpy(dtype=float)
-        finite = cap[np.isfinite(cap) & (cap > 0)]
-        self.width = np.full(len(cap), 2.0)
-        if len(finite) and finite.max() > finite.min():
-            ok = np.isfinite(cap) & (cap > 0)
-            lo, hi = math.log(finite.min()), math.log(finite.max())
-            self.width[ok] = 0.8 + 2.7 * (np.log(cap[ok]) - lo) / (hi - lo)
-
-    def frame(self, ax: Any, f: Frame, k: int) -> None:
-        from matplotlib.collections import LineCollection, PolyCollection
-        from matplotlib.patches import Rectangle
-
-        z = 10.0 * k
-        clip = Rectangle((f.x, f.y), f.w, f.h, transform=ax.transData)
-        ax.add_patch(Rectangle((f.x, f.y), f.w, f.h, facecolor=SEA if self.lay.basemap
-                               else PLAIN, edgecolor="#34495e" if k else "none", lw=1.2,
-                               zorder=z))
-        arts: list[Any] = [
-            PolyCollection(f.land, facecolors=LAND, edgecolors="#b7c4cf", lw=0.4, zorder=z + .1),
-            PolyCollection(f.lakes, facecolors=LAKE, edgecolors="#b7c4cf", lw=0.3,
-                           zorder=z + .2),
-            LineCollection(f.rivers, colors=RIVER, lw=0.5, zorder=z + .3),
-            LineCollection(f.borders, colors=BORDER, lw=0.5, linestyles=(0, (4, 2)),
-                           zorder=z + .4),
-            LineCollection([g[0] for g in f.graticule], colors="#c9d3dc", lw=0.3,
-                           zorder=z + .5)]
-        for a in arts:
-            ax.add_collection(a)
-        if f.places:
-            pts = np.array([(x, y) for _, x, y in f.places])
-            arts.append(ax.scatter(pts[:, 0], pts[:, 1], s=1.5, c=PLACE, zorder=z + .6))
-            arts += [ax.text(x + 3, y - 2, name, fontsize=5.5, color=PLACE, zorder=z + .6)
-                     for name, x, y in f.places]
-        for i, xy in enumerate(f.paths):
-            if xy is None:
-                continue
-            lid, grp = self.ids[i], self.groups[i]
-            w = self.width[i] * (1.2 if k else 1.0)
-            ls = ((0, tuple(float(v) for v in MODE_DASH[self.modes[i]].split()))
-                  if self.modes[i] in MODE_DASH else "-")
-            if lid in self.cut:
-                arts += ax.plot(xy[:, 0], xy[:, 1], color="#111", lw=w + 3,
-                                solid_capstyle="round", zorder=z + 1)
-            arts += ax.plot(xy[:, 0], xy[:, 1], color=colour(self.values.get(lid)), lw=w, ls=ls,
-                            solid_capstyle="round", zorder=z + 2)
-            if lid in self.disrupted or (grp and grp in self.disrupted):
-                mid = xy[len(xy) // 2] if len(xy) > 2 else xy.mean(axis=0)
-                arts += ax.plot([mid[0]], [mid[1]], marker="x", ms=7, mew=2, color="#c0392b",
-                                zorder=z + 4)
-        arts += self._nodes(ax, f, k, z)
-        for a in arts:
-            a.set_clip_path(clip)
-        if k and f.source_box is not None:
-            x0, y0, x1, y1 = f.source_box
-            ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, lw=0.8,
-                                   edgecolor="#34495e", zorder=5))
-            ax.add_patch(Rectangle((f.x, f.y - TITLE_H), f.w, TITLE_H, facecolor="#34495e",
-                                   zorder=z + 5))
-            ax.text(f.x + 3, f.y - 4, f.title, fontsize=6, color="white", zorder=z + 6)
-
-    def _nodes(self, ax: Any, f: Frame, k: int, z: float) -> list[Any]:
-        nodes = self.net.nodes
-        names = nodes["name"].astype(str).tolist()
-        ids = nodes["id"].astype(str).tolist()
-        ok = np.isfinite(f.nodes).all(axis=1)
-        xy = f.nodes[ok]
-        arts: list[Any] = [ax.scatter(xy[:, 0], xy[:, 1], s=9, c="white", edgecolors="#34495e",
-                                      linewidths=0.8, zorder=z + 3)]
-        for i in np.flatnonzero(ok):
-            nid = ids[i]
-            x, y = f.nodes[i]
-            if nid in self.cut:
-                arts += ax.plot([x], [y], marker="s", ms=8, mfc="none", mec="#111", mew=1.2,
-                                zorder=z + 3)
-            if nid in self.disrupted:
-                arts += ax.plot([x], [y], marker="x", ms=7, mew=2, color="#c0392b",
-                                zorder=z + 4)
-            if k and f.x <= x <= f.x + f.w and f.y <= y <= f.y + f.h:
-                label = (names[i] or nid).split(" (")[0]
-                right = f.x + f.w - x > 4.0 * len(label)
-                arts.append(ax.text(x + 4 if right else x - 4, y - 3, label, fontsize=5.5,
-                                    ha="left" if right else "right", color="#1f2d3a",
-                                    zorder=z + 6))
-        return arts
+def _attr(s: str) -> str:
+    return s.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
 
-def line_png(series: Sequence[Series], path: str | Path, *, title: str, x_label: str = "",
-             y_label: str = "", dashed: Sequence[str] = (), steps: bool = False) -> Path:
-    """A line chart of ``series`` as a PNG."""
-    fig = _figure(8, 4)
-    ax = fig.add_subplot()
+def _events(ax: Any, events: Sequence[Event], datetime: bool) -> None:
+    import matplotlib.transforms as mtransforms
+
+    trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
+    shown = [e for e in events if isinstance(e.x, np.datetime64) == datetime]
+    if not shown:
+        return
+    lo, hi = ax.get_xlim()
+    for k, e in enumerate(shown):
+        ax.axvline(e.x, color="#c0392b", lw=1.0, ls=(0, (4, 2)), zorder=1)
+        right_half = (_num(np.array([e.x]))[0] - lo) > 0.6 * (hi - lo) if not datetime else \
+            k % 2 == 0
+        ax.text(e.x, 0.98 - 0.08 * (k % 4), f" {e.label} " , transform=trans, fontsize=7,
+                color="#c0392b", va="top", ha="right" if right_half else "left", zorder=5,
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 0.5})
+
+
+def line_chart(series: Sequence[Series], *, title: str, x_label: str, y_label: str,
+               dashed: Sequence[str] = (), steps: bool = False,
+               events: Sequence[Event] = (), diff: tuple[str, str] | None = None,
+               panels: bool = False) -> Any:
+    """A line chart of ``series`` (``dashed`` names dashed; ``steps``: step-after lines).
+
+    ``events`` are marked with vertical lines; ``diff = (a, b)`` adds a panel with series
+    ``b`` minus series ``a``, which shows at a glance whether two curves that may lie on top
+    of each other differ at all. ``panels`` draws one panel per series group (the name
+    before `` (``, e.g. one per yard for "dunai (disrupted)" and "dunai (undisrupted)").
+    """
+    if panels:
+        return _panels(series, title=title, x_label=x_label, y_label=y_label, steps=steps,
+                       events=events)
+    have_diff = diff is not None and {diff[0], diff[1]} <= {s.name for s in series}
+    fig = new_figure(8.5, 5.2 if have_diff else 4.0)
+    if have_diff:
+        ax, dax = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
+    else:
+        ax, dax = fig.add_subplot(), None
     for i, s in enumerate(series):
-        kw: dict[str, Any] = {"color": SERIES_COLOURS[i % len(SERIES_COLOURS)], "label": s.name,
-                              "lw": 1.8, "ls": "--" if s.name in dashed else "-"}
+        kw: dict[str, Any] = {
+            "color": SERIES_COLOURS[i % len(SERIES_COLOURS)], "label": s.name,
+            "lw": 2.2 if i == 0 else 1.5,
+            "ls": "--" if s.name in dashed else _STYLES[i % len(_STYLES)],
+            "marker": _MARKERS[i % len(_MARKERS)], "ms": 4,
+            "markevery": max(len(s.x) // 12, 1) if len(s.x) else 1,
+            "zorder": 3 + i}
         if steps:
             ax.step(s.x, s.y, where="post", **kw)
         else:
             ax.plot(s.x, s.y, **kw)
+    is_dt = any(s.is_datetime for s in series)
     ax.set_title(title, fontsize=10)
-    ax.set_xlabel(x_label)
     ax.set_ylabel(y_label)
     ax.grid(color="#e3e7ec", lw=0.5)
+    _events(ax, events, is_dt)
     if series:
-        ax.legend(fontsize=8)
-    if any(s.is_datetime for s in series):
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    last = ax
+    if dax is not None and diff is not None:
+        a = next(s for s in series if s.name == diff[0])
+        b = next(s for s in series if s.name == diff[1])
+        x = np.union1d(a.x, b.x) if not is_dt else a.x
+        ya = np.interp(_num(x), _num(a.x), a.y) if len(a.x) else np.zeros(len(x))
+        yb = np.interp(_num(x), _num(b.x), b.y) if len(b.x) else np.zeros(len(x))
+        dax.step(x, yb - ya, where="post", color="#444", lw=1.2)
+        dax.axhline(0, color="#999", lw=0.6)
+        dax.set_ylabel(f"{diff[1]} − {diff[0]}\n({y_label})", fontsize=7)
+        dax.grid(color="#e3e7ec", lw=0.5)
+        _events(dax, [], is_dt)
+        last = dax
+    last.set_xlabel(x_label)
+    if is_dt:
         fig.autofmt_xdate()
-    return _save(fig, path)
+    return fig
 
 
-def bar_png(labels: Sequence[str], values: Sequence[float], path: str | Path, *, title: str,
-            x_label: str = "") -> Path:
-    """A horizontal bar chart (first label on top) as a PNG."""
+def _panels(series: Sequence[Series], *, title: str, x_label: str, y_label: str,
+            steps: bool, events: Sequence[Event]) -> Any:
+    groups: dict[str, list[Series]] = {}
+    for s in series:
+        groups.setdefault(s.name.split(" (")[0], []).append(s)
+    fig = new_figure(8.5, 1.0 + 1.7 * len(groups))
+    axes = fig.subplots(len(groups), 1, sharex=True, squeeze=False)[:, 0]
+    is_dt = any(s.is_datetime for s in series)
+    for ax, (name, members) in zip(axes, groups.items(), strict=True):
+        for i, s in enumerate(members):
+            label = s.name[len(name):].strip(" ()") or s.name
+            kw: dict[str, Any] = {"color": SERIES_COLOURS[i % len(SERIES_COLOURS)],
+                                  "label": label, "lw": 2.4 if i == 0 else 1.2,
+                                  "ls": _STYLES[i % len(_STYLES)], "zorder": 3 + i,
+                                  "alpha": 0.6 if i == 0 else 1.0}
+            if steps:
+                ax.step(s.x, s.y, where="post", **kw)
+            else:
+                ax.plot(s.x, s.y, **kw)
+        ax.set_ylabel(f"{name}\n({y_label})", fontsize=8)
+        ax.grid(color="#e3e7ec", lw=0.5)
+        _events(ax, events, is_dt)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    axes[0].set_title(title, fontsize=10)
+    axes[-1].set_xlabel(x_label)
+    if is_dt:
+        fig.autofmt_xdate()
+    return fig
+
+
+def _value(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3g}"
+
+
+def _num(x: np.ndarray) -> np.ndarray:
+    arr = np.asarray(x)
+    if np.issubdtype(arr.dtype, np.datetime64):
+        return arr.astype("datetime64[s]").astype(np.int64).astype(float)
+    return arr.astype(float)
+
+
+def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str, x_label: str,
+              rest: Sequence[float] | None = None, value_label: str = "",
+              rest_label: str = "") -> Any:
+    """Horizontal bars, first label on top; with ``rest``, a second stacked segment (e.g.
+    unmet demand beside served). Long labels wrap (never cut); values are printed."""
     n = max(len(labels), 1)
-    fig = _figure(8, 1.2 + 0.28 * n)
+    wrapped = [textwrap.fill(lab, 34) for lab in labels]
+    lines = sum(w.count("\n") + 1 for w in wrapped) or 1
+    fig = new_figure(8.5, 1.3 + 0.22 * max(lines, n) + (0.3 if rest is not None else 0))
     ax = fig.add_subplot()
     ypos = np.arange(len(labels))[::-1]
     vals = np.nan_to_num(np.asarray(values, dtype=float), nan=0.0, posinf=0.0)
-    ax.barh(ypos, vals, color="#d95f0e")
-    ax.set_yticks(ypos, [lab if len(lab) <= 40 else lab[:39] + "…" for lab in labels],
-                  fontsize=8)
+    ax.barh(ypos, vals, color="#d95f0e", label=value_label or None)
+    top = vals.copy()
+    if rest is not None:
+        other = np.nan_to_num(np.asarray(rest, dtype=float), nan=0.0, posinf=0.0)
+        ax.barh(ypos, other, left=vals, color="#d9d9d9", hatch="//", edgecolor="#999",
+                label=rest_label or None)
+        top = vals + other
+    for y, v, t in zip(ypos, vals, top, strict=True):
+        text = _value(v) if rest is None else f"{_value(v)} of {_value(t)}"
+        ax.text(t, y, f" {text}", va="center", fontsize=7)
+    ax.set_yticks(ypos, wrapped, fontsize=7.5)
+    ax.set_xlim(0, (float(top.max()) if len(top) and top.max() > 0 else 1.0) * 1.15)
     ax.set_title(title, fontsize=10)
     ax.set_xlabel(x_label)
     ax.grid(axis="x", color="#e3e7ec", lw=0.5)
-    return _save(fig, path)
+    if rest is not None or value_label:
+        ax.legend(fontsize=7, loc="lower right")
+    return fig

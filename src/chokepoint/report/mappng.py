@@ -1,0 +1,172 @@
+"""The network map as a PNG: the SVG map's layout drawn with matplotlib.
+
+Uses :func:`chokepoint.report._maplayout.map_layout` — basemap, track geometry, insets for
+dense clusters, schematic layout without coordinates — so the PNG and the SVG map show the
+same picture. Figures are drawn with matplotlib's object API (no ``pyplot``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from chokepoint.network import Network
+from chokepoint.report._maplayout import TITLE_H, Frame, MapLayout, map_layout
+from chokepoint.report.basemap import ATTRIBUTION
+from chokepoint.report.figures import new_figure, to_png
+from chokepoint.report.svgmap import (
+    BORDER,
+    LAKE,
+    LAND,
+    MODE_DASH,
+    PLACE,
+    PLAIN,
+    RAMP,
+    RIVER,
+    SEA,
+    colour,
+)
+
+__all__ = ["map_png"]
+
+
+def map_png(net: Network, path: str | Path, *, values: Mapping[str, float] | None = None,
+            label: str = "utilisation", cut: Sequence[str] = (),
+            disrupted: Sequence[str] = (), title: str = "",
+            layout: MapLayout | None = None) -> Path:
+    """The network map as a PNG: the same layout as the SVG map (basemap, track geometry,
+    insets for dense clusters or a schematic layout), drawn with matplotlib."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import LinearSegmentedColormap, Normalize
+    from matplotlib.lines import Line2D
+
+    lay = layout or map_layout(net)
+    fig = new_figure(10, 10 * (lay.height + 60) / lay.width)
+    ax = fig.add_subplot()
+    ax.set_xlim(0, lay.width)
+    ax.set_ylim(lay.height, 0)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    style = _MapDraw(net, values or {}, set(cut), set(disrupted), lay)
+    for k, f in enumerate(lay.frames):
+        style.frame(ax, f, k)
+    cmap = LinearSegmentedColormap.from_list("chokepoint", [(p, c) for p, c in RAMP])
+    cb = fig.colorbar(ScalarMappable(norm=Normalize(0, 1), cmap=cmap), ax=ax,
+                      orientation="horizontal", fraction=0.04, pad=0.02, aspect=50)
+    cb.set_label(label, fontsize=8)
+    cb.ax.tick_params(labelsize=7)
+    handles = [Line2D([], [], color="#111", lw=5, label="min cut"),
+               Line2D([], [], color="#c0392b", marker="x", lw=0, ms=8, mew=2,
+                      label="closed / disrupted")]
+    ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)
+    foot = list(lay.notes)
+    if lay.basemap:
+        foot.append(ATTRIBUTION)
+    if lay.tracked.any():
+        foot.append("Track geometry © OpenStreetMap contributors (ODbL).")
+    if foot:
+        fig.text(0.01, 0.005, "\n".join(foot), fontsize=6, color="#555", ha="left",
+                 va="bottom", wrap=True)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return to_png(fig, path)
+
+
+class _MapDraw:
+    """Draws one :class:`~chokepoint.report._maplayout.Frame` into matplotlib axes."""
+
+    def __init__(self, net: Network, values: Mapping[str, float], cut: set[str],
+                 disrupted: set[str], lay: MapLayout) -> None:
+        self.net, self.values, self.cut, self.disrupted, self.lay = (net, values, cut,
+                                                                     disrupted, lay)
+        self.ids = net.links["id"].astype(str).tolist()
+        self.groups = net.links["group"].astype(str).tolist()
+        self.modes = net.links["mode"].astype(str).tolist()
+        cap = net.links["capacity"].to_numpy(dtype=float)
+        finite = cap[np.isfinite(cap) & (cap > 0)]
+        self.width = np.full(len(cap), 2.0)
+        if len(finite) and finite.max() > finite.min():
+            ok = np.isfinite(cap) & (cap > 0)
+            lo, hi = math.log(finite.min()), math.log(finite.max())
+            self.width[ok] = 0.8 + 2.7 * (np.log(cap[ok]) - lo) / (hi - lo)
+
+    def frame(self, ax: Any, f: Frame, k: int) -> None:
+        from matplotlib.collections import LineCollection, PolyCollection
+        from matplotlib.patches import Rectangle
+
+        z = 10.0 * k
+        clip = Rectangle((f.x, f.y), f.w, f.h, transform=ax.transData)
+        ax.add_patch(Rectangle((f.x, f.y), f.w, f.h, facecolor=SEA if self.lay.basemap
+                               else PLAIN, edgecolor="#34495e" if k else "none", lw=1.2,
+                               zorder=z))
+        arts: list[Any] = [
+            PolyCollection(f.land, facecolors=LAND, edgecolors="#b7c4cf", lw=0.4, zorder=z + .1),
+            PolyCollection(f.lakes, facecolors=LAKE, edgecolors="#b7c4cf", lw=0.3,
+                           zorder=z + .2),
+            LineCollection(f.rivers, colors=RIVER, lw=0.5, zorder=z + .3),
+            LineCollection(f.borders, colors=BORDER, lw=0.5, linestyles=(0, (4, 2)),
+                           zorder=z + .4),
+            LineCollection([g[0] for g in f.graticule], colors="#c9d3dc", lw=0.3,
+                           zorder=z + .5)]
+        for a in arts:
+            ax.add_collection(a)
+        if f.places:
+            pts = np.array([(x, y) for _, x, y in f.places])
+            arts.append(ax.scatter(pts[:, 0], pts[:, 1], s=1.5, c=PLACE, zorder=z + .6))
+            arts += [ax.text(x + 3, y - 2, name, fontsize=5.5, color=PLACE, zorder=z + .6)
+                     for name, x, y in f.places]
+        for i, xy in enumerate(f.paths):
+            if xy is None:
+                continue
+            lid, grp = self.ids[i], self.groups[i]
+            w = self.width[i] * (1.2 if k else 1.0)
+            ls = ((0, tuple(float(v) for v in MODE_DASH[self.modes[i]].split()))
+                  if self.modes[i] in MODE_DASH else "-")
+            if lid in self.cut:
+                arts += ax.plot(xy[:, 0], xy[:, 1], color="#111", lw=w + 3,
+                                solid_capstyle="round", zorder=z + 1)
+            arts += ax.plot(xy[:, 0], xy[:, 1], color=colour(self.values.get(lid)), lw=w, ls=ls,
+                            solid_capstyle="round", zorder=z + 2)
+            if lid in self.disrupted or (grp and grp in self.disrupted):
+                mid = xy[len(xy) // 2] if len(xy) > 2 else xy.mean(axis=0)
+                arts += ax.plot([mid[0]], [mid[1]], marker="x", ms=7, mew=2, color="#c0392b",
+                                zorder=z + 4)
+        arts += self._nodes(ax, f, k, z)
+        for a in arts:
+            a.set_clip_path(clip)
+        if k and f.source_box is not None:
+            x0, y0, x1, y1 = f.source_box
+            ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, lw=0.8,
+                                   edgecolor="#34495e", zorder=5))
+            ax.add_patch(Rectangle((f.x, f.y - TITLE_H), f.w, TITLE_H, facecolor="#34495e",
+                                   zorder=z + 5))
+            ax.text(f.x + 3, f.y - 4, f.title, fontsize=6, color="white", zorder=z + 6)
+
+    def _nodes(self, ax: Any, f: Frame, k: int, z: float) -> list[Any]:
+        nodes = self.net.nodes
+        names = nodes["name"].astype(str).tolist()
+        ids = nodes["id"].astype(str).tolist()
+        ok = np.isfinite(f.nodes).all(axis=1)
+        xy = f.nodes[ok]
+        arts: list[Any] = [ax.scatter(xy[:, 0], xy[:, 1], s=9, c="white", edgecolors="#34495e",
+                                      linewidths=0.8, zorder=z + 3)]
+        for i in np.flatnonzero(ok):
+            nid = ids[i]
+            x, y = f.nodes[i]
+            if nid in self.cut:
+                arts += ax.plot([x], [y], marker="s", ms=8, mfc="none", mec="#111", mew=1.2,
+                                zorder=z + 3)
+            if nid in self.disrupted:
+                arts += ax.plot([x], [y], marker="x", ms=7, mew=2, color="#c0392b",
+                                zorder=z + 4)
+            if k and f.x <= x <= f.x + f.w and f.y <= y <= f.y + f.h:
+                label = (names[i] or nid).split(" (")[0]
+                right = f.x + f.w - x > 4.0 * len(label)
+                arts.append(ax.text(x + 4 if right else x - 4, y - 3, label, fontsize=5.5,
+                                    ha="left" if right else "right", color="#1f2d3a",
+                                    zorder=z + 6))
+        return arts
