@@ -193,7 +193,7 @@ def test_report_omits_charts_without_data(corridor: Scenario, tmp_path: Path) ->
     assert "Cumulative arrivals" not in text
     assert "Backlog" not in text
     assert "Map: criticality" not in text
-    assert "Served demand per flow" in text  # always there when the scenario has demands
+    assert "Served and unmet demand per flow" in text  # always there with demands
 
 
 def test_report_from_brief_needs_the_scenario(corridor: Scenario, tmp_path: Path) -> None:

@@ -64,7 +64,7 @@
     var m = g.querySelector('.closed-mark');
     if (on && !m) {
       var p = midpoint(g), r = 6;
-      m = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+      m = document.createElementNS(svg.namespaceURI, 'path');
       m.setAttribute('class', 'closed-mark');
       m.setAttribute('d', 'M' + (p.x - r) + ',' + (p.y - r) + 'L' + (p.x + r) + ',' + (p.y + r) +
                           'M' + (p.x - r) + ',' + (p.y + r) + 'L' + (p.x + r) + ',' + (p.y - r));
