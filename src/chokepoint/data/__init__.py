@@ -49,11 +49,30 @@ def load_builtin(name: str = "corridor") -> Scenario:
         ends = dict(zip(links["id"].astype(str), zip(links["from"].astype(str),
                                                       links["to"].astype(str), strict=True),
                         strict=True))
+        want = dict(zip(links["id"].astype(str), links["length_km"].to_numpy(dtype=float),
+                        strict=True))
         geom = [shapely.linestrings(courses[i]) if i in courses and _same_ends(
-            courses[i], ends[i], s) else None for i in links["id"].astype(str)]
+            courses[i], ends[i], s) and _close_length(courses[i], want[i]) else None
+            for i in links["id"].astype(str)]
         s.network.links = links.assign(geometry=pd.Series(geom, index=links.index,
                                                           dtype=object))
     return s
+
+
+#: A stored course is used only when its length is within this factor of the link's
+#: ``length_km`` (either way) — the tolerance the derivation script matched with.
+TOLERANCE = 1.35
+
+
+def _close_length(course: list[list[float]], length_km: float) -> bool:
+    import numpy as np
+
+    xy = np.radians(np.asarray(course, dtype=float))
+    lon, lat = xy[:, 0], xy[:, 1]
+    a = (np.sin(np.diff(lat) / 2) ** 2
+         + np.cos(lat[:-1]) * np.cos(lat[1:]) * np.sin(np.diff(lon) / 2) ** 2)
+    km = float(2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(a, 0, 1))).sum())
+    return bool(length_km > 0 and 1 / TOLERANCE <= km / length_km <= TOLERANCE)
 
 
 def _same_ends(course: list[list[float]], ends: tuple[str, str], s: Scenario) -> bool:
