@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from chokepoint.analyses._highs import solve_mip
 from chokepoint.analyses.interdiction import (
     InterdictionResult,
-    _solve_mip,
     attack_model,
     max_flow_interdiction,
     shortest_path_interdiction,
@@ -116,7 +116,7 @@ def _master(plans: list[tuple[list[str], float]], cand: list[str], protect: int,
     col_lo = np.concatenate([np.zeros(n), [-np.inf if flow else top]])
     col_hi = np.concatenate([np.ones(n), [top if flow else np.inf]])
     integer = np.concatenate([np.ones(n, dtype=bool), [False]])
-    out = _solve_mip(cost, A, np.array(lo), np.array(hi), col_lo, col_hi, integer,
+    out = solve_mip(cost, A, np.array(lo), np.array(hi), col_lo, col_hi, integer,
                      maximise=flow, time_limit=time_limit)
     if out.x is None:
         raise SolverError("the hardening master problem could not be solved in time")
