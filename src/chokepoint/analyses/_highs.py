@@ -19,7 +19,7 @@ import scipy.sparse as sp
 
 from chokepoint.errors import SolverError
 
-__all__ = ["MipOut", "new_highs", "solve_mip"]
+__all__ = ["MipOut", "load_model", "new_highs", "solve_mip"]
 
 
 @dataclass(kw_only=True)
@@ -67,8 +67,19 @@ def new_highs() -> highspy.Highs:
     return h
 
 
+def load_model(cost: np.ndarray, A: sp.spmatrix, row_lo: np.ndarray, row_hi: np.ndarray,
+               col_lo: np.ndarray, col_hi: np.ndarray, integer: np.ndarray | None, *,
+               maximise: bool) -> highspy.Highs:
+    """A silent single-threaded HiGHS instance holding ``row_lo ≤ A x ≤ row_hi``,
+    ``col_lo ≤ x ≤ col_hi`` (infinite = unbounded), integer columns where ``integer``."""
+    h = new_highs()
+    h.setOptionValue("threads", 1)
+    h.passModel(_to_lp(cost, A, row_lo, row_hi, col_lo, col_hi, integer, maximise=maximise))
+    return h
+
+
 def _to_lp(cost: np.ndarray, A: sp.spmatrix, row_lo: np.ndarray, row_hi: np.ndarray,
-           col_lo: np.ndarray, col_hi: np.ndarray, integer: np.ndarray, *,
+           col_lo: np.ndarray, col_hi: np.ndarray, integer: np.ndarray | None, *,
            maximise: bool) -> highspy.HighsLp:
     lp = highspy.HighsLp()
     csc = sp.csc_matrix(A)
@@ -84,8 +95,9 @@ def _to_lp(cost: np.ndarray, A: sp.spmatrix, row_lo: np.ndarray, row_hi: np.ndar
     lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
     lp.a_matrix_.index_ = csc.indices.astype(np.int32)
     lp.a_matrix_.value_ = csc.data.astype(float)
-    lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
-                       for b in integer]
+    if integer is not None and np.any(integer):
+        lp.integrality_ = [highspy.HighsVarType.kInteger if b
+                           else highspy.HighsVarType.kContinuous for b in integer]
     return lp
 
 
@@ -99,12 +111,10 @@ def solve_mip(cost: np.ndarray, A: sp.spmatrix, row_lo: np.ndarray, row_hi: np.n
     :class:`~chokepoint.errors.SolverError` on any status other than optimal, infeasible or
     time limit.
     """
-    h = new_highs()
+    h = load_model(cost, A, row_lo, row_hi, col_lo, col_hi, integer, maximise=maximise)
     h.setOptionValue("time_limit", max(float(time_limit), 0.01))
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("mip_abs_gap", float(abs_gap))
-    h.setOptionValue("threads", 1)
-    h.passModel(_to_lp(cost, A, row_lo, row_hi, col_lo, col_hi, integer, maximise=maximise))
     if start is not None:
         sol = highspy.HighsSolution()
         sol.col_value = [float(v) for v in start]

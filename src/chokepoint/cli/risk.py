@@ -26,6 +26,7 @@ from chokepoint.cli._app import (
     cell,
     out,
 )
+from chokepoint.errors import InputError
 from chokepoint.scenario import Scenario
 
 
@@ -112,14 +113,42 @@ def interdict(
     protect: Annotated[list[str] | None, typer.Option(
         "--protect", help="Element that cannot be attacked (repeatable).")] = None,
     time_limit: Annotated[float, typer.Option(help="Solver time limit, seconds.")] = 60.0,
+    horizon_days: Annotated[int | None, typer.Option(
+        "--horizon-days", min=1, help="Time-aware: closures with repair times over this "
+        "many daily periods (objective lost).")] = None,
+    attack_date: Annotated[str | None, typer.Option(
+        help="Time-aware: date of every attack (default the horizon's first day).")] = None,
+    attacker_chooses_dates: Annotated[bool, typer.Option(
+        "--attacker-chooses-dates", help="Time-aware: the attacker picks each day.")] = False,
+    start: Annotated[str | None, typer.Option(
+        help="Time-aware: first day of the horizon (default the first disruption's).")] = None,
+    backlog_days: Annotated[float | None, typer.Option(
+        help="Time-aware: demand not carried queues up to this many days of demand.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The worst k simultaneous failures (exact network interdiction)."""
+    """The worst k simultaneous failures (exact network interdiction).
+
+    With --horizon-days: the worst timed closures (each element closed from its attack
+    for its repair time) by served demand lost over the horizon (--objective lost).
+    """
     from chokepoint.analyses.interdiction import (
         max_flow_interdiction,
         shortest_path_interdiction,
     )
 
+    if horizon_days is not None or objective in ("lost", "delay"):
+        from chokepoint.cli import _timed
+
+        _check_kind(by)
+        if horizon_days is None:
+            raise InputError(f"--objective {objective} needs --horizon-days")
+        if objective not in ("lost", "flow"):
+            raise InputError(f"with --horizon-days, --objective must be lost, not {objective!r}")
+        _timed.run(_load(path), k=k, horizon_days=horizon_days, by=by, budget=budget,
+                   protect=protect or [], attack_date=attack_date,
+                   chooses=attacker_chooses_dates, start=start, backlog_days=backlog_days,
+                   time_limit=time_limit, as_json=as_json)
+        return
     _check_kind(by, objective)
     s = _load(path)
     sources, sinks = _terminals(s, source, sink, objective)
