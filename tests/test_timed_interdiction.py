@@ -50,6 +50,7 @@ def timed_cases(draw: st.DrawFn) -> TimedCase:
     links = pd.DataFrame([{
         "id": f"L{i}", "from": nodes[u], "to": nodes[v],
         "capacity": float(draw(st.integers(1, 8))),
+        "time_h": float(draw(st.sampled_from([0, 6, 12, 18, 30]))),
         "direction": draw(st.sampled_from(["forward", "forward", "both"])),
         "group": draw(st.sampled_from(["", "g0", "g1"]))} for i, (u, v) in enumerate(ends)])
     node_df = pd.DataFrame({"id": nodes,
@@ -191,3 +192,87 @@ def test_cli_needs_horizon(capsys: pytest.CaptureFixture[str]) -> None:
         main(["interdict", "builtin:corridor", "--k", "1", "--objective", "lost"])
     assert info.value.code == 2
     assert "--horizon-days" in capsys.readouterr().err
+
+
+HARDEN = settings(max_examples=25, deadline=None, derandomize=True)
+
+
+@HARDEN
+@given(timed_cases(), st.integers(1, 2))
+def test_timed_hardening_equals_brute_force(case: TimedCase, protect: int) -> None:
+    """The defender's optimum equals enumeration of every protection set, each against the
+    brute-force worst timed attack."""
+    from chokepoint.analyses.hardening import harden_timed
+
+    r = harden_timed(case.c, case.demands, protect=protect, k=case.k,
+                     horizon_days=case.horizon, repair_days=case.repair, kind=case.kind,
+                     budget=case.budget, cost=case.cost, attack_day=case.attack_day,
+                     backlog_days=case.backlog)
+    model = attack_model(case.c, kind=case.kind, k=case.k, budget=case.budget, cost=case.cost)
+    elems = [model.ids[i] for i in np.flatnonzero(model.attackable)]
+    best = math.inf
+    for size in range(0, min(protect, len(elems)) + 1):
+        for hard in itertools.combinations(elems, size):
+            sub = TimedCase(**{**case.__dict__, "cost": {**{e: 1.0 for e in elems},
+                                                         **case.cost,
+                                                         **{e: 1e9 for e in hard}}})
+            best = min(best, _brute_force(sub))
+    tol = 1e-6 * max(1.0, r.intact_value)
+    assert r.status == "optimal"
+    assert r.value == pytest.approx(best, abs=tol)
+    assert len(r.protected) <= protect
+
+
+# -- objective delay ---------------------------------------------------------------------------
+DELAY = settings(max_examples=100, deadline=None, derandomize=True)
+
+
+def _completion_steps(case: TimedCase, closures: list[tuple[str, int]], units: float,
+                      step_h: float) -> int:
+    """Brute force: quickest transshipment (dynamic.py, time-expanded) under a timeline."""
+    from chokepoint.analyses.dynamic import quickest_transshipment
+    from chokepoint.timeline import Timeline, TimelineEvent
+
+    P = case.horizon
+    events = []
+    for e, day in closures:
+        r = case.repair[e]
+        end = P if not math.isfinite(r) else min(P, day + math.ceil(r - 1e-9))
+        if end > day:
+            events.append(TimelineEvent(id=f"x{e}", element=e, start_h=24.0 * day,
+                                        end_h=24.0 * end, factor=0.0))
+    d = case.demands[0]
+    tl = Timeline.from_events(case.c, events) if events else None
+    q = quickest_transshipment(case.c, [d.origin], [d.destination], units, step_h=step_h,
+                               timeline=tl, max_horizon_h=24.0 * P, method="expanded",
+                               curve=False)
+    n = round(24.0 * P / step_h)
+    return int(q.n_steps) if q.status == "ok" and q.n_steps is not None and q.n_steps <= n \
+        else n + 1
+
+
+@DELAY
+@given(timed_cases(), st.integers(1, 30))
+def test_delay_optimum_equals_brute_force(case: TimedCase, units: int) -> None:
+    from chokepoint.analyses.interdiction.delay import delay_interdiction
+
+    step_h = 12.0
+    d = case.demands[0]
+    r = delay_interdiction(case.c, d, units=float(units), k=case.k, horizon_days=case.horizon,
+                           repair_days=case.repair, kind=case.kind, budget=case.budget,
+                           cost=case.cost, attack_day=case.attack_day, step_h=step_h)
+    model = attack_model(case.c, kind=case.kind, k=case.k, budget=case.budget, cost=case.cost)
+    elems = [model.ids[i] for i in np.flatnonzero(model.attackable)]
+    days = range(case.horizon) if case.attack_day is None else [case.attack_day]
+    intact = _completion_steps(case, [], float(units), step_h)
+    worst = intact
+    for size in range(1, case.k + 1):
+        for plan in itertools.combinations(elems, size):
+            if sum(case.cost.get(e, 1.0) for e in plan) > model.budget + 1e-9:
+                continue
+            for when in itertools.product(days, repeat=size):
+                worst = max(worst, _completion_steps(
+                    case, list(zip(plan, when, strict=True)), float(units), step_h))
+    assert r.status == "optimal"
+    assert r.value == pytest.approx((worst - intact) * step_h / 24.0)
+    assert r.lower_bound <= r.value <= r.upper_bound

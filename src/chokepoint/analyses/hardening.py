@@ -7,7 +7,8 @@ elements unattackable, then the attacker removes up to ``k`` of the rest to mini
 flow (``objective="flow"``) or to maximise the fastest travel time (``objective="time"``).
 
 Solved exactly by decomposition. The attacker's problem for a given protection set is the
-interdiction problem of :mod:`chokepoint.analyses.interdiction`; each attack plan found becomes
+interdiction problem of :mod:`chokepoint.analyses.interdiction` (or, in :func:`harden_timed`, the
+time-aware one with repair times); each attack plan found becomes
 a cut in a small master MIP over protection sets ("a plan hurts unless one of its elements is
 protected"), whose optimum bounds the defender's best achievable value. The loop stops when
 that bound equals the best protection's verified worst case. See
@@ -34,11 +35,12 @@ from chokepoint.analyses.interdiction import (
 )
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError, SolverError
+from chokepoint.scenario import Demand
 
-__all__ = ["HardeningResult", "harden"]
+__all__ = ["HardeningResult", "TimedHardeningResult", "harden", "harden_timed"]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class HardeningResult:
     """The protection set found, its worst case, and the proof status.
 
@@ -265,3 +267,119 @@ def _surrogate(c: CompiledNetwork, weight: str) -> float:
     """A finite stand-in for 'disconnected': longer than any simple route."""
     w = c.weights(weight)
     return float(np.sum(w[np.isfinite(w)])) * 2.0 + 1.0
+
+
+@dataclass(kw_only=True)
+class TimedHardeningResult:
+    """The protection set found against the time-aware attacker, and its worst case.
+
+    Attributes
+    ----------
+    protected
+        Ids of the elements to protect.
+    value, attack, timing
+        Worst-case demand not delivered over the horizon after protection (``unit``), and the
+        attacker's best plan with its timing against ``protected``.
+    value_unprotected, attack_unprotected
+        The same without protection.
+    bound
+        The master's bound: no protection of ``protect`` elements keeps the worst case below
+        it (equals ``value`` when optimal).
+    status
+        ``"optimal"`` or ``"time_limit"``.
+    """
+
+    protected: list[str]
+    value: float
+    unit: str
+    attack: list[str]
+    timing: list[dict[str, Any]]
+    value_unprotected: float
+    attack_unprotected: list[str]
+    intact_value: float
+    status: str
+    bound: float
+    iterations: int
+    plans: list[tuple[list[str], float]] = field(default_factory=list)
+    solver: dict[str, Any] = field(default_factory=dict)
+
+
+def harden_timed(
+    c: CompiledNetwork,
+    demands: Sequence[Demand],
+    *,
+    protect: int,
+    k: int,
+    horizon_days: int,
+    repair_days: Mapping[str, float],
+    kind: str = "group",
+    candidates: Sequence[str] | None = None,
+    budget: float | None = None,
+    cost: Mapping[str, float] | None = None,
+    protected: Sequence[str] = (),
+    attack_day: int | None = 0,
+    backlog_days: float | None = None,
+    unit: str = "unit",
+    time_limit: float = 300.0,
+) -> TimedHardeningResult:
+    """Choose ``protect`` elements to make unattackable, best against the timed attacker.
+
+    The attacker is :func:`~chokepoint.analyses.interdiction.timed_interdiction` (closures
+    with repair times, served demand lost over ``horizon_days``); the decomposition is the
+    one of :func:`harden` with the operator's served value ``V`` in the role of the flow: a
+    timed plan ``A_j`` (value ``V_j``) is a cut "``V ≤ V_j`` unless an element of ``A_j`` is
+    protected", the master's optimum bounds the best achievable worst case, and the loop
+    stops when that bound meets the best protection's verified worst case (Brown, Carlyle,
+    Salmerón & Wood 2006). Each iteration solves one timed attacker problem to optimality.
+    """
+    from chokepoint.analyses.interdiction import timed_interdiction
+
+    t0 = time.perf_counter()
+    deadline = t0 + time_limit
+    if protect < 0:
+        raise InputError(f"protect must be >= 0, got {protect}")
+    base = attack_model(c, kind=kind, k=k, budget=budget, cost=cost, protected=protected)
+    cand = list(candidates) if candidates is not None else \
+        [base.ids[i] for i in np.flatnonzero(base.attackable)]
+    unknown = set(cand) - set(base.ids)
+    if unknown:
+        raise InputError(f"candidate {kind} {sorted(unknown)[0]!r} is unknown")
+    cand = [e for e in dict.fromkeys(cand) if e not in set(protected)]
+
+    def attack(hardened: Sequence[str]) -> Any:
+        return timed_interdiction(
+            c, demands, k=k, horizon_days=horizon_days, repair_days=repair_days, kind=kind,
+            budget=budget, cost=cost, protected=[*protected, *hardened], attack_day=attack_day,
+            backlog_days=backlog_days, unit=unit,
+            time_limit=max(deadline - time.perf_counter(), 1.0))
+
+    first = attack([])
+    top = first.intact_value
+    best, res = first, first
+    best_h: list[str] = []
+    hardened: list[str] = []
+    plans: list[tuple[list[str], float]] = []
+    proved, bound, iterations = first.status == "optimal", math.nan, 1
+    while True:
+        if res.value < best.value:
+            best, best_h = res, hardened
+        plans.append((res.removed, top - res.value))
+        proved = proved and res.status == "optimal"
+        if protect == 0 or not cand or not res.removed:
+            bound = top - best.value
+            break
+        if time.perf_counter() > deadline:
+            break
+        hardened, bound = _master(plans, cand, protect, top=top, flow=True,
+                                  time_limit=max(deadline - time.perf_counter(), 1.0))
+        if bound <= top - best.value + 1e-7 * max(1.0, top):
+            break
+        res = attack(hardened)
+        iterations += 1
+    status = "optimal" if proved and time.perf_counter() <= deadline else "time_limit"
+    return TimedHardeningResult(
+        protected=best_h, value=best.value, unit=first.unit, attack=best.removed,
+        timing=best.timing, value_unprotected=first.value,
+        attack_unprotected=first.removed, intact_value=top, status=status,
+        bound=best.value if status == "optimal" else max(top - bound, 0.0),
+        iterations=iterations, plans=plans, solver={"seconds": time.perf_counter() - t0})

@@ -124,12 +124,19 @@ def interdict(
         help="Time-aware: first day of the horizon (default the first disruption's).")] = None,
     backlog_days: Annotated[float | None, typer.Option(
         help="Time-aware: demand not carried queues up to this many days of demand.")] = None,
+    commodity: Annotated[str | None, typer.Option(
+        help="Objective delay: the shipment's commodity (default the first).")] = None,
+    units: Annotated[float | None, typer.Option(
+        help="Objective delay: quantity to deliver, base unit (default rate x window).")] = None,
+    step_h: Annotated[float, typer.Option(
+        help="Objective delay: time step of the expanded network, hours.")] = 24.0,
     as_json: JsonOpt = False,
 ) -> None:
     """The worst k simultaneous failures (exact network interdiction).
 
     With --horizon-days: the worst timed closures (each element closed from its attack
-    for its repair time) by served demand lost over the horizon (--objective lost).
+    for its repair time) by served demand lost over the horizon (--objective lost) or by
+    the delay of a shipment's last delivery (--objective delay).
     """
     from chokepoint.analyses.interdiction import (
         max_flow_interdiction,
@@ -142,8 +149,16 @@ def interdict(
         _check_kind(by)
         if horizon_days is None:
             raise InputError(f"--objective {objective} needs --horizon-days")
+        if objective == "delay":
+            _timed.run_delay(_load(path), k=k, horizon_days=horizon_days, by=by, budget=budget,
+                             protect=protect or [], attack_date=attack_date,
+                             chooses=attacker_chooses_dates, start=start,
+                             commodity=commodity, units=units, step_h=step_h,
+                             time_limit=time_limit, as_json=as_json)
+            return
         if objective not in ("lost", "flow"):
-            raise InputError(f"with --horizon-days, --objective must be lost, not {objective!r}")
+            raise InputError("with --horizon-days, --objective must be lost or delay, "
+                             f"not {objective!r}")
         _timed.run(_load(path), k=k, horizon_days=horizon_days, by=by, budget=budget,
                    protect=protect or [], attack_date=attack_date,
                    chooses=attacker_chooses_dates, start=start, backlog_days=backlog_days,
@@ -195,11 +210,31 @@ def harden(
     source: Annotated[list[str] | None, typer.Option("--source", "-s")] = None,
     sink: Annotated[list[str] | None, typer.Option("--sink", "-t")] = None,
     time_limit: Annotated[float, typer.Option(help="Solver time limit, seconds.")] = 120.0,
+    horizon_days: Annotated[int | None, typer.Option(
+        "--horizon-days", min=1, help="Time-aware: against timed closures with repair "
+        "times over this many daily periods (served demand lost).")] = None,
+    attack_date: Annotated[str | None, typer.Option(
+        help="Time-aware: date of every attack (default the horizon's first day).")] = None,
+    attacker_chooses_dates: Annotated[bool, typer.Option(
+        "--attacker-chooses-dates", help="Time-aware: the attacker picks each day.")] = False,
+    start: Annotated[str | None, typer.Option(
+        help="Time-aware: first day of the horizon (default the first disruption's).")] = None,
+    backlog_days: Annotated[float | None, typer.Option(
+        help="Time-aware: demand not carried queues up to this many days of demand.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Which elements to protect against the worst k failures (defender–attacker model)."""
     from chokepoint.analyses.hardening import harden as solve
 
+    if horizon_days is not None:
+        from chokepoint.cli import _timed
+
+        _check_kind(by)
+        _timed.run_harden(_load(path), protect=protect, k=k, horizon_days=horizon_days, by=by,
+                          attack_date=attack_date, chooses=attacker_chooses_dates,
+                          start=start, backlog_days=backlog_days, time_limit=time_limit,
+                          as_json=as_json)
+        return
     _check_kind(by, objective)
     s = _load(path)
     sources, sinks = _terminals(s, source, sink, objective)

@@ -39,6 +39,10 @@ class AttackModel:
         Per element attack cost (default 1).
     k, budget
         At most ``k`` elements (``None`` = no count limit) of total cost at most ``budget``.
+    element_of
+        For timed attack options (one entry per element and attack time): the element each
+        entry attacks, so that an element takes at most one timing (``None``: entries are
+        elements).
     """
 
     kind: str
@@ -49,6 +53,7 @@ class AttackModel:
     cost: np.ndarray
     k: int | None
     budget: float
+    element_of: np.ndarray | None = None
 
     @property
     def unit_cost(self) -> bool:
@@ -209,6 +214,9 @@ def budget_rows(model: AttackModel, elems: np.ndarray, cols: np.ndarray, *,
     """
     elems = np.asarray(elems, dtype=np.int64)
     cols = np.asarray(cols, dtype=np.int64)
+    cost = model.cost[elems]
+    if model.element_of is not None:
+        elems = model.element_of[elems]
     n_e = len(np.unique(elems))
     rows: list[np.ndarray] = []
     cc: list[np.ndarray] = []
@@ -221,11 +229,10 @@ def budget_rows(model: AttackModel, elems: np.ndarray, cols: np.ndarray, *,
         vals.append(np.ones(len(cols)))
         upper.append(float(model.k))
         r += 1
-    uniq = np.unique(elems)
-    if float(model.cost[uniq].sum()) > model.budget + 1e-9:
+    if float(cost.sum()) > model.budget + 1e-9:
         rows.append(np.full(len(cols), r))
         cc.append(cols)
-        vals.append(model.cost[elems])
+        vals.append(cost)
         upper.append(model.budget)
         r += 1
     if n_e < len(elems):
