@@ -276,3 +276,22 @@ def test_delay_optimum_equals_brute_force(case: TimedCase, units: int) -> None:
     assert r.status == "optimal"
     assert r.value == pytest.approx((worst - intact) * step_h / 24.0)
     assert r.lower_bound <= r.value <= r.upper_bound
+
+
+def test_compare_2023_attack_on_corridor() -> None:
+    """The 2023 plan (tunnel 3 days from day 0, bypass bridge from day 0 for its repair time)
+    costs no more than the worst attack of the same size and cost on the same day, and the
+    comparison's figures agree with the plan's own valuation."""
+    from chokepoint.analyses.interdiction.compare import compare_attack
+    from chokepoint.analyses.interdiction.repair import repair_days
+    from chokepoint.data import load_builtin
+
+    s = load_builtin("corridor")
+    rep = repair_days(s.network, "group")
+    cost, locked = s.network.attack_terms("group")
+    plan = [("severomuysky_tunnel", 0, 3.0), ("devils_bridge", 0, rep["devils_bridge"])]
+    cmp = compare_attack(s.network.compiled, s.demands, plan, horizon_days=30,
+                         repair_days=rep, cost=cost, protected=locked, defend=False)
+    assert cmp.worst.status == "optimal"
+    assert 0.0 <= cmp.actual_lost <= cmp.worst.value + 1e-6 * cmp.intact
+    assert len(cmp.worst.removed) <= 2
