@@ -319,7 +319,7 @@ def timed_plan_cost(
     ``attack_day … attack_day + ⌈repair⌉ − 1`` (clipped to the horizon), exactly as in
     :func:`timed_interdiction`, and valued with the same operator LP.
     """
-    model = attack_model(c, kind=kind, k=None, budget=math.inf)
+    model = attack_model(c, kind=kind, k=max(len(plan), 1))
     index = {e: i for i, e in enumerate(model.ids)}
     P = int(horizon_days)
     elem, start, end = [], [], []
