@@ -20,6 +20,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from chokepoint.errors import InputError
+from chokepoint.network import NumberedIds, ids_at
 
 if TYPE_CHECKING:
     from chokepoint.network import Network
@@ -52,7 +53,7 @@ class CompiledNetwork:
     """
 
     node_ids: np.ndarray
-    link_ids: np.ndarray
+    link_id_table: np.ndarray | NumberedIds
     n_nodes: int
     n_vertices: int
     out_vertex: IntArray
@@ -67,74 +68,108 @@ class CompiledNetwork:
     partner: IntArray
     link_group: IntArray
     node_group: IntArray
-    group_ids: np.ndarray
+    group_id_table: np.ndarray | NumberedIds
     _cache: dict[str, object] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, net: Network) -> CompiledNetwork:
-        """Compile a network (vectorised; O(n + m))."""
-        nodes, links = net.nodes, net.links
-        node_ids = nodes["id"].to_numpy(dtype=object)
-        link_ids = links["id"].to_numpy(dtype=object)
+        """Compile a network from its integer form (vectorised over arrays; O(n + m))."""
+        arr = net.link_arrays()
+        node_ids, link_ids = arr.node_ids, arr.link_ids
+        fi, ti = arr.tail, arr.head
         n = len(node_ids)
-        node_pos = pd.Index(node_ids)
-        fi = node_pos.get_indexer(links["from"].to_numpy(dtype=object)).astype(np.int64)
-        ti = node_pos.get_indexer(links["to"].to_numpy(dtype=object)).astype(np.int64)
-
-        hc = nodes["handling_capacity"].to_numpy(dtype=float)
-        dwell = nodes["dwell_h"].to_numpy(dtype=float)
+        hc, dwell = arr.handling, arr.dwell
         split = np.flatnonzero(np.isfinite(hc) | (dwell > 0))
         out_vertex = np.arange(n, dtype=np.int64)
         out_vertex[split] = n + np.arange(len(split))
         n_vertices = n + len(split)
 
-        both = (links["direction"] == "both").to_numpy()
-        single = both & (links["track"] == "single").to_numpy()
-        rev = np.flatnonzero(both)
-        m_links = len(links)
-        cap = links["capacity"].to_numpy(dtype=float)
-        time = links["time_h"].to_numpy(dtype=float)
-        length = links["length_km"].to_numpy(dtype=float)
-        cost = links["cost"].to_numpy(dtype=float)
+        rev = np.flatnonzero(arr.both)
+        m_links = len(link_ids)
+
+        def per_arc(link_values: np.ndarray, node_values: np.ndarray | float) -> np.ndarray:
+            if not len(rev) and not len(split):
+                return np.array(link_values, copy=True)  # contiguous, never shared with a table
+            nv = node_values if isinstance(node_values, np.ndarray) else np.full(
+                len(split), node_values)
+            return np.concatenate([link_values, link_values[rev], nv])
 
         tail = np.concatenate([out_vertex[fi], out_vertex[ti[rev]], split])
         head = np.concatenate([ti, fi[rev], out_vertex[split]])
-        arc_link = np.concatenate([np.arange(m_links), rev, np.full(len(split), -1)])
-        arc_node = np.concatenate([np.full(m_links + len(rev), -1), split])
-        capacity = np.concatenate([cap, cap[rev], hc[split]])
-        time_h = np.concatenate([time, time[rev], dwell[split]])
-        length_km = np.concatenate([length, length[rev], np.zeros(len(split))])
-        cost_a = np.concatenate([cost, cost[rev], np.zeros(len(split))])
+        arc_link = per_arc(np.arange(m_links, dtype=np.int64), np.full(len(split), -1))
+        arc_node = np.concatenate([np.full(m_links + len(rev), -1, dtype=np.int64), split])
+        capacity = per_arc(arr.capacity, hc[split])
+        time_h = per_arc(arr.time_h, dwell[split])
+        length_km = per_arc(arr.length_km, 0.0)
+        cost_a = per_arc(arr.cost, 0.0)
         partner = np.full(len(tail), -1, dtype=np.int64)
-        rev_single = np.flatnonzero(single[rev])
+        rev_single = np.flatnonzero(arr.single[rev])
         fwd_arc = rev[rev_single]
         rev_arc = m_links + rev_single
         partner[fwd_arc] = rev_arc
         partner[rev_arc] = fwd_arc
 
-        # failure groups: one factorisation over link groups then non-empty node groups
-        lg = links["group"].to_numpy(dtype=object)
-        ng = nodes["group"].to_numpy(dtype=object)
-        has_ng = ng != ""
-        codes, group_ids = pd.factorize(np.concatenate([lg, ng[has_ng]]))
-        group_ids = np.asarray(group_ids, dtype=object)
-        link_group = codes[:m_links].astype(np.int64)
-        node_group = np.full(n, -1, dtype=np.int64)
-        node_group[has_ng] = codes[m_links:]
-        node_only = np.setdiff1d(codes[m_links:], link_group)
-        if len(node_only):
-            names = pd.Index(group_ids[node_only])
-            clash = names[names.isin(node_ids) | names.isin(link_ids)]
-            if len(clash):
-                raise InputError("a failure group id equals a node or link id",
-                                 source=net.source, element=f"group {sorted(clash)[0]!r}")
+        if arr.link_group is None:  # every link its own failure group, no node groups
+            link_group = np.arange(m_links, dtype=np.int64)
+            node_group = np.full(n, -1, dtype=np.int64)
+            group_ids = link_ids
+        else:
+            assert arr.group_ids is not None and arr.node_group is not None
+            link_group, node_group, group_ids = arr.link_group, arr.node_group, arr.group_ids
+            node_only = np.setdiff1d(node_group[node_group >= 0], link_group)
+            if len(node_only):
+                names = pd.Index(group_ids[node_only])
+                clash = names[names.isin(node_ids) | names.isin(link_ids)]
+                if len(clash):
+                    raise InputError("a failure group id equals a node or link id",
+                                     source=net.source, element=f"group {sorted(clash)[0]!r}")
         return cls(
-            node_ids=node_ids, link_ids=link_ids, n_nodes=n, n_vertices=n_vertices,
-            out_vertex=out_vertex, tail=tail.astype(np.int64), head=head.astype(np.int64),
+            node_ids=node_ids, link_id_table=link_ids, n_nodes=n, n_vertices=n_vertices,
+            out_vertex=out_vertex, tail=tail.astype(np.int64, copy=False),
+            head=head.astype(np.int64, copy=False),
             capacity=capacity, time_h=time_h, length_km=length_km, cost=cost_a,
-            arc_link=arc_link.astype(np.int64), arc_node=arc_node.astype(np.int64),
-            partner=partner, link_group=link_group, node_group=node_group, group_ids=group_ids,
+            arc_link=arc_link.astype(np.int64, copy=False), arc_node=arc_node,
+            partner=partner, link_group=link_group, node_group=node_group,
+            group_id_table=group_ids,
         )
+
+    @property
+    def link_ids(self) -> np.ndarray:
+        """Link ids (object array; made on first use when the reader kept a numbering rule)."""
+        if isinstance(self.link_id_table, NumberedIds):
+            self.link_id_table = self.link_id_table.materialise()
+        return self.link_id_table
+
+    @property
+    def group_ids(self) -> np.ndarray:
+        """Failure group ids (object array), index = group code."""
+        if isinstance(self.group_id_table, NumberedIds):
+            self.group_id_table = (self.link_ids if len(self.group_id_table) == len(
+                self.link_id_table) else self.group_id_table.materialise())
+        return self.group_id_table
+
+    @property
+    def n_links(self) -> int:
+        """Number of links."""
+        return len(self.link_id_table)
+
+    def link_ids_at(self, idx: IntArray) -> np.ndarray:
+        """Ids of the links at ``idx`` (without making every id)."""
+        return ids_at(self.link_id_table, idx)
+
+    def group_ids_at(self, idx: IntArray) -> np.ndarray:
+        """Ids of the failure groups at ``idx`` (without making every id)."""
+        return ids_at(self.group_id_table, idx)
+
+    @cached_property
+    def node_position(self) -> pd.Index:
+        """Node ids as a hash index (vectorised id -> node index: ``get_indexer``)."""
+        return pd.Index(self.node_ids)
+
+    @cached_property
+    def link_position(self) -> pd.Index:
+        """Link ids as a hash index (vectorised id -> link index: ``get_indexer``)."""
+        return pd.Index(self.link_ids)
 
     @cached_property
     def node_index(self) -> dict[str, int]:

@@ -24,7 +24,8 @@ capacity and time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,7 +43,8 @@ if TYPE_CHECKING:
 
     from chokepoint.compiled import CompiledNetwork
 
-__all__ = ["LINK_COLUMNS", "MODES", "NODE_COLUMNS", "STRUCTURES", "Network"]
+__all__ = ["LINK_COLUMNS", "MODES", "NODE_COLUMNS", "STRUCTURES", "LinkArrays", "Network",
+           "NumberedIds", "all_ids", "ids_at"]
 
 NODE_COLUMNS: dict[str, Any] = {
     "id": "",
@@ -83,6 +85,9 @@ _TEXT_LINK = ("id", "from", "to", "name", "mode", "direction", "track", "structu
 
 
 def _as_text(s: pd.Series) -> pd.Series:
+    """Text with missing values as ``""`` (no copy when it already is)."""
+    if isinstance(s.dtype, pd.StringDtype):
+        return s.fillna("") if s.hasnans else s
     return s.astype(object).where(s.notna(), "").astype(str)
 
 
@@ -90,7 +95,12 @@ _FALSE = {"false", "0", "no", "n", "f"}
 
 
 def _as_bool(s: pd.Series) -> pd.Series:
-    """True unless the value says false (text such as "false"/"no"/"0", or a false value)."""
+    """True unless the value says false (text such as "false"/"no"/"0", or a false value).
+
+    Vectorised: one pass over the distinct values, then a lookup.
+    """
+    codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=True)
+
     def one(v: object) -> bool:
         if v is None or (isinstance(v, float) and np.isnan(v)):
             return True
@@ -98,7 +108,135 @@ def _as_bool(s: pd.Series) -> pd.Series:
             return v.strip().lower() not in _FALSE
         return bool(v)
 
-    return pd.Series([one(v) for v in s], index=s.index, dtype=bool)
+    table = np.array([one(v) for v in uniques] + [True], dtype=bool)  # -1 (missing) -> True
+    return pd.Series(table[codes], index=s.index, dtype=bool)
+
+
+@dataclass(frozen=True)
+class NumberedIds:
+    """Ids ``f"{prefix}{start + i}"`` for ``i < n``, made only when asked for.
+
+    Readers whose ids follow a rule (DIMACS arcs are ``a1 .. aM``) keep this instead of M
+    Python strings; :meth:`at` names a few, :meth:`materialise` makes them all.
+    """
+
+    prefix: str
+    start: int
+    n: int
+
+    def __len__(self) -> int:
+        return self.n
+
+    def at(self, idx: np.ndarray) -> np.ndarray:
+        """The ids at the given positions (object array)."""
+        return np.array([f"{self.prefix}{self.start + int(i)}" for i in np.asarray(idx)],
+                        dtype=object)
+
+    def materialise(self) -> np.ndarray:
+        """Every id, as an object array (O(n))."""
+        return self.at(np.arange(self.n))
+
+
+def ids_at(ids: np.ndarray | NumberedIds, idx: np.ndarray) -> np.ndarray:
+    """``ids[idx]`` for an id array or a :class:`NumberedIds` rule."""
+    return ids.at(idx) if isinstance(ids, NumberedIds) else np.asarray(ids)[idx]
+
+
+def all_ids(ids: np.ndarray | NumberedIds) -> np.ndarray:
+    """Every id of an id array or a :class:`NumberedIds` rule, as an array."""
+    return ids.materialise() if isinstance(ids, NumberedIds) else ids
+
+
+@dataclass(eq=False)
+class LinkArrays:
+    """The integer form of a network's links and nodes, from which it compiles.
+
+    ``tail``/``head`` are node codes (positions in ``node_ids``); everything else is per link
+    or per node, in table order. Built once per network (by validation or by a columnar
+    reader) so that compiling never looks up a string again.
+    """
+
+    node_ids: np.ndarray
+    link_ids: np.ndarray | NumberedIds
+    tail: np.ndarray
+    head: np.ndarray
+    capacity: np.ndarray
+    time_h: np.ndarray
+    length_km: np.ndarray
+    cost: np.ndarray
+    both: np.ndarray
+    single: np.ndarray
+    handling: np.ndarray
+    dwell: np.ndarray
+    link_group: np.ndarray | None = None  # None = each link its own group (id = link id)
+    group_ids: np.ndarray | None = None
+    node_group: np.ndarray | None = None
+
+
+_ENUMS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("direction", ("forward", "both")), ("track", ("single", "double")), ("mode", MODES),
+    ("structure", STRUCTURES))
+
+
+def _first_id(mask: np.ndarray, frame: pd.DataFrame) -> str:
+    return str(frame["id"].to_numpy()[np.flatnonzero(np.asarray(mask))[0]])
+
+
+def _check_nonneg(v: np.ndarray, col: str, link_ids: np.ndarray | NumberedIds,
+                  src: str | None) -> None:
+    bad = (v < 0) | np.isinf(v)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"{col} must be finite and >= 0, got {v[i]}", source=src,
+                         element=f"link {str(ids_at(link_ids, np.array([i]))[0])!r}")
+
+
+def _fill_text(frame: pd.DataFrame, col: str, default: str | pd.Series) -> None:
+    """Replace empty text in ``col`` by ``default`` (skipped when nothing is empty)."""
+    empty = (frame[col] == "").to_numpy()
+    if empty.any():
+        frame.loc[empty, col] = default if isinstance(default, str) else default[empty]
+
+
+def _normalise(nodes: pd.DataFrame | None, links: pd.DataFrame, source: str | Path | None
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Defaults, text and number columns of the node and link tables (not yet validated)."""
+    links = links.copy()
+    for col, default in LINK_COLUMNS.items():
+        if col not in links.columns:
+            links[col] = default
+    if len(links) == 0:
+        raise InputError("the network has no links", source=source)
+    for col in _TEXT_LINK:
+        links[col] = _as_text(links[col])
+    missing_id = links["id"] == ""
+    if missing_id.any():
+        links.loc[missing_id, "id"] = [f"L{i}" for i in np.flatnonzero(missing_id.to_numpy())]
+    for col in ("length_km", "capacity", "time_h", "cost", "attack_cost"):
+        links[col] = pd.to_numeric(links[col], errors="coerce").astype(float)
+    links["attackable"] = _as_bool(links["attackable"])
+    _fill_text(links, "group", links["id"])
+    _fill_text(links, "direction", "forward")
+    _fill_text(links, "track", "double")
+    _fill_text(links, "structure", "none")
+    _fill_text(links, "mode", "rail")
+    if nodes is None:
+        ids = pd.unique(pd.concat([links["from"], links["to"]], ignore_index=True))
+        nodes = pd.DataFrame({"id": ids})
+    nodes = nodes.copy()
+    for col, default in NODE_COLUMNS.items():
+        if col not in nodes.columns:
+            nodes[col] = default
+    for col in _TEXT_NODE:
+        nodes[col] = _as_text(nodes[col])
+    for col in ("lon", "lat", "handling_capacity", "dwell_h", "attack_cost"):
+        nodes[col] = pd.to_numeric(nodes[col], errors="coerce").astype(float)
+    nodes["attackable"] = _as_bool(nodes["attackable"])
+    nodes["handling_capacity"] = nodes["handling_capacity"].fillna(np.inf)
+    nodes["dwell_h"] = nodes["dwell_h"].fillna(0.0)
+    _fill_text(nodes, "name", nodes["id"])
+    _fill_text(links, "name", links["id"])
+    return nodes.reset_index(drop=True), links.reset_index(drop=True)
 
 
 class Network:
@@ -129,11 +267,44 @@ class Network:
         name: str = "network",
         source: str | Path | None = None,
     ) -> None:
-        self.nodes = nodes
-        self.links = links
+        self._nodes: pd.DataFrame | None = nodes
+        self._links: pd.DataFrame | None = links
+        self._tables: Callable[[], tuple[pd.DataFrame, pd.DataFrame]] | None = None
+        self._arrays: LinkArrays | None = None
         self.units = units or Units.unitless()
         self.name = name
         self.source = str(source) if source is not None else None
+
+    @property
+    def nodes(self) -> pd.DataFrame:
+        """The node table (built on first use for networks read as arrays)."""
+        if self._nodes is None:
+            self._materialise()
+        assert self._nodes is not None
+        return self._nodes
+
+    @nodes.setter
+    def nodes(self, value: pd.DataFrame) -> None:
+        self._nodes = value
+        self._arrays = None
+
+    @property
+    def links(self) -> pd.DataFrame:
+        """The link table (built on first use for networks read as arrays)."""
+        if self._links is None:
+            self._materialise()
+        assert self._links is not None
+        return self._links
+
+    @links.setter
+    def links(self, value: pd.DataFrame) -> None:
+        self._links = value
+        self._arrays = None
+
+    def _materialise(self) -> None:
+        assert self._tables is not None
+        self._nodes, self._links = self._tables()
+        self._tables = None
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
@@ -153,50 +324,67 @@ class Network:
         for: duplicate ids, links to unknown nodes, links to themselves, negative or NaN
         capacities, negative times or lengths, unknown direction, track, mode or structure.
         """
-        links = links.copy()
-        for col, default in LINK_COLUMNS.items():
-            if col not in links.columns:
-                links[col] = default
-        if len(links) == 0:
-            raise InputError("the network has no links", source=source)
-        for col in _TEXT_LINK:
-            links[col] = _as_text(links[col])
-        missing_id = links["id"] == ""
-        if missing_id.any():
-            links.loc[missing_id, "id"] = [f"L{i}" for i in np.flatnonzero(missing_id.to_numpy())]
-        for col in ("length_km", "capacity", "time_h", "cost", "attack_cost"):
-            links[col] = pd.to_numeric(links[col], errors="coerce").astype(float)
-        links["attackable"] = _as_bool(links["attackable"])
-        links.loc[links["group"] == "", "group"] = links["id"]
-        links.loc[links["direction"] == "", "direction"] = "forward"
-        links.loc[links["track"] == "", "track"] = "double"
-        links.loc[links["structure"] == "", "structure"] = "none"
-        links.loc[links["mode"] == "", "mode"] = "rail"
-
-        if nodes is None:
-            ids = pd.unique(pd.concat([links["from"], links["to"]], ignore_index=True))
-            nodes = pd.DataFrame({"id": ids})
-        nodes = nodes.copy()
-        for col, default in NODE_COLUMNS.items():
-            if col not in nodes.columns:
-                nodes[col] = default
-        for col in _TEXT_NODE:
-            nodes[col] = _as_text(nodes[col])
-        for col in ("lon", "lat", "handling_capacity", "dwell_h", "attack_cost"):
-            nodes[col] = pd.to_numeric(nodes[col], errors="coerce").astype(float)
-        nodes["attackable"] = _as_bool(nodes["attackable"])
-        nodes["handling_capacity"] = nodes["handling_capacity"].fillna(np.inf)
-        nodes["dwell_h"] = nodes["dwell_h"].fillna(0.0)
-        nodes.loc[nodes["name"] == "", "name"] = nodes["id"]
-        links.loc[links["name"] == "", "name"] = links["id"]
-
-        net = cls(nodes.reset_index(drop=True), links.reset_index(drop=True), units=units,
-                  name=name, source=source)
+        nodes, links = _normalise(nodes, links, source)
+        net = cls(nodes, links, units=units, name=name, source=source)
         net.validate()
         return net
 
+    @classmethod
+    def from_arrays(
+        cls,
+        node_ids: np.ndarray,
+        tail: np.ndarray,
+        head: np.ndarray,
+        *,
+        link_ids: np.ndarray | NumberedIds,
+        columns: Mapping[str, np.ndarray],
+        units: Units | None = None,
+        name: str = "network",
+        source: str | Path | None = None,
+    ) -> Network:
+        """A network of one-way links given as integer arrays (columnar readers use this).
+
+        ``tail``/``head`` are positions in ``node_ids``; ``columns`` holds numeric link
+        columns (``capacity``, ``cost``, ``time_h``, ``length_km``); every other column takes
+        its default. Validated like :meth:`from_frames` (same messages), vectorised over the
+        arrays; the tables are only built if something reads :attr:`nodes` or :attr:`links`.
+        O(n + m).
+        """
+        m = len(tail)
+        if m == 0:
+            raise InputError("the network has no links", source=source)
+        num = {c: np.asarray(columns[c], dtype=float) if c in columns else np.full(m, np.nan)
+               for c in ("capacity", "time_h", "length_km", "cost")}
+        if "capacity" not in columns:
+            num["capacity"] = np.full(m, np.inf)
+        n = len(node_ids)
+        net = cls(None, None, units=units, name=name, source=source)  # type: ignore[arg-type]
+        net._arrays = LinkArrays(
+            node_ids=np.asarray(node_ids, dtype=object),
+            link_ids=link_ids if isinstance(link_ids, NumberedIds) else np.asarray(
+                link_ids, dtype=object),
+            tail=np.asarray(tail, dtype=np.int64), head=np.asarray(head, dtype=np.int64),
+            both=np.zeros(m, dtype=bool), single=np.zeros(m, dtype=bool),
+            handling=np.full(n, np.inf), dwell=np.zeros(n), **num)
+
+        def tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+            arr = net._arrays if net._arrays is not None else held
+            lk = pd.DataFrame({"from": arr.node_ids[arr.tail], "to": arr.node_ids[arr.head],
+                               **{c: np.asarray(columns[c], dtype=float) for c in columns},
+                               "id": all_ids(arr.link_ids)})
+            return _normalise(pd.DataFrame({"id": arr.node_ids}), lk, source)
+
+        held = net._arrays
+        net._tables = tables
+        net._validate_arrays(net._arrays)
+        return net
+
     def validate(self) -> None:
-        """Check the tables; raise :class:`InputError` on the first problem found."""
+        """Check the tables; raise :class:`InputError` on the first problem found.
+
+        Vectorised: ids are hashed once into integer codes (kept for compiling), and every
+        other check runs on integer and float arrays.
+        """
         n, lk, src = self.nodes, self.links, self.source
 
         def first(mask: pd.Series | np.ndarray, frame: pd.DataFrame) -> str:
@@ -204,74 +392,112 @@ class Network:
 
         if (n["id"] == "").any():
             raise InputError("a node has an empty id", source=src)
-        dup = n["id"].duplicated()
-        if dup.any():
-            raise InputError("duplicate node id", source=src, element=f"node {first(dup, n)!r}")
-        dup = lk["id"].duplicated()
-        if dup.any():
-            raise InputError("duplicate link id", source=src, element=f"link {first(dup, lk)!r}")
-        known = set(n["id"])
+        node_pos = pd.Index(n["id"].to_numpy(dtype=object))
+        if not node_pos.is_unique:
+            raise InputError("duplicate node id", source=src,
+                             element=f"node {first(node_pos.duplicated(), n)!r}")
+        link_ids = lk["id"].to_numpy(dtype=object)
+        link_pos = pd.Index(link_ids)
+        if not link_pos.is_unique:
+            raise InputError("duplicate link id", source=src,
+                             element=f"link {first(link_pos.duplicated(), lk)!r}")
+        codes = {}
         for end in ("from", "to"):
-            bad = ~lk[end].isin(known)
+            codes[end] = node_pos.get_indexer(lk[end].to_numpy(dtype=object)).astype(np.int64)
+            bad = codes[end] < 0
             if bad.any():
-                i = np.flatnonzero(bad.to_numpy())[0]
+                i = np.flatnonzero(bad)[0]
                 raise InputError(
                     f"'{end}' names unknown node {lk[end].iloc[i]!r}",
                     source=src, element=f"link {lk['id'].iloc[i]!r}",
                 )
-        loop = lk["from"] == lk["to"]
+        enum_error: tuple[str, tuple[str, ...], int] | None = None
+        for col, allowed in _ENUMS:
+            bad = ~lk[col].isin(allowed).to_numpy()
+            if bad.any():
+                enum_error = (col, allowed, int(np.flatnonzero(bad)[0]))
+                break
+        both = (lk["direction"] == "both").to_numpy()
+        arr = LinkArrays(
+            node_ids=node_pos.to_numpy(dtype=object), link_ids=link_ids,
+            tail=codes["from"], head=codes["to"],
+            capacity=lk["capacity"].to_numpy(dtype=float), time_h=lk["time_h"].to_numpy(dtype=float),
+            length_km=lk["length_km"].to_numpy(dtype=float), cost=lk["cost"].to_numpy(dtype=float),
+            both=both, single=both & (lk["track"] == "single").to_numpy(),
+            handling=n["handling_capacity"].to_numpy(dtype=float),
+            dwell=n["dwell_h"].to_numpy(dtype=float))
+        self._validate_arrays(arr, nodes=n, links=lk, enum_error=enum_error)
+        lg = lk["group"].to_numpy(dtype=object)
+        ng = n["group"].to_numpy(dtype=object)
+        if not (ng != "").any() and bool((lk["group"] == lk["id"]).all()):
+            arr.link_group = None  # each link its own group: no second factorisation
+        else:
+            has_ng = ng != ""
+            gcodes, gids = pd.factorize(np.concatenate([lg, ng[has_ng]]))
+            arr.link_group = gcodes[: len(lg)].astype(np.int64)
+            arr.group_ids = np.asarray(gids, dtype=object)
+            arr.node_group = np.full(len(ng), -1, dtype=np.int64)
+            arr.node_group[has_ng] = gcodes[len(lg):]
+        self._arrays = arr
+
+    def _validate_arrays(self, arr: LinkArrays, *, nodes: pd.DataFrame | None = None,
+                         links: pd.DataFrame | None = None,
+                         enum_error: tuple[str, tuple[str, ...], int] | None = None) -> None:
+        """The checks on numbers and codes (shared by tables and arrays); O(n + m)."""
+        src = self.source
+
+        def link(i: int) -> str:
+            return f"link {str(ids_at(arr.link_ids, np.array([i]))[0])!r}"
+
+        loop = arr.tail == arr.head
         if loop.any():
             raise InputError("link goes from a node to itself", source=src,
-                             element=f"link {first(loop, lk)!r}")
-        cap = lk["capacity"].to_numpy()
+                             element=link(int(np.flatnonzero(loop)[0])))
+        cap = arr.capacity
         bad = np.isnan(cap) | (cap < 0)
         if bad.any():
-            i = np.flatnonzero(bad)[0]
+            i = int(np.flatnonzero(bad)[0])
             raise InputError(f"capacity must be a number >= 0, got {cap[i]}", source=src,
-                             element=f"link {lk['id'].iloc[i]!r}")
+                             element=link(i))
         bad = np.isfinite(cap) & (cap > MAX_CAPACITY)
         if bad.any():
-            i = np.flatnonzero(bad)[0]
+            i = int(np.flatnonzero(bad)[0])
             raise InputError(f"capacity {cap[i]:.3g} is above the largest finite capacity "
                              f"{MAX_CAPACITY:.0e}; write inf (or leave it out) for unlimited",
-                             source=src, element=f"link {lk['id'].iloc[i]!r}")
-        for frame, what in ((lk, "link"), (n, "node")):
+                             source=src, element=link(i))
+        if nodes is None or links is None:
+            for col in ("time_h", "length_km", "cost"):
+                _check_nonneg(getattr(arr, col), col, arr.link_ids, src)
+            return
+        for frame, what in ((links, "link"), (nodes, "node")):
             v = frame["attack_cost"].to_numpy()
             bad = (v < 0) | np.isinf(v)
             if bad.any():
                 raise InputError("attack_cost must be finite and >= 0", source=src,
-                                 element=f"{what} {first(bad, frame)!r}")
+                                 element=f"{what} {_first_id(bad, frame)!r}")
         for col in ("time_h", "length_km", "cost"):
-            v = lk[col].to_numpy()
-            bad = (v < 0) | np.isinf(v)
-            if bad.any():
-                i = np.flatnonzero(bad)[0]
-                raise InputError(f"{col} must be finite and >= 0, got {v[i]}", source=src,
-                                 element=f"link {lk['id'].iloc[i]!r}")
-        hc = n["handling_capacity"].to_numpy()
+            _check_nonneg(getattr(arr, col), col, arr.link_ids, src)
+        n = nodes
+        hc = arr.handling
         bad = np.isnan(hc) | (hc < 0) | (np.isfinite(hc) & (hc > MAX_CAPACITY))
         if bad.any():
             raise InputError(f"handling_capacity must be >= 0 and at most {MAX_CAPACITY:.0e} "
                              "(inf or left out: unlimited)", source=src,
-                             element=f"node {first(bad, n)!r}")
-        bad = (n["dwell_h"].to_numpy() < 0) | ~np.isfinite(n["dwell_h"].to_numpy())
+                             element=f"node {_first_id(bad, n)!r}")
+        bad = (arr.dwell < 0) | ~np.isfinite(arr.dwell)
         if bad.any():
             raise InputError("dwell_h must be finite and >= 0", source=src,
-                             element=f"node {first(bad, n)!r}")
-        for col, allowed in (("direction", ("forward", "both")), ("track", ("single", "double")),
-                             ("mode", MODES), ("structure", STRUCTURES)):
-            bad = ~lk[col].isin(allowed)
-            if bad.any():
-                i = np.flatnonzero(bad.to_numpy())[0]
-                raise InputError(f"{col} must be one of {', '.join(allowed)}; got "
-                                 f"{lk[col].iloc[i]!r}", source=src,
-                                 element=f"link {lk['id'].iloc[i]!r}")
+                             element=f"node {_first_id(bad, n)!r}")
+        if enum_error is not None:
+            col, allowed, i = enum_error
+            raise InputError(f"{col} must be one of {', '.join(allowed)}; got "
+                             f"{links[col].iloc[i]!r}", source=src, element=link(i))
         for col, lo, hi in (("lon", -180, 180), ("lat", -90, 90)):
             v = n[col].to_numpy()
             out_of_range = (v < lo) | (v > hi)
             if out_of_range.any():
                 raise InputError(f"{col} out of range [{lo}, {hi}]", source=src,
-                                 element=f"node {first(out_of_range, n)!r}")
+                                 element=f"node {_first_id(out_of_range, n)!r}")
 
     # -- views ---------------------------------------------------------------------------------
     @cached_property
@@ -281,15 +507,24 @@ class Network:
 
         return CompiledNetwork.build(self)
 
+    def link_arrays(self) -> LinkArrays:
+        """The integer form of the tables (computed by validation, kept; O(n + m) once)."""
+        if self._arrays is None:
+            self.validate()
+        assert self._arrays is not None
+        return self._arrays
+
     @property
     def n_nodes(self) -> int:
         """Number of nodes."""
-        return len(self.nodes)
+        return len(self._arrays.node_ids) if self._nodes is None and self._arrays else \
+            len(self.nodes)
 
     @property
     def n_links(self) -> int:
         """Number of links."""
-        return len(self.links)
+        return len(self._arrays.link_ids) if self._links is None and self._arrays else \
+            len(self.links)
 
     def node_name(self, node_id: str) -> str:
         """Display name of a node."""
@@ -474,14 +709,38 @@ class Network:
             return list(self.groups())
         raise ValueError(f"kind must be link, node or group, not {kind!r}")
 
+    @cached_property
+    def _name_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Link and node display names as object arrays (converted once)."""
+        return (self.links["name"].to_numpy(dtype=object),
+                self.nodes["name"].to_numpy(dtype=object))
+
     def describe(self, element: str) -> str:
-        """A readable name for a link, node or group id."""
+        """A readable name for a link, node or group id (O(1) after the first call)."""
         c = self.compiled
+        links, nodes = self._name_arrays
         if element in c.link_index:
-            return str(self.links["name"].to_numpy()[c.link_index[element]])
+            return str(links[c.link_index[element]])
         if element in c.node_index:
-            return str(self.nodes["name"].to_numpy()[c.node_index[element]])
+            return str(nodes[c.node_index[element]])
         return element
+
+    def names(self, elements: Iterable[str]) -> np.ndarray:
+        """Readable names of many link, node or group ids at once (one vectorised lookup).
+
+        Links win over nodes, as in :meth:`describe`; an id that is neither is its own name.
+        O(k) hash lookups for k ids after the id indexes exist.
+        """
+        ids = np.asarray(list(elements), dtype=object)
+        c = self.compiled
+        links, nodes = self._name_arrays
+        li = c.link_position.get_indexer(pd.Index(ids))
+        ni = c.node_position.get_indexer(pd.Index(ids))
+        out = ids.copy()
+        is_node = (li < 0) & (ni >= 0)
+        out[is_node] = nodes[ni[is_node]]
+        out[li >= 0] = links[li[li >= 0]]
+        return out
 
 
 def records_to_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:

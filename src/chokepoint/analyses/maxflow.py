@@ -118,9 +118,10 @@ def max_flow(
     node_flow = np.zeros(c.n_nodes)
     is_node = c.arc_node >= 0
     node_flow[c.arc_node[is_node]] = flows[is_node]
-    cut_links = list(dict.fromkeys(str(c.link_ids[i]) for i in c.arc_link[cut] if i >= 0))
-    cut_nodes = list(dict.fromkeys(str(c.node_ids[i]) for i in c.arc_node[cut] if i >= 0))
-    cut_groups = list(dict.fromkeys(str(c.group_ids[g]) for g in c.arc_group[cut] if g >= 0))
+    cl, cn, cg = c.arc_link[cut], c.arc_node[cut], c.arc_group[cut]
+    cut_links = list(dict.fromkeys(str(x) for x in c.link_ids_at(cl[cl >= 0])))
+    cut_nodes = list(dict.fromkeys(str(x) for x in c.node_ids[cn[cn >= 0]]))
+    cut_groups = list(dict.fromkeys(str(x) for x in c.group_ids_at(cg[cg >= 0])))
     return MaxFlowResult(
         value=float("inf") if unbounded else raw / scale,
         arc_flow=flows, link_flow=link_flow, node_flow=node_flow, source_side=src_side,

@@ -16,7 +16,7 @@ from chokepoint.cli._app import (
 )
 from chokepoint.errors import InputError
 
-IMPORT_KINDS = ("osm", "lines", "world-rail", "sea", "world")
+IMPORT_KINDS = ("osm", "lines", "world-rail", "sea", "world", "links")
 
 
 def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
@@ -36,8 +36,9 @@ def import_(
     source: Annotated[str, typer.Argument(
         help="OSM .pbf, GIS line file (.gpkg/.geojson/.shp/.parquet), world-rail CSV folder, "
              "or '-' for the installed package data (world-rail, sea, world).")],
-    kind: Annotated[str, typer.Option("--kind", help="osm, lines, world-rail, sea or world "
-                                      "(rail + sea + ports).")] = "lines",
+    kind: Annotated[str, typer.Option("--kind", help="osm, lines, world-rail, sea, world "
+                                      "(rail + sea + ports) or links (a CSV link list).")
+                    ] = "lines",
     out_file: Annotated[Path, typer.Option("--out", help="Write .gpkg, .parquet, .geojson "
                                            "or .csv.")] = Path("network.gpkg"),
     bbox: Annotated[str | None, typer.Option(
@@ -50,6 +51,9 @@ def import_(
     strict: Annotated[bool | None, typer.Option(
         "--strict/--lenient", help="Stop at the first bad feature, or drop and report it "
                                    "(default: strict for lines, lenient otherwise).")] = None,
+    drop_self_loops: Annotated[bool, typer.Option(
+        "--drop-self-loops", help="--kind links: drop rows whose from equals to (RA2CE's "
+                                  "edge lists have them) instead of refusing the file.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Import a network and build its topology; write it with an issues layer."""
@@ -57,6 +61,9 @@ def import_(
 
     if kind not in IMPORT_KINDS:
         raise InputError(f"--kind must be one of {', '.join(IMPORT_KINDS)}, not {kind!r}")
+    if kind == "links":
+        _import_links(source, out_file, drop_self_loops=drop_self_loops, as_json=as_json)
+        return
     box = _bbox(bbox)
     pkg = source in ("-", "")
     tol: dict[str, Any] = {} if tolerance is None else {"tolerance_m": tolerance}
@@ -108,3 +115,19 @@ def import_(
         top = ", ".join(f"{k}: {v}" for k, v in list(summ["issues"].items())[:4])
         out.print(f"{len(rep.issues):,} issues ({top})")
 
+
+
+def _import_links(source: str, out_file: Path, *, drop_self_loops: bool, as_json: bool) -> None:
+    """``import --kind links``: a CSV link list to a network file (self-loops optionally
+    dropped and counted)."""
+    from chokepoint.io.csv import read_link_csv
+    from chokepoint.io.topology import write_network
+
+    net, dropped = read_link_csv(source, drop_self_loops=drop_self_loops, report=True)
+    write_network(net, out_file)
+    if as_json:
+        _print_json({"out": str(out_file), "self_loops_dropped": dropped,
+                     "network": net.summary()})
+        return
+    out.print(f"Imported {net.n_links:,} links and {net.n_nodes:,} nodes to {out_file}"
+              + (f" ({dropped:,} self-loop rows dropped)" if drop_self_loops else ""))

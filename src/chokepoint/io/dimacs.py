@@ -3,125 +3,197 @@
 Format (DIMACS implementation challenge, 1990–91): comment lines ``c``; one problem line
 ``p max N M`` or ``p min N M``; node lines ``n ID s|t`` (max) or ``n ID SUPPLY`` (min); arc
 lines ``a U V CAP`` (max) or ``a U V LOW CAP COST`` (min). Nodes are 1..N.
+
+The arcs are tokenized by a compiled scanner (:mod:`chokepoint.io._dimacs_scan`) straight
+into integer arrays: node ids stay integer codes and the network is built from arrays
+(:meth:`~chokepoint.network.Network.from_arrays`); the few problem and node lines are handled
+here. O(bytes) time, O(arcs) memory.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from chokepoint.errors import InputError
 from chokepoint.limits import check_size
-from chokepoint.network import Network
+from chokepoint.network import Network, NumberedIds
 from chokepoint.scenario import Scenario
 from chokepoint.units import Units
 
 __all__ = ["read_dimacs"]
 
+_SHOWN = 40
 
-def _token(text: str, width: int = 40) -> str:
+
+def _shown(text: str, width: int = _SHOWN) -> str:
     """A token for an error message: quoted, at most ``width`` characters."""
     return repr(text) if len(text) <= width else f"{text[:width]!r}… ({len(text):,} characters)"
+
+
+@dataclass
+class _Header:
+    """What the problem and node lines say."""
+
+    kind: str | None = None
+    line: int = 0
+    n_nodes: int = 0
+    sources: list[str] = field(default_factory=list)
+    sinks: list[str] = field(default_factory=list)
+    supplies: dict[str, float] = field(default_factory=dict)
+
+
+def _number(text: str, el: str, what: str, p: Path, *, integer: bool = False) -> float:
+    try:
+        return int(text) if integer else float(text)
+    except ValueError:
+        raise InputError(f"{what} is not {'an integer' if integer else 'a number'}: "
+                         f"{_shown(text)}", source=p, element=el) from None
+
+
+def _node(text: str, el: str, h: _Header, p: Path) -> int:
+    v = int(_number(text, el, "node id", p, integer=True))
+    if not 1 <= v <= h.n_nodes:
+        raise InputError(f"node {v} is outside 1..{h.n_nodes} (from the problem line)",
+                         source=p, element=el)
+    return v
+
+
+def _header_line(f: list[str], el: str, h: _Header, p: Path, ln: int) -> None:
+    """Handle one problem, node or unknown line (raises on a bad one)."""
+    if f[0] == "p":
+        if len(f) != 4 or f[1] not in ("max", "min"):
+            raise InputError("problem line must be 'p max N M' or 'p min N M'", source=p,
+                             element=el)
+        if h.kind is not None:
+            raise InputError("a second problem line", source=p, element=el)
+        h.kind, h.line = f[1], ln
+        h.n_nodes = int(_number(f[2], el, "node count", p, integer=True))
+        n_arcs = int(_number(f[3], el, "arc count", p, integer=True))
+        if h.n_nodes < 0 or n_arcs < 0:
+            raise InputError("node and arc counts must be >= 0", source=p, element=el)
+        check_size("nodes + arcs in the problem line", h.n_nodes + n_arcs, source=p,
+                   element=el)
+    elif f[0] == "n":
+        if h.kind is None:
+            raise InputError("node line before the problem line", source=p, element=el)
+        if h.kind == "max":
+            if len(f) != 3 or f[2] not in ("s", "t"):
+                raise InputError("node line must be 'n ID s' or 'n ID t'", source=p, element=el)
+            (h.sources if f[2] == "s" else h.sinks).append(str(_node(f[1], el, h, p)))
+        else:
+            if len(f) != 3:
+                raise InputError("node line must be 'n ID SUPPLY'", source=p, element=el)
+            h.supplies[str(_node(f[1], el, h, p))] = _number(f[2], el, "supply", p)
+    else:
+        raise InputError(f"unknown line type {_shown(f[0])}", source=p, element=el)
+
+
+def _arc_error(buf: bytes, tail: np.ndarray, head: np.ndarray, values: np.ndarray,
+               slow: np.ndarray, at: np.ndarray, h: _Header, p: Path) -> tuple[int, InputError] | None:
+    """Parse the flagged tokens with Python's int/float; the first bad arc as (line, error)."""
+    first: tuple[int, InputError] | None = None
+    for k, (start, ln) in zip(slow.tolist(), at.tolist(), strict=True):
+        end = buf.find(b"\n", start)
+        f = buf[start: end if end >= 0 else len(buf)].decode("utf-8", "replace").split()
+        el = f"line {ln}"
+        try:
+            tail[k] = _node(f[1], el, h, p)
+            head[k] = _node(f[2], el, h, p)
+            values[k] = [_number(x, el, "arc field", p) for x in f[3:]]
+        except InputError as exc:
+            first = (ln, exc)
+            tail[k] = head[k] = 1
+            values[k] = 0.0
+            break
+    bad = (tail < 1) | (tail > h.n_nodes) | (head < 1) | (head > h.n_nodes)
+    if h.kind == "min":
+        bad |= values[:, 0] != 0
+    if len(tail) == 0 or not bad.any():
+        return first
+    from chokepoint.io._dimacs_scan import arc_line_numbers
+
+    k = int(np.flatnonzero(bad)[0])
+    ln = int(arc_line_numbers(np.frombuffer(buf, dtype=np.uint8), k + 1)[k])
+    if first is not None and first[0] < ln:
+        return first
+    el = f"line {ln}"
+    for v in (int(tail[k]), int(head[k])):
+        if not 1 <= v <= h.n_nodes:
+            return ln, InputError(f"node {v} is outside 1..{h.n_nodes} (from the problem line)",
+                                  source=p, element=el)
+    return ln, InputError("arc lower bounds other than 0 are not supported", source=p,
+                          element=el)
+
+
+def _read_header(raw: bytes, starts: np.ndarray, ends: np.ndarray, lines: np.ndarray,
+                 first_arc: int, h: _Header, p: Path) -> tuple[int, InputError] | None:
+    """Process the problem and node lines in order; the first error as (line, error)."""
+    for s_, e_, ln in zip(starts.tolist(), ends.tolist(), lines.tolist(), strict=True):
+        if first_arc and ln > first_arc and h.kind is None:
+            return first_arc, InputError("arc line must have 5 fields after 'a'", source=p,
+                                         element=f"line {first_arc}")
+        try:
+            _header_line(raw[s_:e_].decode("utf-8", "replace").split(), f"line {ln}", h, p, ln)
+        except InputError as exc:
+            if h.kind is None and first_arc and first_arc < ln:
+                return first_arc, InputError("arc line must have 5 fields after 'a'", source=p,
+                                             element=f"line {first_arc}")
+            return ln, exc
+    if h.kind is None and first_arc:
+        return first_arc, InputError("arc line must have 5 fields after 'a'", source=p,
+                                     element=f"line {first_arc}")
+    return None
 
 
 def read_dimacs(path: str | Path) -> Scenario:
     """Read a DIMACS instance; ``n s``/``n t`` (or supplies) become the scenario's terminals.
 
     Lower bounds other than 0 in ``.min`` files are rejected (say so rather than solve a
-    different problem).
+    different problem). Errors name the first bad line and show its token (shortened).
+    O(bytes) time; the arcs never pass through Python one by one.
     """
+    from chokepoint.io._dimacs_scan import ERR_FIELDS, classify, parse_arcs
+
     p = Path(path)
     try:
-        lines = p.read_text().splitlines()
+        raw = p.read_bytes()
+        if not raw.isascii():
+            raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"cannot read: {e}", source=p) from None
-    kind = None
-    n_nodes = 0
-    sources: list[str] = []
-    sinks: list[str] = []
-    supplies: dict[str, float] = {}
-    tails: list[int] = []
-    heads: list[int] = []
-    fields: list[list[float]] = []
-
-    def number(text: str, el: str, what: str, *, integer: bool = False) -> float:
-        try:
-            return int(text) if integer else float(text)
-        except ValueError:
-            raise InputError(f"{what} is not {'an integer' if integer else 'a number'}: "
-                             f"{_token(text)}", source=p, element=el) from None
-
-    def node(text: str, el: str) -> int:
-        v = int(number(text, el, "node id", integer=True))
-        if not 1 <= v <= n_nodes:
-            raise InputError(f"node {v} is outside 1..{n_nodes} (from the problem line)",
-                             source=p, element=el)
-        return v
-
-    for ln, line in enumerate(lines, 1):
-        f = line.split()
-        if not f or f[0] == "c":
-            continue
-        el = f"line {ln}"
-        if f[0] == "p":
-            if len(f) != 4 or f[1] not in ("max", "min"):
-                raise InputError("problem line must be 'p max N M' or 'p min N M'", source=p,
-                                 element=el)
-            if kind is not None:
-                raise InputError("a second problem line", source=p, element=el)
-            kind = f[1]
-            n_nodes = int(number(f[2], el, "node count", integer=True))
-            n_arcs = int(number(f[3], el, "arc count", integer=True))
-            if n_nodes < 0 or n_arcs < 0:
-                raise InputError("node and arc counts must be >= 0", source=p, element=el)
-            check_size("nodes + arcs in the problem line", n_nodes + n_arcs, source=p,
-                       element=el)
-        elif f[0] == "n":
-            if kind is None:
-                raise InputError("node line before the problem line", source=p, element=el)
-            if kind == "max":
-                if len(f) != 3 or f[2] not in ("s", "t"):
-                    raise InputError("node line must be 'n ID s' or 'n ID t'", source=p,
-                                     element=el)
-                (sources if f[2] == "s" else sinks).append(str(node(f[1], el)))
-            else:
-                if len(f) != 3:
-                    raise InputError("node line must be 'n ID SUPPLY'", source=p, element=el)
-                supplies[str(node(f[1], el))] = number(f[2], el, "supply")
-        elif f[0] == "a":
-            want = 4 if kind == "max" else 6
-            if kind is None or len(f) != want:
-                raise InputError(f"arc line must have {want - 1} fields after 'a'", source=p,
-                                 element=el)
-            tails.append(node(f[1], el))
-            heads.append(node(f[2], el))
-            vals = [number(x, el, "arc field") for x in f[3:]]
-            if kind == "min" and vals[0] != 0:
-                raise InputError("arc lower bounds other than 0 are not supported", source=p,
-                                 element=el)
-            fields.append(vals)
-        else:
-            raise InputError(f"unknown line type {_token(f[0])}", source=p, element=el)
-    if kind is None:
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    starts, ends, lines, m, first_arc = classify(buf)
+    h = _Header()
+    errors = [e for e in [_read_header(raw, starts, ends, lines, first_arc, h, p)] if e]
+    if h.kind is not None:
+        n_values = 1 if h.kind == "max" else 3
+        tail, head, values, slow, at, err, err_line, k = parse_arcs(buf, m, n_values)
+        if err == ERR_FIELDS:
+            errors.append((err_line, InputError(
+                f"arc line must have {n_values + 2} fields after 'a'", source=p,
+                element=f"line {err_line}")))
+        tail, head, values = tail[:k], head[:k], values[:k]
+        bad = _arc_error(raw, tail, head, values, slow, at, h, p)
+        if bad is not None:
+            errors.append(bad)
+    if errors:
+        raise min(errors, key=lambda e: e[0])[1]
+    if h.kind is None:
         raise InputError("no problem line ('p max' or 'p min')", source=p)
-    if kind == "max" and (not sources or not sinks):
+    if h.kind == "max" and (not h.sources or not h.sinks):
         raise InputError("a 'p max' instance needs a source ('n ID s') and a sink ('n ID t') "
-                         "line", source=p, element=f"no {'source' if not sources else 'sink'}")
-    a = np.array(fields, dtype=float).reshape(len(fields), 1 if kind == "max" else 3)
-    links = pd.DataFrame({"from": np.array(tails, dtype=np.int64).astype(str),
-                          "to": np.array(heads, dtype=np.int64).astype(str)})
-    if kind == "max":
-        links["capacity"] = a[:, 0]
-    else:
-        links["capacity"] = a[:, 1]
-        links["cost"] = a[:, 2]
-    links["id"] = [f"a{i + 1}" for i in range(len(links))]
-    nodes = pd.DataFrame({"id": [str(i) for i in range(1, n_nodes + 1)]})
-    net = Network.from_frames(nodes, links, units=Units.unitless(), name=p.stem, source=p)
-    if kind == "min":
-        sources = [k for k, v in supplies.items() if v > 0]
-        sinks = [k for k, v in supplies.items() if v < 0]
+                         "line", source=p, element=f"no {'source' if not h.sources else 'sink'}")
+    cols = {"capacity": values[:, 0]} if h.kind == "max" else {
+        "capacity": values[:, 1], "cost": values[:, 2]}
+    net = Network.from_arrays(
+        np.arange(1, h.n_nodes + 1).astype(str).astype(object), tail - 1, head - 1,
+        link_ids=NumberedIds("a", 1, m), columns=cols, units=Units.unitless(), name=p.stem, source=p)
+    sources, sinks = h.sources, h.sinks
+    if h.kind == "min":
+        sources = [k for k, v in h.supplies.items() if v > 0]
+        sinks = [k for k, v in h.supplies.items() if v < 0]
     return Scenario(network=net, name=p.stem, sources=sources, sinks=sinks, path=str(p),
-                    supplies=supplies)
+                    supplies=h.supplies)

@@ -1,0 +1,360 @@
+"""File to answer: where a CLI run on a large network spends its time, before and after.
+
+Run from the repository root::
+
+    .venv/bin/python -m benchmarks.bench_load                     # full (several minutes)
+    .venv/bin/python -m benchmarks.bench_load --quick             # 10k and 100k arcs only
+    .venv/bin/python -m benchmarks.bench_load --before SRC_DIR    # also the old code
+
+``--before SRC_DIR`` names a ``src`` folder of an older checkout (e.g. ``git archive 9a6697e
+src | tar -x -C /tmp/old``); each measurement then runs the old and the new code alternately
+in fresh processes, so ratios come from one run on one machine state.
+
+Parts (every measurement is a fresh Python process; times are medians of ``--reps`` runs;
+peak memory is the child's ``ru_maxrss``):
+
+(a) **stage breakdown** of ``chokepoint flow FILE.max --json`` on king's-move grids of
+    about 10k, 100k and 1.6M arcs written as DIMACS files: imports, read + parse,
+    tables + validate, compile, solve, write; with a fitted growth exponent per stage
+    (least squares on log time vs log arcs).
+(b) **end to end** on the 1.6M-arc file: ``python -m chokepoint.cli flow FILE --json``
+    against ``benchmarks/plain_maxflow.py`` (numpy ``loadtxt`` + OR-Tools ``SimpleMaxFlow``),
+    alternating; wall and peak memory ratios.
+(c) **criticality → results file** on the world railway edge list
+    (``shared/data/raw/scgraph_world_railways``, decompressed to a CSV link list): the CLI
+    ``criticality FILE --measure redundancy --out r.csv`` against the same work through the
+    Python API (``io.load`` → ``ranking.criticality`` → ``write_table``) in a fresh process.
+(d) **import** of the world railway graph: ``chokepoint import --kind world-rail`` stages.
+
+Results go to ``benchmarks/results/load.json`` and ``docs/benchmarks/load.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks._machine import json_default, machine
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+DOC = ROOT / "docs" / "benchmarks" / "load.md"
+RAIL = ROOT.parent / "shared" / "data" / "raw" / "scgraph_world_railways"
+PY = sys.executable
+SIZES = {"10k": (36, 35), "100k": (112, 112), "1.6M": (400, 500)}
+STAGES = ("imports", "read + parse", "tables + validate", "compile", "solve", "write")
+
+# The stage driver: runs in a fresh process against whichever ``src`` is first on sys.path.
+DRIVER = r"""
+import json, sys, time, resource
+t0 = time.perf_counter()
+import chokepoint.cli._app, chokepoint.analyses
+from chokepoint.analyses import max_flow
+from chokepoint.network import Network
+from chokepoint.io.dimacs import read_dimacs
+from chokepoint.io.write import to_jsonable
+t1 = time.perf_counter()
+tables = [0.0]
+def timed(bound):  # a bound classmethod, timed into tables[0]
+    def g(*a, **k):
+        s = time.perf_counter(); r = bound(*a, **k); tables[0] += time.perf_counter() - s
+        return r
+    return staticmethod(g)
+for name in ("from_frames", "from_arrays"):
+    if hasattr(Network, name):
+        setattr(Network, name, timed(getattr(Network, name)))
+s = read_dimacs(sys.argv[1]); t2 = time.perf_counter()
+c = s.network.compiled; t3 = time.perf_counter()
+r = max_flow(c, s.sources, s.sinks); t4 = time.perf_counter()
+data = {"value": r.value, "cut": r.cut_links, "cut_nodes": r.cut_nodes,
+        "cut_groups": r.cut_groups, "sources": r.sources, "sinks": r.sinks}
+text = json.dumps(to_jsonable(data)); t5 = time.perf_counter()
+print(json.dumps({"imports": t1 - t0, "read + parse": t2 - t1 - tables[0],
+                  "tables + validate": tables[0], "compile": t3 - t2, "solve": t4 - t3,
+                  "write": t5 - t4, "value": r.value,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def grid_dimacs(path: Path, w: int, h: int, *, seed: int = 0) -> int:
+    """Write a w×h king's-move grid (8 arcs per inner node, capacities U[1, 100]) as
+    ``p max``, source node 1 and sink node w·h; return the arc count."""
+    rng = np.random.default_rng(seed)
+    idx = np.arange(w * h).reshape(h, w)
+    a = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel(), idx[:-1, :-1].ravel(),
+                        idx[:-1, 1:].ravel()])
+    b = np.concatenate([idx[:, 1:].ravel(), idx[1:, :].ravel(), idx[1:, 1:].ravel(),
+                        idx[1:, :-1].ravel()])
+    tail, head = np.concatenate([a, b]) + 1, np.concatenate([b, a]) + 1
+    cap = rng.integers(1, 101, len(tail))
+    with path.open("w") as fh:
+        fh.write(f"c king's-move grid {w}x{h}, seed {seed}\np max {w * h} {len(tail)}\n"
+                 f"n 1 s\nn {w * h} t\n")
+        np.savetxt(fh, np.column_stack([tail, head, cap]), fmt="a %d %d %d")
+    return len(tail)
+
+
+def run(cmd: list[str], *, src: Path | None = None, cwd: Path | None = None
+        ) -> tuple[float, float, str]:
+    """Run a child; return (wall s, peak RSS MB, stdout). ``src`` goes first on PYTHONPATH."""
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            cwd=cwd, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    stdout = proc.stdout.read() if proc.stdout else ""
+    stderr = proc.stderr.read() if proc.stderr else ""
+    if status != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({status}): {stderr[-2000:]}")
+    return wall, usage.ru_maxrss / 1024, stdout
+
+
+def median(xs: list[float]) -> float:
+    """The median."""
+    return float(np.median(xs))
+
+
+def exponent(sizes: list[int], times: list[float]) -> float:
+    """Least-squares slope of log(time) on log(size)."""
+    if len(sizes) < 2 or min(times) <= 0:
+        return math.nan
+    return float(np.polyfit(np.log(sizes), np.log(times), 1)[0])
+
+
+def stages(files: dict[str, tuple[Path, int]], versions: dict[str, Path], reps: int, *,
+           before_sizes: tuple[str, ...]) -> dict[str, Any]:
+    """Part (a): per version and size, the median of each stage over ``reps`` runs."""
+    out: dict[str, Any] = {v: {} for v in versions}
+    for label, (path, m) in files.items():
+        here = {v: src for v, src in versions.items() if v != "before" or label in before_sizes}
+        runs: dict[str, list[dict[str, float]]] = {v: [] for v in here}
+        for _ in range(reps):
+            for v, src in here.items():  # alternate old/new
+                _, _, stdout = run([PY, "-c", DRIVER, str(path)], src=src)
+                runs[v].append(json.loads(stdout.strip().splitlines()[-1]))
+        for v in here:
+            row = {k: median([r[k] for r in runs[v]]) for k in (*STAGES, "peak_mb")}
+            row["total"] = sum(row[k] for k in STAGES)
+            row["arcs"] = m
+            out[v][label] = row
+            print(f"  {v} {label}: " + ", ".join(f"{k} {row[k]:.2f}" for k in (*STAGES,
+                                                                              "total")),
+                  file=sys.stderr, flush=True)
+    for v in versions:
+        labels = list(out[v])
+        ms = [out[v][lab]["arcs"] for lab in labels]
+        out[v]["exponents"] = {k: exponent(ms, [out[v][lab][k] for lab in labels])
+                               for k in (*STAGES, "total")}
+    return out
+
+
+def end_to_end(path: Path, reps: int) -> dict[str, Any]:
+    """Part (b): CLI flow vs the plain script, alternating, wall and peak RSS."""
+    cli = [PY, "-m", "chokepoint.cli", "flow", str(path), "--json"]
+    plain = [PY, str(ROOT / "benchmarks" / "plain_maxflow.py"), str(path)]
+    res: dict[str, list[tuple[float, float]]] = {"chokepoint": [], "plain": []}
+    for _ in range(reps):
+        for name, cmd in (("chokepoint", cli), ("plain", plain)):
+            wall, mb, stdout = run(cmd, src=ROOT / "src")
+            res[name].append((wall, mb))
+            value = json.loads(stdout)["value"]
+        print(f"  e2e: {res['chokepoint'][-1]} vs {res['plain'][-1]} (value {value})",
+              file=sys.stderr, flush=True)
+    out: dict[str, Any] = {k: {"wall_s": median([w for w, _ in v]),
+                                "peak_mb": median([mb for _, mb in v]),
+                                "walls": [w for w, _ in v]} for k, v in res.items()}
+    out["wall_ratio"] = out["chokepoint"]["wall_s"] / out["plain"]["wall_s"]
+    out["memory_ratio"] = out["chokepoint"]["peak_mb"] / out["plain"]["peak_mb"]
+    return out
+
+
+API_CRIT = r"""
+import sys
+from chokepoint.io import load
+from chokepoint.io.results import write_table
+from chokepoint.ranking import criticality
+s = load(sys.argv[1])
+t = criticality(s, kind="link", measures=["redundancy"])
+write_table(t, sys.argv[2], s.network, kind="link", layer="criticality")
+"""
+
+
+def criticality_file(csv: Path, reps: int, tmp: Path) -> dict[str, Any]:
+    """Part (c): CLI criticality → results file vs the same work through the API."""
+    cli = [PY, "-m", "chokepoint.cli", "criticality", str(csv), "--measure", "redundancy",
+           "--out", str(tmp / "cli.csv")]
+    api = [PY, "-c", API_CRIT, str(csv), str(tmp / "api.csv")]
+    res: dict[str, list[float]] = {"cli": [], "api": []}
+    for _ in range(reps):
+        for name, cmd in (("cli", cli), ("api", api)):
+            res[name].append(run(cmd, src=ROOT / "src")[0])
+        print(f"  criticality: cli {res['cli'][-1]:.2f} s, api {res['api'][-1]:.2f} s",
+              file=sys.stderr, flush=True)
+    same = (tmp / "cli.csv").read_bytes() == (tmp / "api.csv").read_bytes()
+    out = {k: {"wall_s": median(v), "walls": v} for k, v in res.items()}
+    out["ratio"] = out["cli"]["wall_s"] / out["api"]["wall_s"]
+    out["identical_files"] = same
+    out["ra2ce_1_2_2_s"] = 4 * 60 + 48
+    out["vs_ra2ce"] = out["ra2ce_1_2_2_s"] / out["cli"]["wall_s"]
+    return out
+
+
+IMPORT = r"""
+import json, sys, time
+t0 = time.perf_counter()
+from chokepoint.io.world import read_world_railways
+t1 = time.perf_counter()
+net, rep = read_world_railways(source=sys.argv[1])
+t2 = time.perf_counter()
+print(json.dumps({"imports": t1 - t0, "read + topology": t2 - t1, "links": net.n_links}))
+"""
+
+
+def world_import(reps: int) -> dict[str, Any]:
+    """Part (d): read + topology of the world railway graph, in a fresh process."""
+    runs = [json.loads(run([PY, "-c", IMPORT, str(RAIL)], src=ROOT / "src")[2])
+            for _ in range(reps)]
+    return {k: median([r[k] for r in runs]) for k in ("imports", "read + topology")} | {
+        "links": runs[0]["links"]}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run the benchmark; write the JSON results and the markdown page."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="10k and 100k arcs only")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--before", type=Path, help="src folder of the old code")
+    ap.add_argument("--before-sizes", default="10k,100k,1.6M",
+                    help="sizes to run the old code on (it is slow)")
+    ap.add_argument("--parts", default="abcd", help="which parts to run (letters)")
+    args = ap.parse_args(argv)
+    info = machine("pandas", "pyarrow", "numba", "ortools")
+    t_start = time.perf_counter()
+    results: dict[str, Any] = {"machine": info, "reps": args.reps}
+    versions = {"after": ROOT / "src"}
+    if args.before:
+        versions = {"before": args.before.resolve(), **versions}
+    sizes = {k: v for k, v in SIZES.items() if not (args.quick and k == "1.6M")}
+    with tempfile.TemporaryDirectory(prefix="bench_load_") as d:
+        tmp = Path(d)
+        files = {k: (tmp / f"grid_{w}x{h}.max", 0) for k, (w, h) in sizes.items()}
+        for k, (w, h) in sizes.items():
+            files[k] = (files[k][0], grid_dimacs(files[k][0], w, h))
+        if "a" in args.parts:
+            print("(a) stages", file=sys.stderr)
+            results["stages"] = stages(files, versions, args.reps,
+                                       before_sizes=tuple(args.before_sizes.split(",")))
+        if "b" in args.parts:
+            print("(b) end to end", file=sys.stderr)
+            results["end_to_end"] = end_to_end(files[list(files)[-1]][0], args.reps)
+            results["end_to_end"]["arcs"] = files[list(files)[-1]][1]
+        if "c" in args.parts and RAIL.is_dir():
+            print("(c) criticality", file=sys.stderr)
+            csv = tmp / "world_railways.csv"
+            csv.write_bytes(gzip.decompress((RAIL / "world_railways_edges.csv.gz").read_bytes()))
+            results["criticality"] = criticality_file(csv, args.reps, tmp)
+        if "d" in args.parts and RAIL.is_dir():
+            print("(d) import", file=sys.stderr)
+            results["import"] = world_import(args.reps)
+    results["total_s"] = time.perf_counter() - t_start
+    results["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = "load-quick.json" if args.quick else "load.json"
+    (RESULTS / name).write_text(json.dumps(results, indent=2, default=json_default) + "\n")
+    if not args.quick:
+        DOC.write_text(render(results))
+    print(json.dumps(results, indent=2, default=json_default))
+    return results
+
+
+def _f(x: float, d: int = 2) -> str:
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:,.{d}f}"
+
+
+def render(r: dict[str, Any]) -> str:
+    """The markdown page for ``docs/benchmarks/load.md``."""
+    m = r["machine"]
+    lines = [
+        "# Benchmark: loading large networks (file → answer)", "",
+        f"Generated by `python -m benchmarks.bench_load` on {m['date']} "
+        f"(total {r['total_s']:.0f} s). Raw numbers: `benchmarks/results/load.json`.", "",
+        f"* Machine: {m['cpu']}, `nproc` {m['nproc']}, {m['memory']} RAM — a VM **shared with "
+        f"six other jobs** during this run: load average {m['loadavg_at_start']} at start, "
+        f"{m.get('loadavg_at_end')} at end (on 2 cores), so absolute times are inflated; "
+        "ratios are measured side by side (alternating runs) in this one run.",
+        f"* Versions: Python {m['python']}, numpy {m['numpy']}, pandas {m['pandas']}, "
+        f"pyarrow {m['pyarrow']}, numba {m['numba']}, ortools {m['ortools']}.",
+        f"* Every figure is the median of {r['reps']} fresh processes.", ""]
+    if "stages" in r:
+        lines += ["## (a) Stage breakdown of `chokepoint flow FILE.max --json`", "",
+                  "King's-move grids written as DIMACS (`grid_dimacs`); seconds per stage; "
+                  "`before` = the code at 9a6697e (line-by-line readers, string validation).",
+                  ""]
+        for v, rows in r["stages"].items():
+            labels = [k for k in rows if k != "exponents"]
+            lines += [f"### {v}", "", "| stage | " + " | ".join(
+                f"{lab} ({rows[lab]['arcs']:,} arcs)" for lab in labels) + " | exponent |",
+                "|---|" + "---|" * (len(labels) + 1)]
+            for st in (*STAGES, "total"):
+                lines.append(f"| {st} | " + " | ".join(_f(rows[lab][st]) for lab in labels)
+                             + f" | {_f(rows['exponents'][st])} |")
+            lines.append("| peak memory (MB) | " + " | ".join(
+                _f(rows[lab]["peak_mb"], 0) for lab in labels) + " | |")
+            lines.append("")
+        lines += ["Exponent = least-squares slope of log(seconds) on log(arcs) over the sizes "
+                  "shown (1 = linear; stages that take milliseconds are noise-dominated).", ""]
+    if "end_to_end" in r:
+        e = r["end_to_end"]
+        lines += ["## (b) `chokepoint flow` vs a plain numpy + OR-Tools script, end to end", "",
+                  f"The {e['arcs']:,}-arc grid; `benchmarks/plain_maxflow.py` reads the file "
+                  "with `numpy.loadtxt` and calls OR-Tools `SimpleMaxFlow` (no validation, no "
+                  "names, no cut).", "",
+                  "| | wall (s) | peak memory (MB) |", "|---|---|---|",
+                  f"| `python -m chokepoint.cli flow FILE --json` | {_f(e['chokepoint']['wall_s'])}"
+                  f" | {_f(e['chokepoint']['peak_mb'], 0)} |",
+                  f"| plain script | {_f(e['plain']['wall_s'])} | {_f(e['plain']['peak_mb'], 0)} |",
+                  f"| **ratio** | **{_f(e['wall_ratio'])}×** (goal ≤ 2) | "
+                  f"**{_f(e['memory_ratio'])}×** (goal ≤ 2.5) |", ""]
+    if "criticality" in r:
+        c = r["criticality"]
+        lines += ["## (c) `chokepoint criticality --measure redundancy` → results file", "",
+                  "The world railway edge list (`shared/data/raw/scgraph_world_railways`, "
+                  "328,750 links, decompressed to a CSV link list `u,v,length_km`).", "",
+                  "| | wall (s) |", "|---|---|",
+                  f"| CLI `criticality FILE --measure redundancy --out r.csv` | "
+                  f"{_f(c['cli']['wall_s'])} |",
+                  f"| Python API in a fresh process (`load` → `criticality` → `write_table`) | "
+                  f"{_f(c['api']['wall_s'])} |",
+                  f"| **CLI / API** | **{_f(c['ratio'])}×** (goal ≤ 1.3) |",
+                  f"| RA2CE 1.2.2 build + single-link redundancy (4:48, from an earlier run "
+                  f"on this kind of machine, `shared/research/ra2ce.md`, on its 141,391-edge "
+                  f"simplification of the same graph) / CLI | **{_f(c['vs_ra2ce'], 0)}×** "
+                  "(goal ≥ 30) |", "",
+                  f"Results files identical: {c['identical_files']}. Before this work the same "
+                  "CLI run took 28 min 56 s (one `describe` per element, each converting the "
+                  "whole name column).", ""]
+    if "import" in r:
+        i = r["import"]
+        lines += ["## (d) `chokepoint import --kind world-rail` (read + topology)", "",
+                  "| imports | read + topology | links |", "|---|---|---|",
+                  f"| {_f(i['imports'])} s | **{_f(i['read + topology'])} s** (goal ≤ 3) | "
+                  f"{i['links']:,} |", ""]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
