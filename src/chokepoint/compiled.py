@@ -114,7 +114,8 @@ class CompiledNetwork:
             node_group = np.full(n, -1, dtype=np.int64)
             group_ids = link_ids
         else:
-            assert arr.group_ids is not None and arr.node_group is not None
+            assert arr.group_ids is not None
+            assert arr.node_group is not None
             link_group, node_group, group_ids = arr.link_group, arr.node_group, arr.group_ids
             node_only = np.setdiff1d(node_group[node_group >= 0], link_group)
             if len(node_only):

@@ -421,7 +421,8 @@ class Network:
         arr = LinkArrays(
             node_ids=node_pos.to_numpy(dtype=object), link_ids=link_ids,
             tail=codes["from"], head=codes["to"],
-            capacity=lk["capacity"].to_numpy(dtype=float), time_h=lk["time_h"].to_numpy(dtype=float),
+            capacity=lk["capacity"].to_numpy(dtype=float),
+            time_h=lk["time_h"].to_numpy(dtype=float),
             length_km=lk["length_km"].to_numpy(dtype=float), cost=lk["cost"].to_numpy(dtype=float),
             both=both, single=both & (lk["track"] == "single").to_numpy(),
             handling=n["handling_capacity"].to_numpy(dtype=float),

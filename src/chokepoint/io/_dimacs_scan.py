@@ -30,7 +30,7 @@ _POW10 = np.array([10.0 ** k for k in range(23)])
 
 @njit(cache=True, inline="always")
 def _space(b: int) -> bool:
-    return b == _SP or b == _TAB or b == _CR or b == 11 or b == 12
+    return b == _SP or (_TAB <= b <= _CR and b != _NL)
 
 
 @njit(cache=True)

@@ -92,7 +92,8 @@ def _header_line(f: list[str], el: str, h: _Header, p: Path, ln: int) -> None:
 
 
 def _arc_error(buf: bytes, tail: np.ndarray, head: np.ndarray, values: np.ndarray,
-               slow: np.ndarray, at: np.ndarray, h: _Header, p: Path) -> tuple[int, InputError] | None:
+               slow: np.ndarray, at: np.ndarray, h: _Header, p: Path
+               ) -> tuple[int, InputError] | None:
     """Parse the flagged tokens with Python's int/float; the first bad arc as (line, error)."""
     first: tuple[int, InputError] | None = None
     for k, (start, ln) in zip(slow.tolist(), at.tolist(), strict=True):
@@ -190,7 +191,8 @@ def read_dimacs(path: str | Path) -> Scenario:
         "capacity": values[:, 1], "cost": values[:, 2]}
     net = Network.from_arrays(
         np.arange(1, h.n_nodes + 1).astype(str).astype(object), tail - 1, head - 1,
-        link_ids=NumberedIds("a", 1, m), columns=cols, units=Units.unitless(), name=p.stem, source=p)
+        link_ids=NumberedIds("a", 1, m), columns=cols, units=Units.unitless(), name=p.stem,
+        source=p)
     sources, sinks = h.sources, h.sinks
     if h.kind == "min":
         sources = [k for k, v in h.supplies.items() if v > 0]
