@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
     from chokepoint.compiled import CompiledNetwork
 
-__all__ = ["LINK_COLUMNS", "MODES", "NODE_COLUMNS", "STRUCTURES", "LinkArrays", "Network",
+__all__ = ["DEFAULT_REPAIR_DAYS", "LINK_COLUMNS", "MODES", "NODE_COLUMNS", "STRUCTURES", "LinkArrays", "Network",
            "NumberedIds", "all_ids", "ids_at"]
 
 NODE_COLUMNS: dict[str, Any] = {
@@ -57,6 +57,7 @@ NODE_COLUMNS: dict[str, Any] = {
     "group": "",
     "attack_cost": np.nan,
     "attackable": True,
+    "repair_days": np.nan,
     "source": "",
 }
 LINK_COLUMNS: dict[str, Any] = {
@@ -75,8 +76,11 @@ LINK_COLUMNS: dict[str, Any] = {
     "group": "",
     "attack_cost": np.nan,
     "attackable": True,
+    "repair_days": np.nan,
     "source": "",
 }
+#: Repair time (days) assumed for an element whose ``repair_days`` is not given.
+DEFAULT_REPAIR_DAYS = 1.0
 MODES = ("rail", "sea", "road", "transfer", "river", "other")
 STRUCTURES = ("none", "tunnel", "bridge", "viaduct", "port", "other")
 _TEXT_NODE = ("id", "name", "kind", "group", "source")
@@ -212,7 +216,7 @@ def _normalise(nodes: pd.DataFrame | None, links: pd.DataFrame, source: str | Pa
     missing_id = links["id"] == ""
     if missing_id.any():
         links.loc[missing_id, "id"] = [f"L{i}" for i in np.flatnonzero(missing_id.to_numpy())]
-    for col in ("length_km", "capacity", "time_h", "cost", "attack_cost"):
+    for col in ("length_km", "capacity", "time_h", "cost", "attack_cost", "repair_days"):
         links[col] = pd.to_numeric(links[col], errors="coerce").astype(float)
     links["attackable"] = _as_bool(links["attackable"])
     _fill_text(links, "group", links["id"])
@@ -229,7 +233,7 @@ def _normalise(nodes: pd.DataFrame | None, links: pd.DataFrame, source: str | Pa
             nodes[col] = default
     for col in _TEXT_NODE:
         nodes[col] = _as_text(nodes[col])
-    for col in ("lon", "lat", "handling_capacity", "dwell_h", "attack_cost"):
+    for col in ("lon", "lat", "handling_capacity", "dwell_h", "attack_cost", "repair_days"):
         nodes[col] = pd.to_numeric(nodes[col], errors="coerce").astype(float)
     nodes["attackable"] = _as_bool(nodes["attackable"])
     nodes["handling_capacity"] = nodes["handling_capacity"].fillna(np.inf)
@@ -471,11 +475,12 @@ class Network:
                 _check_nonneg(getattr(arr, col), col, arr.link_ids, src)
             return
         for frame, what in ((links, "link"), (nodes, "node")):
-            v = frame["attack_cost"].to_numpy()
-            bad = (v < 0) | np.isinf(v)
-            if bad.any():
-                raise InputError("attack_cost must be finite and >= 0", source=src,
-                                 element=f"{what} {_first_id(bad, frame)!r}")
+            for col in ("attack_cost", "repair_days"):
+                v = frame[col].to_numpy()
+                bad = (v < 0) | np.isinf(v)
+                if bad.any():
+                    raise InputError(f"{col} must be finite and >= 0", source=src,
+                                     element=f"{what} {_first_id(bad, frame)!r}")
         for col in ("time_h", "length_km", "cost"):
             _check_nonneg(getattr(arr, col), col, arr.link_ids, src)
         n = nodes
@@ -699,6 +704,28 @@ class Network:
                                                        ok=("attackable", "all"))
         return ({str(g): float(v) for g, v in agg["cost"].items()},
                 [str(g) for g, ok in agg["ok"].items() if not ok])
+
+    def repair_terms(self, kind: str) -> dict[str, float]:
+        """Repair time in days per link, node or failure group (``repair_days``).
+
+        Elements without a figure get :data:`DEFAULT_REPAIR_DAYS`; a failure group stays
+        closed until its slowest member is repaired, so its time is its members' largest.
+        """
+        def one(frame: pd.DataFrame) -> dict[str, float]:
+            days = frame["repair_days"].fillna(DEFAULT_REPAIR_DAYS).to_numpy(dtype=float)
+            return dict(zip((str(x) for x in frame["id"]), days.tolist(), strict=True))
+
+        if kind == "link":
+            return one(self.links)
+        if kind == "node":
+            return one(self.nodes)
+        if kind != "group":
+            raise ValueError(f"kind must be link, node or group, not {kind!r}")
+        members = pd.concat([self.links[["group", "repair_days"]],
+                             self.nodes.loc[self.nodes["group"] != "", ["group", "repair_days"]]])
+        days = members["repair_days"].fillna(DEFAULT_REPAIR_DAYS)
+        agg = days.groupby(members["group"], sort=False).max()
+        return {str(g): float(v) for g, v in agg.items()}
 
     def element_ids(self, kind: str) -> list[str]:
         """Ids of links, nodes or failure groups (``kind`` = link|node|group)."""

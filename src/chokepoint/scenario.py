@@ -21,11 +21,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from chokepoint.errors import InputError
 from chokepoint.network import Network
+from chokepoint.provenance import CitationReport, cite_figures
 from chokepoint.route_rules import commodity_route, excluded_links
 from chokepoint.timeline import StochasticFailure
 from chokepoint.units import BASE_RATE, Units
 
-__all__ = ["SCENARIO_VERSION", "Demand", "Disruption", "Scenario", "scenario_from_dict"]
+__all__ = ["SCENARIO_VERSION", "Assumption", "Demand", "Disruption", "Scenario",
+           "scenario_from_dict"]
 
 SCENARIO_VERSION = 1
 
@@ -61,8 +63,10 @@ class NodeModel(_Strict):
     group: str = ""
     attack_cost: float | None = Field(None, ge=0)
     attackable: bool = True
+    repair_days: float | None = Field(None, ge=0)
     source: str = ""
     note: str = ""
+    provenance: dict[str, str] = Field(default_factory=dict)
 
 
 class LinkModel(_Strict):
@@ -85,10 +89,12 @@ class LinkModel(_Strict):
     group: str = ""
     attack_cost: float | None = Field(None, ge=0)
     attackable: bool = True
+    repair_days: float | None = Field(None, ge=0)
     source: str = ""
     note: str = ""
+    provenance: dict[str, str] = Field(default_factory=dict)
 
-    @field_validator("length_km", "time_h", "speed_kmh", "cost", "attack_cost")
+    @field_validator("length_km", "time_h", "speed_kmh", "cost", "attack_cost", "repair_days")
     @classmethod
     def _finite(cls, v: float | None) -> float | None:
         if v is not None and not math.isfinite(v):
@@ -128,6 +134,7 @@ class DemandModel(_Strict):
     name: str = ""
     source: str = ""
     note: str = ""
+    provenance: dict[str, str] = Field(default_factory=dict)
 
 
 class DisruptionModel(_Strict):
@@ -141,6 +148,7 @@ class DisruptionModel(_Strict):
     repair_days: float | None = Field(None, ge=0)
     source: str = ""
     note: str = ""
+    provenance: dict[str, str] = Field(default_factory=dict)
 
 
 class StochasticFailureModel(_Strict):
@@ -156,6 +164,28 @@ class StochasticFailureModel(_Strict):
     period_days: float = Field(1.0, gt=0)
     source: str = ""
     note: str = ""
+    provenance: dict[str, str] = Field(default_factory=dict)
+
+
+class AssumptionModel(_Strict):
+    """One ``[[assumptions]]`` entry: an uncertain figure (or several tied together) and the
+    range it may take, for ``chokepoint sensitivity``."""
+
+    id: str = Field(min_length=1)
+    paths: list[str] = Field(min_length=1)
+    low: float
+    high: float
+    unit: str = ""
+    name: str = ""
+    reasoning: str = Field(min_length=1)
+    source: str = ""
+
+    @field_validator("low", "high")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("must be a finite number")
+        return v
 
 
 class FlowModel(_Strict):
@@ -190,6 +220,8 @@ class ScenarioModel(_Strict):
     flow: FlowModel = Field(default_factory=lambda: FlowModel())
     simulation: dict[str, Any] = Field(default_factory=dict)
     references: dict[str, str] = Field(default_factory=dict)
+    assumptions: list[AssumptionModel] = Field(default_factory=list)
+    provenance: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("version")
     @classmethod
@@ -249,6 +281,25 @@ class Disruption:
     source: str = ""
 
 
+@dataclass(frozen=True)
+class Assumption:
+    """An uncertain figure of the scenario and its range (``[[assumptions]]``).
+
+    ``paths`` name figures (``links.<id>.capacity``, ``simulation.ship_teu`` …) that take the
+    same value; ``value`` is the value the scenario uses (that of the first path).
+    """
+
+    id: str
+    paths: tuple[str, ...]
+    value: float
+    low: float
+    high: float
+    unit: str = ""
+    name: str = ""
+    reasoning: str = ""
+    source: str = ""
+
+
 @dataclass
 class Scenario:
     """A validated scenario: the network, demands, disruptions and settings.
@@ -270,6 +321,8 @@ class Scenario:
     references: dict[str, str] = field(default_factory=dict)
     path: str | None = None
     supplies: dict[str, float] = field(default_factory=dict)
+    assumptions: list[Assumption] = field(default_factory=list)
+    citations: CitationReport = field(default_factory=CitationReport)
 
     @property
     def units(self) -> Units:
@@ -389,7 +442,7 @@ def scenario_from_dict(
                           "lat": np.nan if nd.lat is None else nd.lat,
                           "handling_capacity": hc, "dwell_h": nd.dwell_h, "group": nd.group,
                           "attack_cost": nd.attack_cost, "attackable": nd.attackable,
-                          "source": nd.source})
+                          "repair_days": nd.repair_days, "source": nd.source})
     link_rows = []
     for lk in model.links:
         el = f"link {lk.id!r}"
@@ -405,7 +458,7 @@ def scenario_from_dict(
                           "time_h": time_h, "cost": lk.cost, "direction": lk.direction,
                           "track": lk.track, "structure": lk.structure, "group": lk.group,
                           "attack_cost": lk.attack_cost, "attackable": lk.attackable,
-                          "source": lk.source})
+                          "repair_days": lk.repair_days, "source": lk.source})
     nodes = pd.DataFrame(node_rows) if node_rows else None
     links = pd.DataFrame(link_rows) if link_rows else None
     if model.network.nodes or model.network.links:
@@ -509,12 +562,40 @@ def scenario_from_dict(
             if v not in known:
                 raise InputError(f"names unknown node {v!r}", source=source,
                                  element=f"flow.{side}")
+    citations, assumptions = _provenance(model, source)
     return Scenario(network=net, name=model.name, description=model.description,
                     commodities=commodities, background=background, disruptions=disruptions,
                     stochastic_failures=failures,
                     sources=list(model.flow.sources), sinks=list(model.flow.sinks),
                     simulation=dict(model.simulation), references=dict(model.references),
-                    path=str(source) if source is not None else None)
+                    path=str(source) if source is not None else None,
+                    assumptions=assumptions, citations=citations)
+
+
+def _provenance(model: ScenarioModel, source: str | Path | None
+                ) -> tuple[CitationReport, list[Assumption]]:
+    """Classify every figure's citation and resolve ``[[assumptions]]`` against them."""
+    try:
+        rep = cite_figures(model)
+    except ValueError as exc:
+        where, _, msg = str(exc).partition(": ")
+        raise InputError(msg, source=source, element=where) from None
+    out: list[Assumption] = []
+    ids = [a.id for a in model.assumptions]
+    for a in model.assumptions:
+        el = f"assumption {a.id!r}"
+        if ids.count(a.id) > 1:
+            raise InputError("duplicate assumption id", source=source, element=el)
+        missing = [p for p in a.paths if p not in rep.values]
+        if missing:
+            raise InputError(f"path {missing[0]!r} is not a numeric figure of the scenario",
+                             source=source, element=el)
+        if a.low > a.high:
+            raise InputError("low is above high", source=source, element=el)
+        out.append(Assumption(id=a.id, paths=tuple(a.paths), value=rep.values[a.paths[0]],
+                              low=a.low, high=a.high, unit=a.unit, name=a.name or a.id,
+                              reasoning=a.reasoning, source=a.source))
+    return rep, out
 
 
 def _file_nodes(table: pd.DataFrame, rate: Callable[..., float]) -> pd.DataFrame:

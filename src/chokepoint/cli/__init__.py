@@ -21,7 +21,8 @@ from chokepoint.errors import ChokepointError
 __all__ = ["app", "main"]
 
 # the command modules register their commands on ``app``; --help lists them in this order
-for _module in ("brief", "flows", "risk", "cost", "campaign", "imports", "sweeps"):
+for _module in ("brief", "flows", "risk", "cost", "campaign", "imports", "sweeps",
+                "sensitivity"):
     importlib.import_module(f"chokepoint.cli.{_module}")
 
 

@@ -178,12 +178,25 @@ def validate(path: PathArg, as_json: JsonOpt = False) -> None:
         from chokepoint.simulate._settings import load_settings
 
         load_settings(s.simulation, source=s.path)
+    cites = s.citations.summary()
     summ = {**s.network.summary(), "commodities": len(s.commodities),
-            "background": len(s.background), "disruptions": len(s.disruptions), "valid": True}
+            "background": len(s.background), "disruptions": len(s.disruptions),
+            "assumptions": len(s.assumptions), "citations": cites, "valid": True}
     if as_json:
         _print_json(summ)
         return
     out.print(f"[green]valid[/]: {summ['nodes']} nodes, {summ['links']} links, "
               f"{summ['commodities']} commodities, {summ['background']} background flows, "
               f"{summ['disruptions']} disruptions")
+    if cites["figures"]:
+        kinds = ", ".join(f"{cites[k]} {k}" for k in ("fact", "derived", "assumption", "ref")
+                          if cites[k])
+        out.print(f"citations: {cites['figures']} figures; {cites['cited']} cited per field"
+                  + (f" ({kinds})" if kinds else "")
+                  + (f"; {cites['source_only']} only by their element's source"
+                     if cites["source_only"] else "")
+                  + f"; {len(cites['uncited'])} uncited"
+                  + (f"; {len(s.assumptions)} assumptions with ranges" if s.assumptions else ""))
+        for p in cites["uncited"][:20]:
+            out.print(f"  uncited: {p}")
 

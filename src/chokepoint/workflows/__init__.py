@@ -1,0 +1,1 @@
+"""Workflows: the one place that combines analyses into answers (console, report, web, sweeps)."""

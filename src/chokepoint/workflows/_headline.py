@@ -1,0 +1,179 @@
+"""The headline answers of a corridor study, computed for one set of assumption values.
+
+Private to :mod:`chokepoint.workflows.sensitivity`. Each answer is cheap enough to be
+recomputed for every point of a sensitivity grid and inside a bisection:
+
+``route``
+    The shipment's fastest route between the scenario's ``[flow]`` terminals (Dijkstra on
+    transit time over the arcs whose capacity can carry the shipment's rate — the first
+    commodity's), and whether it runs through a focus group (the Severomuysky tunnel or the
+    Devil's Bridge on the built-in corridor).
+``shipment``
+    The failure group, among those on that route whose loss leaves the shipment a way
+    through, that delays it most (extra hours on the fastest remaining route; ties go to
+    the cheaper attack), and the focus group's own delay.
+``corridor``
+    The failure group whose loss costs the most served demand (served-demand LP per
+    candidate), and the loss of the focus section (every focus group at once).
+``attack``
+    The scenario's disruptions integrated over their dates: tonnes of demand not served,
+    phase by phase (each disruption closes its element from ``start`` for ``repair_days`` or
+    until ``end``), without backlog.
+``campaign``
+    The campaign simulation's last delivery (hours after the campaign's start).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from chokepoint.analyses.criticality import element_arcs
+from chokepoint.analyses.routes import fastest_route
+from chokepoint.analyses.served import served_demand
+from chokepoint.scenario import Scenario
+
+__all__ = ["MEASURES", "headline"]
+
+#: The headline answers, in report order.
+MEASURES = ("route", "shipment", "corridor", "attack", "campaign")
+
+
+def _unusable(s: Scenario) -> np.ndarray:
+    """Arcs that cannot carry the shipment at its rate (capacity below the first commodity's
+    rate, or zero): a route that needs them does not exist for the shipment."""
+    c = s.network.compiled
+    rate = s.commodities[0].rate if s.commodities else 0.0
+    cap = np.asarray(c.capacity, dtype=float)
+    return np.flatnonzero((cap <= 0) | (cap < rate))
+
+
+def _route_time(c: Any, src: str, dst: str, removed: np.ndarray) -> float:
+    r = fastest_route(c, src, dst, removed=removed)
+    return float(r.time_h) if r.found else float("inf")
+
+
+def _route(s: Scenario, focus: Sequence[str]) -> dict[str, Any]:
+    c = s.network.compiled
+    (src,), (dst,) = (x[:1] for x in s.terminals())
+    r = fastest_route(c, src, dst, removed=_unusable(s))
+    groups = {str(c.group_ids[g]) for g in c.arc_group[r.arcs] if g >= 0}
+    via = [g for g in focus if g in groups]
+    return {"route_via_focus": bool(via), "route_time_h": float(r.time_h),
+            "route": " - ".join(r.nodes), "route_groups": sorted(groups)}
+
+
+def _shipment(s: Scenario, focus: Sequence[str], route_groups: Sequence[str]
+              ) -> dict[str, Any]:
+    c = s.network.compiled
+    (src,), (dst,) = (x[:1] for x in s.terminals())
+    dead = _unusable(s)
+    base = _route_time(c, src, dst, dead)
+    cost, _ = s.network.attack_terms("group")
+    ids, arcs = element_arcs(c, "group", sorted(set(route_groups) | set(focus)))
+    delay = {g: _route_time(c, src, dst, np.union1d(dead, a)) - base
+             for g, a in zip(ids, arcs, strict=True)}
+    finite = {g: d for g, d in delay.items() if np.isfinite(d) and g in route_groups}
+    worst = max(finite, key=lambda g: (round(finite[g], 6), -cost.get(g, 1.0)), default="")
+    out = {"shipment_weakest": worst,
+           "shipment_weakest_delay_h": float(finite.get(worst, 0.0)),
+           "shipment_single_points": sorted(g for g, d in delay.items() if not np.isfinite(d)),
+           "focus_delay_h": float(delay[focus[0]]) if focus else 0.0}
+    if focus:  # does the detour round the first focus group use another one (its bypass)?
+        r = fastest_route(c, src, dst, removed=np.union1d(dead, arcs[ids.index(focus[0])]))
+        used = {str(c.group_ids[g]) for g in c.arc_group[r.arcs] if g >= 0}
+        out["focus_detour_via_bypass"] = bool(r.found and used & set(focus[1:]))
+    return out
+
+
+def _served(s: Scenario, removed: np.ndarray | None = None) -> float:
+    r = served_demand(s.network.compiled, s.demands, removed=removed, fastest=False, fair=False)
+    return float(r.total_served)
+
+
+def _corridor(s: Scenario, focus: Sequence[str], candidates: Sequence[str]) -> dict[str, Any]:
+    c = s.network.compiled
+    base = _served(s)
+    ids, arcs = element_arcs(c, "group", sorted(set(candidates) | set(focus)))
+    loss = {g: base - _served(s, a) for g, a in zip(ids, arcs, strict=True)}
+    worst = max(loss, key=lambda g: round(loss[g], 3))
+    section = np.unique(np.concatenate([a for g, a in zip(ids, arcs, strict=True)
+                                        if g in focus]))
+    per_year = s.units.days_per_year / 1e6  # t/day -> Mt/yr
+    return {"corridor_weakest": worst, "corridor_weakest_loss_Mt_per_yr": loss[worst] * per_year,
+            "section_loss_Mt_per_yr": (base - _served(s, section)) * per_year}
+
+
+def _phases(s: Scenario) -> list[tuple[float, float, list[str]]]:
+    """(start day, end day, closed elements) for each interval between disruption events."""
+    if not s.disruptions:
+        return []
+    t0 = min(d.start for d in s.disruptions)
+    spans = []
+    for d in s.disruptions:
+        a = (d.start - t0).total_seconds() / 86400.0
+        b = ((d.end - t0).total_seconds() / 86400.0 if d.end is not None
+             else a + (d.repair_days if d.repair_days is not None else 0.0))
+        if d.capacity_factor < 1.0 and b > a:
+            spans.append((a, b, d.element))
+    cuts = sorted({x for a, b, _ in spans for x in (a, b)})
+    return [(lo, hi, [e for a, b, e in spans if a <= lo and hi <= b])
+            for lo, hi in itertools.pairwise(cuts)]
+
+
+def _attack(s: Scenario) -> dict[str, Any]:
+    c = s.network.compiled
+    base = _served(s)
+    lost = 0.0
+    for lo, hi, closed in _phases(s):
+        if closed:
+            arcs = np.unique(np.concatenate(
+                [element_arcs(c, _kind_of(c, e), [e])[1][0] for e in closed]))
+            lost += (base - _served(s, arcs)) * (hi - lo)
+    return {"attack_lost_t": float(lost)}
+
+
+def _kind_of(c: Any, element: str) -> str:
+    if element in c.group_index:
+        return "group"
+    return "link" if element in c.link_index else "node"
+
+
+def _campaign(s: Scenario, seed: int) -> dict[str, Any]:
+    from chokepoint.simulate import simulate
+
+    r = simulate(s, seed=seed, disruptions=True)
+    delivered = r.delays["delivered_h"].to_numpy(dtype=float)
+    last = float(np.nanmax(delivered)) if len(delivered) else float("nan")
+    start = next((d.start for d in s.commodities if d.start is not None), None)
+    when = (dt.datetime(start.year, start.month, start.day) + dt.timedelta(hours=last)
+            if start is not None and np.isfinite(last) else None)
+    return {"campaign_last_delivery_h": last,
+            "campaign_last_delivery": when.isoformat(timespec="minutes") if when else None,
+            "campaign_undelivered": int(np.isnan(delivered).sum())}
+
+
+def headline(s: Scenario, *, measures: Sequence[str] = MEASURES, focus: Sequence[str] = (),
+             candidates: Sequence[str] = (), seed: int = 0) -> dict[str, Any]:
+    """The headline answers for one scenario (see the module docstring).
+
+    Cost: ``route`` one Dijkstra; ``shipment`` one per group on the route; ``corridor`` one
+    served-demand LP per candidate; ``attack`` one LP per disruption phase; ``campaign`` one
+    simulation.
+    """
+    out: dict[str, Any] = {}
+    if "route" in measures or "shipment" in measures:
+        out.update(_route(s, focus))
+    if "shipment" in measures:
+        out.update(_shipment(s, focus, out["route_groups"]))
+    if "corridor" in measures:
+        out.update(_corridor(s, focus, candidates))
+    if "attack" in measures:
+        out.update(_attack(s))
+    if "campaign" in measures:
+        out.update(_campaign(s, seed))
+    return out

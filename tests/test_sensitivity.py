@@ -1,0 +1,163 @@
+"""Sensitivity: assumption ranges, one-at-a-time scans, bisection flips and the weak-point answer.
+
+The flip values are checked against values worked out by hand: on a two-route toy network the
+fast route changes where the two transit times are equal; on the built-in corridor the bypass
+stops absorbing the tunnel's loss where its capacity falls below the shipment's rate.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chokepoint.cli import main
+from chokepoint.data import builtin_path, load_builtin
+from chokepoint.errors import InputError
+from chokepoint.workflows.sensitivity import Study, sensitivity, set_figure
+from chokepoint.workflows.weak_point import weak_point
+
+TOY = """
+version = 1
+[units]
+tonnes_per_train = 1000
+[[nodes]]
+id = "a"
+[[nodes]]
+id = "b"
+[[nodes]]
+id = "m"
+[[links]]
+id = "slow_line"
+from = "a"
+to = "b"
+length_km = 100
+speed_kmh = 30
+capacity = 10
+unit = "trains/day"
+provenance = { speed_kmh = "assumption: see [[assumptions]] line_speed" }
+[[links]]
+id = "detour_1"
+from = "a"
+to = "m"
+time_h = 1.5
+capacity = 10
+unit = "trains/day"
+[[links]]
+id = "detour_2"
+from = "m"
+to = "b"
+time_h = 1.5
+capacity = 10
+unit = "trains/day"
+[[commodities]]
+id = "goods"
+origin = "a"
+destination = "b"
+rate = 1
+unit = "trains/day"
+[[disruptions]]
+element = "slow_line"
+start = 2024-01-01
+repair_days = 2
+[flow]
+sources = ["a"]
+sinks = ["b"]
+[[assumptions]]
+id = "line_speed"
+paths = ["links.slow_line.speed_kmh"]
+low = 20.0
+high = 50.0
+unit = "km/h"
+reasoning = "a toy range around the assumed speed"
+"""
+
+
+def _toy(tmp_path: Path) -> Study:
+    p = tmp_path / "toy.toml"
+    p.write_text(TOY, encoding="utf-8")
+    return Study.of(p, measures=("route", "shipment"))
+
+
+def test_flip_found_by_bisection_matches_the_hand_value(tmp_path: Path) -> None:
+    study = _toy(tmp_path)
+    assert study.focus == ("slow_line",)
+    res = sensitivity(study, measures=("route",), grid=4, tol=1e-4)
+    flips = [f for f in res.flips if f.answer == "route_via_focus"]
+    assert len(flips) == 1
+    # 100 km at v km/h beats the 3 h detour iff v > 100 / 3
+    assert flips[0].value == pytest.approx(100 / 3, abs=30 * 1e-4)
+    assert flips[0].below is False
+    assert flips[0].above is True
+    lo, hi = flips[0].bracket
+    assert study.answers({"line_speed": lo}, ("route",))["route_via_focus"] is False
+    assert study.answers({"line_speed": hi}, ("route",))["route_via_focus"] is True
+    rows = [r for r in res.one_at_a_time if r["assumption"] == "line_speed"]
+    assert [r["value"] for r in rows] == sorted(r["value"] for r in rows)
+    assert {20.0, 30.0, 50.0} <= {r["value"] for r in rows}  # the grid plus the scenario value
+
+
+def test_tornado_and_joint_sample_are_seeded(tmp_path: Path) -> None:
+    study = _toy(tmp_path)
+    a = sensitivity(study, measures=("route",), grid=2, samples=5, seed=3)
+    b = sensitivity(study, measures=("route",), grid=2, samples=5, seed=3)
+    assert a.joint == b.joint
+    bar = next(x for x in a.tornado if x["answer"] == "route_time_h")
+    assert bar["at_low"] == pytest.approx(3.0)          # the detour at 20 km/h
+    assert bar["at_high"] == pytest.approx(100 / 50)    # the line at 50 km/h
+    assert 0.0 <= a.joint_agreement["route_via_focus"] <= 1.0
+    json.dumps(a.to_dict())
+
+
+def test_attack_cost_integrates_the_repair_time(tmp_path: Path) -> None:
+    study = _toy(tmp_path)
+    ans = study.answers(None, ("attack",))
+    # the detour carries the whole 1 train/day: closing the line for 2 days loses nothing
+    assert ans["attack_lost_t"] == pytest.approx(0.0, abs=1e-6)
+    data = tomllib.loads(TOY)
+    set_figure(data, "links.detour_1.capacity", 0.0)
+    ans = Study(data, focus=("slow_line",)).answers(None, ("attack",))
+    assert ans["attack_lost_t"] == pytest.approx(2 * 1000.0)  # 2 days x 1 train of 1000 t
+
+
+def test_bad_assumption_and_measure_are_errors(tmp_path: Path) -> None:
+    study = _toy(tmp_path)
+    with pytest.raises(InputError, match="no assumption"):
+        sensitivity(study, only=("nope",), measures=("route",))
+    with pytest.raises(InputError, match="unknown measure"):
+        sensitivity(study, measures=("speed",))
+    data: dict[str, Any] = tomllib.loads(TOY)
+    data["assumptions"][0]["paths"] = ["links.slow_line.capacity_typo"]
+    with pytest.raises(InputError, match="not a numeric figure"):
+        Study(data).scenario()
+
+
+def test_weak_point_thresholds_on_the_corridor() -> None:
+    study = Study.of(builtin_path(), measures=("route", "shipment"))
+    assert study.focus == ("severomuysky_tunnel", "devils_bridge")
+    ans = weak_point(study, corridor=False, attack=False, tol=1e-3)
+    flip = ans.route["flip"]
+    assert ans.route["via_focus"] is False           # at the assumed 30 km/h: the Trans-Sib
+    assert 36.0 < flip["flip"] < 39.5                 # the BAM wins a little below 40 km/h
+    assert ans.shipment["via_focus"] is True          # at 40 km/h the route uses the tunnel
+    s = load_builtin()
+    rate = s.commodities[0].rate                      # t/day the shipment needs
+    by_hand = rate / (2 * s.units.tonnes_per_train)   # pairs/day of shared single track
+    assert ans.shipment["flip"]["flip"] == pytest.approx(by_hand, abs=5e-3)
+    assert set(ans.shipment["single_points"]) >= {"dunai_smolyaninovo", "tikhoretsk_depot_spur"}
+    assert any("flips at bam_speed" in line for line in ans.statements)
+
+
+def test_cli_sensitivity_json(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["sensitivity", "builtin:corridor", "--only", "bam_speed", "--measure", "route",
+              "--grid", "2", "--no-weak-point", "--json"])
+    assert e.value.code == 0
+    data = json.loads(capsys.readouterr().out)
+    flips = {(f["assumption"], f["answer"]): f for f in data["flips"]}
+    f = flips["bam_speed", "route_via_focus"]
+    assert 36.0 < f["value"] < 39.5
+    assert f["unit"] == "km/h"
