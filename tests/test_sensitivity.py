@@ -161,3 +161,15 @@ def test_cli_sensitivity_json(capsys: pytest.CaptureFixture[str]) -> None:
     f = flips["bam_speed", "route_via_focus"]
     assert 36.0 < f["value"] < 39.5
     assert f["unit"] == "km/h"
+
+
+def test_joint_sample_on_the_sweep_runner_equals_in_process(tmp_path: Path) -> None:
+    from chokepoint.sweep.sensitivity import dask_runner
+
+    study = _toy(tmp_path)
+    here = sensitivity(study, measures=("route",), grid=2, samples=4, seed=7)
+    there = sensitivity(study, measures=("route",), grid=2, samples=4, seed=7,
+                        runner=dask_runner(workers=0, chunk=3))
+    keys = ("line_speed", "route_via_focus", "route_time_h")
+    assert [{k: r[k] for k in keys} for r in here.joint] == \
+        [{k: r[k] for k in keys} for r in there.joint]

@@ -56,6 +56,11 @@ def sensitivity(
                                              "weak point, with flip values.")] = True,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the joint sample and the "
                                                      "simulation.")] = 0,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", help="Run the joint sample on a local Dask cluster of this many "
+                          "processes (0: in this process).")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Dask scheduler address for the joint sample.")] = None,
     as_json: JsonOpt = False,
     out_path: Annotated[Path | None, typer.Option("--out", help="Write the JSON here.")] = None,
 ) -> None:
@@ -67,8 +72,13 @@ def sensitivity(
 
     measures = tuple(measure or MEASURES)
     study = Study.of(_path(path), measures=measures)
+    runner = None
+    if samples and (workers is not None or scheduler is not None):
+        from chokepoint.sweep.sensitivity import dask_runner
+
+        runner = dask_runner(workers=workers, scheduler=scheduler)
     res = run(study, only=tuple(only or ()), measures=measures, grid=grid, samples=samples,
-              seed=seed)
+              seed=seed, runner=runner)
     weak = None
     if weak_point and study.focus:
         from chokepoint.workflows.weak_point import weak_point as answer

@@ -34,7 +34,8 @@ from chokepoint.errors import InputError
 from chokepoint.scenario import Assumption, Scenario, scenario_from_dict
 from chokepoint.workflows._headline import MEASURES, headline
 
-__all__ = ["MEASURES", "Flip", "SensitivityResult", "Study", "sensitivity", "set_figure"]
+__all__ = ["MEASURES", "Flip", "SensitivityResult", "Study", "evaluate", "sample_points",
+           "sensitivity", "set_figure"]
 
 #: Categorical answers whose flips are located by bisection.
 CATEGORICAL = ("route_via_focus", "shipment_weakest", "corridor_weakest")
@@ -219,14 +220,28 @@ def _tornado(rows: list[dict[str, Any]], assumptions: list[Assumption],
     return bars
 
 
-def _joint(study: Study, assumptions: list[Assumption], measures: Sequence[str],
-           samples: int, seed: int, base: dict[str, Any]
-           ) -> tuple[list[dict[str, Any]], dict[str, float]]:
+def sample_points(assumptions: Sequence[Assumption], samples: int, seed: int
+                  ) -> list[dict[str, float]]:
+    """``samples`` points drawn uniformly from the assumptions' box (seeded)."""
     rng = np.random.default_rng(seed)
-    rows = []
-    for _ in range(samples):
-        values = {a.id: float(rng.uniform(a.low, a.high)) for a in assumptions}
-        rows.append({**values, **study.answers(values, measures)})
+    return [{a.id: float(rng.uniform(a.low, a.high)) for a in assumptions}
+            for _ in range(samples)]
+
+
+def evaluate(study: Study, points: Sequence[dict[str, float]], measures: Sequence[str],
+             seed: int = 0) -> list[dict[str, Any]]:
+    """The answers at each point, one after the other (the default joint runner)."""
+    return [{**p, **study.answers(p, measures, seed)} for p in points]
+
+
+Runner = Callable[[Study, Sequence[dict[str, float]], Sequence[str], int],
+                  list[dict[str, Any]]]
+
+
+def _joint(study: Study, assumptions: list[Assumption], measures: Sequence[str],
+           samples: int, seed: int, base: dict[str, Any], runner: Runner
+           ) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    rows = runner(study, sample_points(assumptions, samples, seed), measures, seed)
     agree = {k: float(np.mean([r[k] == base[k] for r in rows])) for k in CATEGORICAL
              if k in base and rows}
     return rows, agree
@@ -234,7 +249,7 @@ def _joint(study: Study, assumptions: list[Assumption], measures: Sequence[str],
 
 def sensitivity(study: Study, *, only: Sequence[str] = (), measures: Sequence[str] = MEASURES,
                 grid: int = 3, samples: int = 0, seed: int = 0, tol: float = 1e-3,
-                progress: Progress = None) -> SensitivityResult:
+                runner: Runner | None = None, progress: Progress = None) -> SensitivityResult:
     """Vary the scenario's assumptions one at a time (and jointly) and locate answer flips.
 
     Parameters
@@ -253,6 +268,9 @@ def sensitivity(study: Study, *, only: Sequence[str] = (), measures: Sequence[st
         Joint random points (seeded uniform over the box; 0 = none).
     tol
         Bisection tolerance as a share of each range.
+    runner
+        Evaluates the joint sample (default :func:`evaluate`, in this process;
+        :func:`chokepoint.sweep.sensitivity.dask_runner` spreads it over Dask workers).
 
     Returns
     -------
@@ -276,5 +294,6 @@ def sensitivity(study: Study, *, only: Sequence[str] = (), measures: Sequence[st
             progress(i + 1, len(chosen))
     res.tornado = _tornado(res.one_at_a_time, chosen, base)
     if samples:
-        res.joint, res.joint_agreement = _joint(study, chosen, measures, samples, seed, base)
+        res.joint, res.joint_agreement = _joint(study, chosen, measures, samples, seed, base,
+                                                runner or evaluate)
     return res
