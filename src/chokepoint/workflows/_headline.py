@@ -16,9 +16,10 @@ recomputed for every point of a sensitivity grid and inside a bisection:
     The failure group whose loss costs the most served demand (served-demand LP per
     candidate), and the loss of the focus section (every focus group at once).
 ``attack``
-    The scenario's disruptions integrated over their dates: tonnes of demand not served,
-    phase by phase (each disruption closes its element from ``start`` for ``repair_days`` or
-    until ``end``), without backlog.
+    The scenario's disruptions integrated over their dates (each closes its element from
+    ``start`` for ``repair_days`` or until ``end``): tonnes of demand lost with deferred
+    demand queued and carried later (:func:`~chokepoint.analyses.multiperiod.disruption_cost`)
+    and, for comparison with attack plans, phase by phase without backlog.
 ``campaign``
     The campaign simulation's last delivery (hours after the campaign's start).
 """
@@ -126,6 +127,10 @@ def _phases(s: Scenario) -> list[tuple[float, float, list[str]]]:
 
 
 def _attack(s: Scenario) -> dict[str, Any]:
+    """The disruptions' cost over their dates: with backlog (multi-period LP) and without
+    (phase by phase), both in tonnes."""
+    from chokepoint.analyses.multiperiod import disruption_cost
+
     c = s.network.compiled
     base = _served(s)
     lost = 0.0
@@ -134,7 +139,9 @@ def _attack(s: Scenario) -> dict[str, Any]:
             arcs = np.unique(np.concatenate(
                 [element_arcs(c, _kind_of(c, e), [e])[1][0] for e in closed]))
             lost += (base - _served(s, arcs)) * (hi - lo)
-    return {"attack_lost_t": float(lost)}
+    cost = disruption_cost(c, s.demands, s.disruptions) if s.disruptions else None
+    return {"attack_lost_t": cost.total_loss_t if cost is not None else 0.0,
+            "attack_lost_no_backlog_t": float(lost)}
 
 
 def _kind_of(c: Any, element: str) -> str:

@@ -42,10 +42,10 @@ CATEGORICAL = ("route_via_focus", "shipment_weakest", "corridor_weakest")
 #: Numeric answers whose swings make the tornado chart.
 NUMERIC = ("route_time_h", "shipment_weakest_delay_h", "focus_delay_h",
            "corridor_weakest_loss_Mt_per_yr", "section_loss_Mt_per_yr", "attack_lost_t",
-           "campaign_last_delivery_h")
+           "attack_lost_no_backlog_t", "campaign_last_delivery_h")
 UNITS = {"route_time_h": "h", "shipment_weakest_delay_h": "h", "focus_delay_h": "h",
          "corridor_weakest_loss_Mt_per_yr": "Mt/yr", "section_loss_Mt_per_yr": "Mt/yr",
-         "attack_lost_t": "t", "campaign_last_delivery_h": "h"}
+         "attack_lost_t": "t", "attack_lost_no_backlog_t": "t", "campaign_last_delivery_h": "h"}
 Progress = Callable[[int, int], None] | None
 
 
