@@ -198,7 +198,7 @@ def test_corridor_2023_attack_cost() -> None:
     s = load_builtin("corridor")
     cost = disruption_cost(s.network.compiled, s.demands, s.disruptions)
     sm = cost.summary.set_index("commodity")
-    assert (sm["loss_t"] >= -1e-3).all()
+    assert (sm["loss_t"] >= -1e-5 * sm["demand_t"]).all()  # LP round-off, relative
     assert cost.total_loss_t > 0
     assert sm.loc["dprk_munitions", "route"] == "rajin → dunai → tikhoretsk_depot"
     # the dated event costs less than every disruption for ever

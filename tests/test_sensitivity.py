@@ -120,7 +120,9 @@ def test_attack_cost_integrates_the_repair_time(tmp_path: Path) -> None:
     data = tomllib.loads(TOY)
     set_figure(data, "links.detour_1.capacity", 0.0)
     ans = Study(data, focus=("slow_line",)).answers(None, ("attack",))
-    assert ans["attack_lost_t"] == pytest.approx(2 * 1000.0)  # 2 days x 1 train of 1000 t
+    assert ans["attack_lost_no_backlog_t"] == pytest.approx(2 * 1000.0)  # 2 days x 1000 t
+    # with backlog the 2 days' demand waits and the reopened line (10 trains/day) catches up
+    assert ans["attack_lost_t"] == pytest.approx(0.0, abs=1e-6)
 
 
 def test_bad_assumption_and_measure_are_errors(tmp_path: Path) -> None:
