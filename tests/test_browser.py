@@ -198,8 +198,11 @@ def test_map_page_offline_click_closes_tunnel_and_bridge(server: str, browser: A
     assert svg.size["width"] > 400
     assert svg.size["height"] > 150
     main = 'svg.network-map g.frame[data-frame="0"]'
-    assert len(drv.find_elements(By.CSS_SELECTOR, f"{main} g.link")) == 42
-    assert len(drv.find_elements(By.CSS_SELECTOR, f"{main} g.node")) == 39
+    from chokepoint.data import load_builtin
+
+    net = load_builtin().network
+    assert len(drv.find_elements(By.CSS_SELECTOR, f"{main} g.link")) == len(net.links)
+    assert len(drv.find_elements(By.CSS_SELECTOR, f"{main} g.node")) == len(net.nodes)
     for layer in ("land", "border", "lake", "river"):
         path = drv.find_element(By.CSS_SELECTOR, f"{main} path.{layer}")
         assert path.size["width"] > 100, layer  # drawn across the map, not an empty path
@@ -326,7 +329,7 @@ def test_report_file_opens_offline(browser: Any, tmp_path: Path) -> None:
     drv = browser
     drv.get_log("performance")  # drop earlier entries
     drv.get((tmp_path / "report.html").as_uri())
-    assert len(drv.find_elements(By.CSS_SELECTOR, "svg.network-map g.link")) >= 42
+    assert len(drv.find_elements(By.CSS_SELECTOR, "svg.network-map g.link")) >= 60
     assert drv.find_elements(By.CSS_SELECTOR, "svg.network-map path.land")
     urls = [u for u in _requested_urls(drv) if not u.startswith(("file:", "data:"))]
     assert not urls, f"the report requested: {urls}"

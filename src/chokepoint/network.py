@@ -43,7 +43,8 @@ if TYPE_CHECKING:
 
     from chokepoint.compiled import CompiledNetwork
 
-__all__ = ["DEFAULT_REPAIR_DAYS", "LINK_COLUMNS", "MODES", "NODE_COLUMNS", "STRUCTURES", "LinkArrays", "Network",
+__all__ = ["DEFAULT_REPAIR_DAYS", "LINK_COLUMNS", "MODES", "NODE_COLUMNS", "STRUCTURES",
+           "LinkArrays", "Network",
            "NumberedIds", "all_ids", "ids_at"]
 
 NODE_COLUMNS: dict[str, Any] = {
