@@ -46,7 +46,8 @@ from benchmarks.generators import grid
 from chokepoint.scenario import Scenario
 from chokepoint.sweep import sweep_criticality, sweep_montecarlo
 from chokepoint.sweep.runner import run_chunks
-from chokepoint.sweep.tasks import Payload, empty_task, redundancy_weight
+from chokepoint.sweep.tasks import Payload, empty_task
+from chokepoint.workflows.ranking import redundancy_weight
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks" / "sweep.md"

@@ -67,7 +67,7 @@ def _serve(app: Any) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     from chokepoint.serve import ServeSettings, create_app
-    from chokepoint.serve.analysis import simulation_hook
+    from chokepoint.workflows.closures import simulation_hook
 
     settings = ServeSettings(campaign=simulation_hook())  # as `chokepoint serve` runs it
     yield from _serve(create_app(settings=settings))

@@ -89,7 +89,7 @@ def test_detour_criticality_equals_naive(case: Case, data: st.DataObject, kind: 
 
 def test_ranking_on_builtin_corridor() -> None:
     from chokepoint.data import load_builtin
-    from chokepoint.ranking import criticality
+    from chokepoint.workflows.ranking import criticality
 
     s = load_builtin()
     table = criticality(s, kind="group", measures=("throughput", "served", "detour"))
@@ -105,7 +105,7 @@ def test_ranking_on_builtin_corridor() -> None:
 
 def test_links_ranking_includes_redundancy() -> None:
     from chokepoint.data import load_builtin
-    from chokepoint.ranking import criticality
+    from chokepoint.workflows.ranking import criticality
 
     s = load_builtin()
     table: Any = criticality(s, kind="link", measures=("redundancy",))

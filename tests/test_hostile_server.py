@@ -359,7 +359,7 @@ def test_incremental_closure_equals_a_full_solve() -> None:
     import dataclasses
 
     from chokepoint.data import load_builtin
-    from chokepoint.serve.analysis import Closure, baseline, close_elements, removed_arcs
+    from chokepoint.workflows.closures import Closure, baseline, close_elements, removed_arcs
 
     s = load_builtin()
     base = baseline(s)

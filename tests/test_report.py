@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from chokepoint.briefing import brief
 from chokepoint.data import load_builtin
 from chokepoint.network import Network
 from chokepoint.report import MapStyle, colour, network_svg, to_series, write_report
 from chokepoint.report.build import CSP, build_report_data, render_report
 from chokepoint.report.charts import to_table
 from chokepoint.scenario import Scenario
+from chokepoint.workflows.brief import brief
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 #: Any URL a browser would fetch: http(s), protocol-relative, or a src/href attribute that is
@@ -31,7 +31,7 @@ def corridor() -> Scenario:
 
 @pytest.fixture(scope="module")
 def ranking(corridor: Scenario) -> pd.DataFrame:
-    from chokepoint.ranking import criticality
+    from chokepoint.workflows.ranking import criticality
 
     return criticality(corridor, kind="link")
 
@@ -249,7 +249,7 @@ def test_report_with_campaign_and_flow_bound(corridor: Scenario, tmp_path: Path)
 
 
 def test_group_ranking_colours_links(corridor: Scenario) -> None:
-    from chokepoint.ranking import criticality
+    from chokepoint.workflows.ranking import criticality
 
     table = criticality(corridor, kind="group", measures=("throughput",))
     d = build_report_data(corridor, ranking=table)

@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from chokepoint.data import builtin_path, load_builtin
 from chokepoint.scenario import Scenario
 from chokepoint.serve import ServeSettings, create_app
-from chokepoint.serve.analysis import (
+from chokepoint.workflows.closures import (
     Closure,
     baseline,
     close_elements,
@@ -118,7 +118,7 @@ def test_failing_campaign_hook_leaves_the_other_figures(corridor: Scenario) -> N
 
 def test_simulation_hook_reports_the_campaign_delay(corridor: Scenario) -> None:
     pytest.importorskip("simpy", reason="the simulation extra (simpy) is not installed")
-    from chokepoint.serve.analysis import simulation_hook
+    from chokepoint.workflows.closures import simulation_hook
 
     hook = simulation_hook(seed=0)
     base = baseline(corridor)

@@ -61,7 +61,7 @@ def mc_reference(scenario: Scenario) -> pd.DataFrame:
 
 # -- criticality ------------------------------------------------------------------------------
 def test_sync_criticality_equals_the_ranking(scenario: Scenario) -> None:
-    from chokepoint.ranking import criticality
+    from chokepoint.workflows.ranking import criticality
 
     res = sweep_criticality(scenario, scheduler="sync", chunk_size=5)
     ref = criticality(scenario)

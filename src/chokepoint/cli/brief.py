@@ -33,8 +33,8 @@ def demo(
     as_json: JsonOpt = False,
 ) -> None:
     """The main job on the built-in Rajin → Dunai → Tikhoretsk corridor."""
-    from chokepoint.briefing import brief, campaign
     from chokepoint.data import load_builtin
+    from chokepoint.workflows.brief import brief, campaign
 
     s = load_builtin("corridor")
     b = brief(s)
@@ -45,7 +45,7 @@ def demo(
     if out_dir is not None:
         import importlib.util
 
-        from chokepoint.io.results import write_brief
+        from chokepoint.workflows.files import write_brief
         from chokepoint.io.write import atomic_dir
         from chokepoint.report import write_report
 
@@ -93,7 +93,7 @@ def _print_failures(s: Scenario, d: dict[str, Any]) -> None:
         for col in ("rank", "group", "name", "throughput loss", "served lost Mt/yr", "OD cut"):
             t.add_column(col, justify="left" if col in ("group", "name") else "right")
         unit = s.units.report_units[0]
-        from chokepoint.ranking import unit_column
+        from chokepoint.workflows.ranking import unit_column
 
         col = unit_column("throughput_loss", unit) if s.units.base != "unit" else \
             "throughput_loss"
@@ -191,10 +191,10 @@ def report(
     as_json: JsonOpt = False,
 ) -> None:
     """Write the offline report: one self-contained HTML file, PNG figures and CSV tables."""
-    from chokepoint.briefing import brief
     from chokepoint.errors import require
     from chokepoint.report import write_report
     from chokepoint.report.build import with_terminals
+    from chokepoint.workflows.brief import brief
 
     if ranking not in ("link", "node", "group", "none"):
         raise InputError(f"--ranking must be link, node, group or none, not {ranking!r}")
@@ -203,7 +203,7 @@ def report(
     s = with_terminals(_load(path), source or (), sink or ())
     table = None
     if ranking != "none":
-        from chokepoint.ranking import criticality as rank
+        from chokepoint.workflows.ranking import criticality as rank
 
         with _progress() as cb:
             table = rank(s, kind=ranking, progress=cb)
@@ -259,7 +259,7 @@ def serve(
     from chokepoint.report.build import with_terminals
     from chokepoint.serve import ServeSettings
     from chokepoint.serve import serve as run_server
-    from chokepoint.serve.analysis import simulation_hook
+    from chokepoint.workflows.closures import simulation_hook
 
     s = with_terminals(_load(path or f"{BUILTIN_PREFIX}corridor"), source or (), sink or ())
     if not timeout > 0 or timeout == float("inf"):

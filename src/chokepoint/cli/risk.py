@@ -47,8 +47,8 @@ def criticality(
     as_json: JsonOpt = False,
 ) -> None:
     """Rank every link, node or failure group by what its failure costs."""
-    from chokepoint.ranking import MEASURES
-    from chokepoint.ranking import criticality as rank
+    from chokepoint.workflows.ranking import MEASURES
+    from chokepoint.workflows.ranking import criticality as rank
 
     _check_kind(by)
     _check_measures(measure, MEASURES)
@@ -75,7 +75,7 @@ def _print_ranking(s: Scenario, table: Any, top: int) -> None:
                     f"(top {min(top, len(table))} of {len(table)})")
     cols = [("rank", "rank"), ("element", "id"), ("name", "name")]
     unit = s.units.report_units[0] if s.units.base != "unit" else None
-    from chokepoint.ranking import unit_column
+    from chokepoint.workflows.ranking import unit_column
 
     tl = unit_column("throughput_loss", unit) if unit else "throughput_loss"
     for col, label in ((tl, f"throughput loss ({unit or 'unit'})"),

@@ -19,13 +19,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from chokepoint.briefing import Brief, brief
 from chokepoint.io.write import atomic_dir, write_csv, write_text
 from chokepoint.report._maplayout import MapLayout, map_layout
 from chokepoint.report.charts import Series, to_series, to_table
 from chokepoint.report.figures import Event
 from chokepoint.report.svgmap import MapStyle, link_values_from_table, network_svg
 from chokepoint.scenario import Scenario
+from chokepoint.workflows.brief import Brief, brief
 
 __all__ = ["Chart", "ReportData", "build_report_data", "campaign_series", "render_report",
            "report_charts", "simulate_campaign", "with_terminals", "write_report"]
@@ -134,7 +134,7 @@ def simulate_campaign(s: Scenario, *, seed: int = 0) -> tuple[Any, Any]:
     earliest-arrival bound: the first commodity's containers all available at its origin at
     the campaign's start, sent as fast as capacities allow
     (:func:`chokepoint.analyses.dynamic.earliest_arrival_curve`, same horizon)."""
-    from chokepoint.briefing import campaign
+    from chokepoint.workflows.brief import campaign
 
     cb = campaign(s, seed=seed)
     return cb.result, cb.curve
@@ -146,7 +146,7 @@ def build_report_data(source: Brief | Scenario, *, scenario: Scenario | None = N
                       campaign: Any = None, seed: int = 0, x_label: str = "days",
                       quantity_unit: str = "", title: str = "",
                       sources: Sequence[str] = (), sinks: Sequence[str] = ()) -> ReportData:
-    """Resolve :func:`write_report`'s inputs (runs :func:`~chokepoint.briefing.brief` and,
+    """Resolve :func:`write_report`'s inputs (runs :func:`~chokepoint.workflows.brief.brief` and,
     with ``ranking=True``, the link criticality ranking)."""
     if isinstance(source, Scenario):
         s = with_terminals(source, sources, sinks)
@@ -158,7 +158,7 @@ def build_report_data(source: Brief | Scenario, *, scenario: Scenario | None = N
         s, b = scenario, source
     table: pd.DataFrame | None
     if ranking is True:
-        from chokepoint.ranking import criticality
+        from chokepoint.workflows.ranking import criticality
 
         table = criticality(s, kind="link")
     elif isinstance(ranking, pd.DataFrame):
@@ -431,7 +431,7 @@ def _ranking_cols(r: pd.DataFrame) -> list[str]:
         and c != "throughput_loss_rel"]
 
 
-#: The ranking's own order (chokepoint.ranking sorts by the first of these it has): the
+#: The ranking's own order (chokepoint.workflows.ranking sorts by the first of these it has): the
 #: column each sort key is shown as, whether it is a rate, and its label.
 _RANK_KEYS = (("objective_loss", "served_loss", True, "served demand lost"),
               ("throughput_loss", "throughput_loss", True, "throughput loss"),
@@ -597,12 +597,12 @@ def write_report(source: Brief | Scenario, out_dir: str | Path, *,
     ----------
     source
         A :class:`~chokepoint.scenario.Scenario` (briefed here) or a finished
-        :class:`~chokepoint.briefing.Brief` (then pass ``scenario=`` too: the map needs the
+        :class:`~chokepoint.workflows.brief.Brief` (then pass ``scenario=`` too: the map needs the
         network).
     out_dir
         Folder to write into (created if missing).
     ranking
-        A criticality table from :func:`chokepoint.ranking.criticality` (links or failure
+        A criticality table from :func:`chokepoint.workflows.ranking.criticality` (links or failure
         groups give the criticality map; any kind gives the ranking chart and table),
         ``True`` to compute the link ranking here, ``None`` (default) for the brief's own
         ranking if it has one, ``False`` for none.

@@ -2,7 +2,7 @@
 
 Needs the ``web`` extra (fastapi, uvicorn, python-multipart). :func:`create_app` builds the
 app; :func:`serve` runs it with uvicorn on 127.0.0.1 unless told otherwise. The closure
-analysis itself (:func:`chokepoint.serve.analysis.close_elements`) has no web dependency.
+analysis itself (:func:`chokepoint.workflows.closures.close_elements`) has no web dependency.
 """
 
 from __future__ import annotations

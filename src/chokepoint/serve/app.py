@@ -50,7 +50,9 @@ from chokepoint.io.untrusted import UPLOAD_SUFFIXES, read_untrusted
 from chokepoint.io.write import to_jsonable
 from chokepoint.report.svgmap import RAMP, MapStyle, network_svg
 from chokepoint.scenario import Scenario
-from chokepoint.serve.analysis import (
+from chokepoint.serve.pool import AnalysisPool
+from chokepoint.serve.security import GuardMiddleware
+from chokepoint.workflows.closures import (
     Baseline,
     CampaignHook,
     Closure,
@@ -59,8 +61,6 @@ from chokepoint.serve.analysis import (
     links_table,
     resolve_elements,
 )
-from chokepoint.serve.pool import AnalysisPool
-from chokepoint.serve.security import GuardMiddleware
 
 __all__ = ["ServeSettings", "create_app", "public_settings", "serve"]
 
@@ -101,7 +101,7 @@ class ServeSettings:
         Secret that authorises state-changing requests from any host (see
         :class:`~chokepoint.serve.security.GuardMiddleware`).
     campaign
-        Optional :data:`~chokepoint.serve.analysis.CampaignHook` adding the campaign's
+        Optional :data:`~chokepoint.workflows.closures.CampaignHook` adding the campaign's
         delay (SimPy simulation) to each closure's answer.
     """
 
@@ -363,7 +363,7 @@ def create_app(scenario: Scenario | None = None, *, settings: ServeSettings | No
         key = (cur.token, kind)
         table = state.rankings.get(key)
         if table is None:
-            from chokepoint.ranking import criticality
+            from chokepoint.workflows.ranking import criticality
 
             table = await run(lambda: criticality(cur.scenario, kind=kind))
             state.rankings[key] = table

@@ -4,7 +4,9 @@ Two sweeps:
 
 * :func:`sweep_criticality` — every link, node or failure group under the criticality
   measures (throughput, served demand, detours, redundancy), in chunks of elements; the
-  combined table has the columns and ranking order of :func:`chokepoint.ranking.criticality`.
+  combined table has the columns and ranking order of
+  :func:`chokepoint.workflows.ranking.criticality` (one builder:
+  :func:`~chokepoint.workflows.ranking.criticality_table`).
 * :func:`sweep_montecarlo` — ``runs`` random failure timelines (seeded per run), each
   evaluated for throughput and served-demand loss (and, optionally, the SimPy campaign's
   delay and backlog); the summary gives percentiles and the worst runs.
@@ -33,7 +35,6 @@ from chokepoint.sweep.runner import RunInfo, run_chunks
 from chokepoint.sweep.store import SweepStore
 from chokepoint.sweep.tasks import (
     MC_MEASURES,
-    MEASURES,
     MonteCarloParams,
     Payload,
     applicable_measures,
@@ -44,6 +45,7 @@ from chokepoint.sweep.tasks import (
     montecarlo_run,
     run_seed,
 )
+from chokepoint.workflows.ranking import MEASURES, finish
 
 if TYPE_CHECKING:
     from chokepoint.scenario import Scenario
@@ -97,7 +99,7 @@ def _plan(n: int, size: int) -> list[tuple[int, int]]:
 
 def _terminals(s: Scenario, sources: Sequence[str] | None, sinks: Sequence[str] | None
                ) -> tuple[list[str], list[str]]:
-    """Terminals as :func:`chokepoint.ranking.criticality` picks them."""
+    """Terminals as :func:`chokepoint.workflows.ranking.criticality` picks them."""
     return s.terminals(sources, sinks)
 
 
@@ -167,10 +169,8 @@ def sweep_criticality(
     -------
     SweepResult
         ``table``: one row per element with ``rank``, ``element``, ``kind``, ``name`` and the
-        measures' columns, ranked as :func:`chokepoint.ranking.criticality` ranks.
+        measures' columns, ranked as :func:`chokepoint.workflows.ranking.criticality` ranks.
     """
-    from chokepoint.ranking import unit_column
-
     c = s.network.compiled
     src, snk = _terminals(s, sources, sinks)
     payload = Payload(c=c, sources=src, sinks=snk, demands=list(s.demands),
@@ -193,14 +193,7 @@ def sweep_criticality(
         [b - a for a, b in plan], manifest, out=out, resume=resume, scheduler=scheduler,
         workers=workers, client=client, dashboard=dashboard, progress=progress, log=log)
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    table = _rank(s, table, kind)
-    if "throughput" in ms and s.units.base != "unit":
-        for u in s.units.report_units:
-            table[unit_column("throughput_loss", u)] = [s.units.from_base(v, u)
-                                                        for v in table["throughput_loss"]]
-    if "served" in ms and s.units.base != "unit":
-        table["served_loss_Mt_per_yr"] = [s.units.from_base(v, "Mt/yr")
-                                          for v in table["served_loss"]]
+    table = finish(s, table, kind)
     summary: dict[str, Any] = {
         "sweep": "criticality", "kind": kind, "measures": ms, "elements": len(table),
         "unit": s.units.base, "chunks": len(plan), "mode": info.mode, "workers": info.workers,
@@ -215,30 +208,6 @@ def sweep_criticality(
     files = store.write_results(table, summary) if store is not None else []
     return SweepResult(table=table, summary=summary, info=info,
                        out=store.root if store else None, files=files)
-
-
-def _rank(s: Scenario, table: pd.DataFrame, kind: str) -> pd.DataFrame:
-    """Names, then the ranking order of :func:`chokepoint.ranking.criticality`."""
-    net = s.network
-    c = net.compiled
-    if kind == "link":
-        names = net.links["name"].to_numpy(dtype=object)[[c.link_index[e] for e in
-                                                           table["element"]]]
-    elif kind == "node":
-        names = net.nodes["name"].to_numpy(dtype=object)[[c.node_index[e] for e in
-                                                           table["element"]]]
-    else:
-        names = table["element"].to_numpy(dtype=object)
-    table.insert(2, "name", [str(x) if str(x) else e for x, e in
-                             zip(names, table["element"], strict=True)])
-    order = ["objective_loss", "throughput_loss", "pairs_cut", "detour_max_increase_h"]
-    cols = [col for col in order if col in table]
-    if cols:
-        table = table.sort_values([*cols, "element"], ascending=[*([False] * len(cols)), True],
-                                  kind="stable")
-    table = table.reset_index(drop=True)
-    table.insert(0, "rank", np.arange(1, len(table) + 1))
-    return table
 
 
 # -- Monte Carlo ------------------------------------------------------------------------------

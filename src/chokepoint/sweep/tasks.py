@@ -47,6 +47,7 @@ from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError
 from chokepoint.limits import check_seed
 from chokepoint.scenario import Demand, Disruption
+from chokepoint.workflows import ranking
 
 if TYPE_CHECKING:
     from chokepoint.scenario import Scenario
@@ -55,8 +56,6 @@ if TYPE_CHECKING:
 __all__ = ["MonteCarloParams", "Payload", "criticality_chunk", "default_failures",
            "empty_task", "montecarlo_chunk", "montecarlo_run", "run_seed"]
 
-#: Measures of a criticality sweep (as :data:`chokepoint.ranking.MEASURES`).
-MEASURES = ("throughput", "served", "detour", "redundancy")
 #: Measures of a Monte Carlo run (``simulate`` adds the campaign's).
 MC_MEASURES = ("throughput", "served")
 
@@ -125,70 +124,23 @@ def element_ids(c: CompiledNetwork, kind: str) -> list[str]:
 
 # -- criticality ------------------------------------------------------------------------------
 def applicable_measures(p: Payload, kind: str, measures: Sequence[str]) -> list[str]:
-    """The requested measures that have the data they need (terminals, demands, times)."""
-    bad = [m for m in measures if m not in MEASURES]
-    if bad:
-        raise InputError(f"unknown measure {bad[0]!r} (have: {', '.join(MEASURES)})")
-    ok = {"throughput": bool(p.sources and p.sinks), "served": bool(p.demands),
-          "detour": bool(p.pairs) and p.timed, "redundancy": kind == "link"}
-    return [m for m in MEASURES if m in measures and ok[m]]
-
-
-def redundancy_weight(c: CompiledNetwork) -> str:
-    """The weight of the redundancy measure: time, else length, else hops (as the ranking)."""
-    if not np.isnan(c.time_h).any():
-        return "time_h"
-    return "length_km" if not np.isnan(c.length_km).any() else "hops"
+    """The requested measures that have the data they need (terminals, demands, times); see
+    :func:`chokepoint.workflows.ranking.applicable_measures`."""
+    return ranking.applicable_measures(measures, kind=kind, terminals=bool(p.sources and
+                                                                          p.sinks),
+                                       demands=bool(p.demands), timed=p.timed)
 
 
 def criticality_chunk(p: Payload, kind: str, measures: Sequence[str], start: int, stop: int,
                       budget: int | None = None) -> pd.DataFrame:
-    """Criticality of the elements ``start:stop`` (network order) under each measure.
-
-    Columns follow :func:`chokepoint.ranking.criticality`: ``throughput``,
-    ``throughput_without``, ``throughput_loss``, ... (throughput criticality), ``served``,
-    ``served_loss``, ``objective_loss``, ``loss_<demand>``, ``served_loss_rel`` (served
-    demand), ``pairs_affected``, ``pairs_cut``, ``cut_pairs``, ``detour_max_increase_h``,
-    ``detour_total_increase_h`` (detours), ``alt_<w>``, ``alt_diff_<w>``, ``has_alternative``
-    (link redundancy). Rows in network order.
-    """
+    """Criticality of the elements ``start:stop`` (network order) under each measure: the
+    rows of :func:`chokepoint.workflows.ranking.criticality_table` for those elements."""
     ids = element_ids(p.c, kind)[start:stop]
-    table = pd.DataFrame({"element": pd.Series(ids, dtype=object), "kind": kind})
     if not ids:
-        return table
-    c = p.c
-    parts: list[pd.DataFrame] = []
-    if "throughput" in measures:
-        from chokepoint.analyses.criticality_flow import throughput_criticality
-
-        tc = throughput_criticality(c, p.sources, p.sinks, kind=kind, elements=ids,
-                                    budget=budget)
-        parts.append(tc.drop(columns=["kind"]).rename(columns={
-            "intact": "throughput", "without": "throughput_without",
-            "loss": "throughput_loss", "loss_rel": "throughput_loss_rel",
-            "flow": "throughput_flow", "method": "throughput_method"}))
-    if "served" in measures:
-        from chokepoint.analyses.criticality import served_criticality
-
-        parts.append(served_criticality(c, p.demands, kind=kind, elements=ids
-                                        ).drop(columns=["kind"]))
-    if "detour" in measures:
-        from chokepoint.analyses.criticality import detour_criticality
-
-        parts.append(detour_criticality(c, p.pairs, kind=kind, elements=ids).drop(
-            columns=["kind"]).rename(columns={"max_increase": "detour_max_increase_h",
-                                              "total_increase": "detour_total_increase_h"}))
-    if "redundancy" in measures and kind == "link":
-        from chokepoint.analyses.redundancy import link_redundancy
-
-        w = redundancy_weight(c)
-        rd = link_redundancy(c, weight=w, links=ids)
-        parts.append(rd[["link", "alt_weight", "diff", "detour"]].rename(columns={
-            "link": "element", "alt_weight": f"alt_{w}", "diff": f"alt_diff_{w}",
-            "detour": "has_alternative"}))
-    for part in parts:
-        table = table.merge(part, on="element", how="left", sort=False)
-    return table
+        return pd.DataFrame({"element": pd.Series(ids, dtype=object), "kind": kind})
+    return ranking.criticality_table(p.c, kind=kind, measures=measures, sources=p.sources,
+                                     sinks=p.sinks, demands=p.demands, elements=ids,
+                                     budget=budget)
 
 
 def empty_task(p: Payload, start: int, stop: int) -> pd.DataFrame:

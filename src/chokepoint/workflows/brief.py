@@ -319,7 +319,7 @@ def brief(s: Scenario, *, failures: int = 3, ranking: bool = True) -> Brief:
              "failures": worst_failures(s, src, snk, k_max=failures, route=route, unit=u)}
             for name, src, snk, u in questions]
     if ranking and sources and sinks:
-        from chokepoint.ranking import criticality
+        from chokepoint.workflows.ranking import criticality
 
         table = criticality(s, kind="group", measures=("throughput", "served", "detour"))
         out.ranking = table
