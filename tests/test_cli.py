@@ -34,6 +34,14 @@ def test_demo_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert data["served"]["total_unmet"] > 0               # the corridor is overloaded
     assert [f["k"] for f in data["worst_failures"][0]["failures"]] == [1, 2, 3]
     assert "Worst simultaneous failures" in out
+    head = out.split("What this means", 1)[1].split("\n\n", 1)[0]   # the findings come first
+    assert out.index("What this means") < out.index("Maximum throughput")
+    assert "is not affected" in head
+    assert "Worst case (all disruptions at once" in head
+    assert max(len(line) for line in head.splitlines()) <= 80     # wrapped, never truncated
+    assert "…" not in out.split("Worst simultaneous failures", 1)[1]
+    assert data["findings"]
+    assert data["disruption_cost"]["loss_t"] > 0
     gj = json.loads((tmp_path / "d" / "links.geojson").read_text())
     assert gj["type"] == "FeatureCollection"
     assert gj["features"]

@@ -216,7 +216,7 @@ def test_resume_refuses_another_sweep(scenario: Scenario, tmp_path: Path) -> Non
     with pytest.raises(InputError, match="differs in 'chunks'"):
         sweep_montecarlo(scenario, runs=30, seed=1, chunk_size=10, out=out, resume=True,
                          scheduler="sync")
-    with pytest.raises(InputError, match="needs --out"):
+    with pytest.raises(InputError, match="resume= needs out="):
         sweep_montecarlo(scenario, runs=20, resume=True, scheduler="sync")
     # a resume of a finished sweep runs nothing and gives the same table
     again = sweep_montecarlo(scenario, runs=20, seed=1, chunk_size=10, out=out, resume=True,

@@ -9,6 +9,7 @@ exceptions become a one-line message and an exit code: 2 for bad input, 3 infeas
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 
 import typer
@@ -26,12 +27,24 @@ for _module in ("brief", "flows", "risk", "cost", "campaign", "imports", "sweeps
     importlib.import_module(f"chokepoint.cli.{_module}")
 
 
+#: Library parameters (``resume=``) named in error messages, and the options that set them.
+_OPTIONS = {"resume": "--resume", "out": "--out", "simulate": "--simulate",
+            "only_run": "--only-run", "runs": "--runs", "workers": "--workers"}
+_PARAM = re.compile(r"\b(" + "|".join(_OPTIONS) + r")=")
+
+
+def cli_words(message: str) -> str:
+    """A library message in the CLI's words: ``resume= needs out=`` → ``--resume needs
+    --out`` (the library names its parameters, never the CLI's flags)."""
+    return _PARAM.sub(lambda m: _OPTIONS[m.group(1)], message)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning typed errors into one line and an exit code."""
     try:
         rv = app(args=argv, prog_name="chokepoint", standalone_mode=False)
     except ChokepointError as e:
-        err.print(f"[red]error:[/] {escape(str(e))}")
+        err.print(f"[red]error:[/] {escape(cli_words(str(e)))}")
         sys.exit(e.exit_code)
     except typer.Exit as e:
         sys.exit(e.exit_code)

@@ -55,15 +55,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines."
 
 
 def _load(path: str) -> Scenario:
-    from chokepoint.io import load
+    from chokepoint import load
 
-    if path.startswith(BUILTIN_PREFIX):
-        from chokepoint.data import BUILTIN, load_builtin
-
-        name = path.removeprefix(BUILTIN_PREFIX)
-        if name not in BUILTIN:
-            raise InputError(f"no built-in scenario {name!r} (have: {', '.join(BUILTIN)})")
-        return load_builtin(name)
     return load(path)
 
 

@@ -34,13 +34,11 @@ def demo(
 ) -> None:
     """The main job on the built-in Rajin → Dunai → Tikhoretsk corridor."""
     from chokepoint.data import load_builtin
-    from chokepoint.workflows.brief import brief, campaign
+    from chokepoint.workflows.study import study
 
     s = load_builtin("corridor")
-    b = brief(s)
-    cb = campaign(s, seed=0) if s.commodities else None
-    if cb is not None:
-        b.data["campaign"] = cb.data
+    st = study(s, seed=0)
+    b, cb = st.brief, st.campaign
     written: list[Path] = []
     if out_dir is not None:
         import importlib.util
@@ -60,6 +58,7 @@ def demo(
     if as_json:
         _print_json(b.data)
         return
+    _print_findings(s, b.data)
     _print_brief(s, b.data)
     _print_failures(s, b.data)
     if cb is not None:
@@ -80,6 +79,17 @@ def demo(
                   + ", ".join(p.name for p in written))
 
 
+def _print_findings(s: Scenario, d: dict[str, Any]) -> None:
+    """The "what this means" block: computed findings, wrapped to the terminal."""
+    if not d.get("findings"):
+        return
+    out.rule()
+    out.print(f"[bold]What this means — {escape(s.name)}[/]")
+    for f in d["findings"]:
+        out.print(f"[bold]{escape(f['title'])}.[/] {escape(f['text'])}", soft_wrap=False)
+    out.print()
+
+
 def _print_failures(s: Scenario, d: dict[str, Any]) -> None:
     for q in d.get("worst_failures", []):
         names = " + ".join(s.network.node_name(x) for x in q["sources"][:3])
@@ -89,24 +99,32 @@ def _print_failures(s: Scenario, d: dict[str, Any]) -> None:
         for f in q["failures"]:
             out.print(f"  k={f['k']}: {escape(f['text'])}")
     if d.get("criticality"):
-        t = Table(title="Most critical failure groups")
-        for col in ("rank", "group", "name", "throughput loss", "served lost Mt/yr", "OD cut"):
-            t.add_column(col, justify="left" if col in ("group", "name") else "right")
         unit = s.units.report_units[0]
         from chokepoint.workflows.ranking import unit_column
 
         col = unit_column("throughput_loss", unit) if s.units.base != "unit" else \
             "throughput_loss"
+        src, snk = s.terminals()
+        od = f"{_short(s.network.node_name(src[0]))} → {_short(s.network.node_name(snk[0]))}"
+        t = Table(title="Most critical failure groups")
+        heads = ("rank", "group (id)", f"throughput loss {od}, {unit}",
+                 "served lost (net), Mt/yr", "OD pairs cut")
+        for h in heads:
+            t.add_column(h, justify="left" if h.startswith("group") else "right",
+                         overflow="fold")
         for r in d["criticality"]:
-            t.add_row(str(r["rank"]), cell(r["element"]), cell(r["name"]), _num(r.get(col), 1),
+            t.add_row(str(r["rank"]), cell(r["element"]), _num(r.get(col), 1),
                       _num(r.get("served_loss_Mt_per_yr"), 1), str(r.get("pairs_cut", "")))
         out.print()
         out.print(t)
+        out.print("served lost (net): total served demand of all traffic without the group, "
+                  "less with it — losses net of gains elsewhere.")
 
 
 def _print_brief(s: Scenario, d: dict[str, Any]) -> None:
     n = d["network"]
-    out.rule(f"[bold]{s.name}")
+    out.rule()
+    out.print(f"[bold]{escape(s.name)}[/]")
     if s.description:
         out.print(s.description)
     out.print(f"Network: {n['nodes']} nodes, {n['links']} links "
@@ -128,11 +146,11 @@ def _print_brief(s: Scenario, d: dict[str, Any]) -> None:
         sv = d["served"]
         t = Table(title="Served demand with all traffic competing for capacity")
         for col in ("demand", "origin → destination", "priority"):
-            t.add_column(col)
+            t.add_column(col, overflow="fold")
         u0 = s.units.report_units[0] if s.units.base != "unit" else s.units.base
         unit = "Mt/yr" if s.units.base != "unit" else s.units.base
         for col in (f"demand {unit}", f"served {unit}", f"unmet {unit}", f"served {u0}"):
-            t.add_column(col, justify="right")
+            t.add_column(col, justify="right", overflow="fold")
         for r in sv["demands"]:
             conv = (lambda v: s.units.from_base(v, unit)) if s.units.base != "unit" else (
                 lambda v: v)
@@ -194,7 +212,7 @@ def report(
     from chokepoint.errors import require
     from chokepoint.report import write_report
     from chokepoint.report.build import with_terminals
-    from chokepoint.workflows.brief import brief
+    from chokepoint.workflows.study import study
 
     if ranking not in ("link", "node", "group", "none"):
         raise InputError(f"--ranking must be link, node, group or none, not {ranking!r}")
@@ -207,7 +225,7 @@ def report(
 
         with _progress() as cb:
             table = rank(s, kind=ranking, progress=cb)
-    b = brief(s, ranking=False)
+    b = study(s, with_campaign=False).brief
     written = write_report(b, out_dir, scenario=s,
                            ranking=table if table is not None else False,
                            campaign=campaign and bool(s.commodities), seed=seed, png=png)

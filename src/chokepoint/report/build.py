@@ -19,13 +19,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from chokepoint.formatting import fmt
 from chokepoint.io.write import atomic_dir, write_csv, write_text
 from chokepoint.report._maplayout import MapLayout, map_layout
 from chokepoint.report.charts import Series, to_series, to_table
 from chokepoint.report.figures import Event
 from chokepoint.report.svgmap import MapStyle, link_values_from_table, network_svg
 from chokepoint.scenario import Scenario
-from chokepoint.workflows.brief import Brief, brief
+from chokepoint.workflows.brief import Brief
+from chokepoint.workflows.study import study
 
 __all__ = ["Chart", "ReportData", "build_report_data", "campaign_series", "render_report",
            "report_charts", "simulate_campaign", "with_terminals", "write_report"]
@@ -150,7 +152,7 @@ def build_report_data(source: Brief | Scenario, *, scenario: Scenario | None = N
     with ``ranking=True``, the link criticality ranking)."""
     if isinstance(source, Scenario):
         s = with_terminals(source, sources, sinks)
-        b = brief(s)
+        b = study(s, with_campaign=False).brief
     else:
         if scenario is None:
             raise TypeError("write_report(brief, ...) needs scenario= (the brief's scenario: "
@@ -307,7 +309,48 @@ def _figures(d: ReportData) -> list[tuple[str, str]]:
                     f"{_fmt(dis['length_km'], 0)} km" if dis["found"] else
                     "; with disruptions: no route")
         out.append(("Fastest route, flow terminals", txt))
+    out += _more_figures(d)
     return out
+
+
+def _more_figures(d: ReportData) -> list[tuple[str, str]]:
+    """Served demand after the disruptions, their time-aware cost beside the labelled worst
+    case, the worst-k statements and the campaign's delay."""
+    data = d.brief.data
+    out: list[tuple[str, str]] = []
+    if "served_disrupted" in data and "served" in data:
+        sv, sd = data["served"], data["served_disrupted"]
+        out.append(("Served demand, all traffic, all disruptions at once",
+                    f"{_fmt(d.rate(sd['total_served']))} of "
+                    f"{_fmt(d.rate(sv['total_demand']))} {html.escape(d.unit)}"))
+    cost = data.get("disruption_cost")
+    if cost:
+        out.append(("Disruption cost over their dates (time-aware)",
+                    html.escape(fmt(cost["loss_t"], "t", digits=0)
+                                + f" in {fmt(cost['horizon_days'], 'days', digits=0)}")))
+        out.append(("Worst case: all disruptions at once, for ever (same period)",
+                    html.escape(fmt(cost["worst_case_loss_t"], "t", digits=0))))
+    for q in data.get("worst_failures", []):
+        for f in q["failures"]:
+            out.append((f"Worst {f['k']} failure(s), {html.escape(q['question'])}",
+                        html.escape(f["text"])))
+    camp = data.get("campaign", {})
+    delay = camp.get("delay") if isinstance(camp, dict) else None
+    if isinstance(delay, dict):
+        out.append(("Campaign delay against the undisrupted run",
+                    html.escape(f"mean {fmt(delay.get('mean_h'), 'h')}, max "
+                                f"{fmt(delay.get('max_h'), 'h')}")))
+    return out
+
+
+def _findings_html(d: ReportData) -> str:
+    """The computed "what this means" block that heads the report."""
+    found = d.brief.data.get("findings") or []
+    if not found:
+        return ""
+    items = "".join(f"<li><b>{html.escape(f['title'])}.</b> {html.escape(f['text'])}</li>"
+                    for f in found)
+    return f"<section id='findings'><h2>What this means</h2><ul>{items}</ul></section>"
 
 
 def _link_captions(d: ReportData, util: dict[str, float]) -> dict[str, str]:
@@ -350,7 +393,7 @@ def render_report(d: ReportData, *, generated: str | None = None,
     caps = _link_captions(d, util)
     terminals = [*data.get("max_flow", {}).get("sources", []),
                  *data.get("max_flow", {}).get("sinks", [])]
-    sections: list[str] = []
+    sections: list[str] = [_findings_html(d)]
     figs = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in _figures(d))
     n = data["network"]
     sections.append(

@@ -109,7 +109,7 @@ def _run(fn: Callable[..., pd.DataFrame], payload: Payload, plan: list[tuple[Any
          progress: Progress | None, log: Callable[[str], object] | None
          ) -> tuple[list[pd.DataFrame], RunInfo, SweepStore | None]:
     if resume and out is None:
-        raise InputError("--resume needs --out (the folder of the sweep to resume)")
+        raise InputError("resume= needs out= (the folder of the sweep to resume)")
     store = SweepStore(out, manifest, resume=resume) if out is not None else None
     frames, info = run_chunks(fn, payload, plan, sizes=sizes, store=store,
                               scheduler=scheduler, workers=workers, client=client,
@@ -257,7 +257,7 @@ def montecarlo_payload(s: Scenario, params: MonteCarloParams,
         p.scenario = s
         p.epoch = _campaign_epoch(s, params.settings)
         if p.epoch is None:
-            raise InputError("--simulate needs a campaign start ([simulation].start or the "
+            raise InputError("simulate= needs a campaign start ([simulation].start or the "
                              "commodity's start)")
     if not ((p.sources and p.sinks and "throughput" in params.measures)
             or (p.demands and "served" in params.measures) or params.simulate):
@@ -337,13 +337,13 @@ def sweep_montecarlo(
     payload = montecarlo_payload(s, params, sources, sinks)
     if only_run is not None:
         if not only_run >= 0:
-            raise InputError("--only-run must be >= 0")
+            raise InputError("only_run= must be >= 0")
         table = montecarlo_run(payload, params, only_run)
         summary = summarize_montecarlo(table, params, unit=s.units.base, worst=worst)
         summary["failure_model"]["from"] = _failure_source(s, failures)
         return SweepResult(table=table, summary=summary, info=RunInfo(mode="sync"))
     if runs < 1:
-        raise InputError("--runs must be >= 1")
+        raise InputError("runs= must be >= 1")
     size = chunk_size or (MC_CHUNK_SIMULATE if simulate else
                           min(MC_CHUNK, max(MC_CHUNK_MIN, math.ceil(runs / 32))))
     if size < 1:

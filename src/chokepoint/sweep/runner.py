@@ -131,7 +131,7 @@ def run_chunks(
             finish(i, fn(payload, *chunks[i]))
     elif todo:
         if workers is not None and workers < 0:
-            raise InputError("--workers must be >= 0")
+            raise InputError("workers= must be >= 0")
         _on_dask(fn, payload, chunks, todo, finish, info, scheduler=scheduler,
                  workers=workers, client=client, dashboard=dashboard, log=log,
                  retries=retries)

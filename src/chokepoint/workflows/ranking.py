@@ -141,8 +141,10 @@ def _names(s: Scenario, kind: str, ids: Sequence[str]) -> list[str]:
         names = net.links["name"].to_numpy(dtype=object)[[c.link_index[e] for e in ids]]
     elif kind == "node":
         names = net.nodes["name"].to_numpy(dtype=object)[[c.node_index[e] for e in ids]]
-    else:
-        names = np.asarray(ids, dtype=object)
+    else:  # a group of one link is named after it
+        links = net.links
+        one = links.groupby("group")["name"].agg(lambda x: x.iloc[0] if len(x) == 1 else "")
+        names = np.asarray([one.get(e, "") for e in ids], dtype=object)
     return [str(x) if str(x) else e for x, e in zip(names, ids, strict=True)]
 
 

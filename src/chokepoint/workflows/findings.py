@@ -1,0 +1,228 @@
+"""What this means: the short findings that head the console, the report and the web page.
+
+Every sentence is computed from the results of a :class:`~chokepoint.workflows.study.Study`
+(never hand-written): whether the shipment is affected and why, what the scenario's
+disruptions cost over their dates (time-aware, with the labelled worst case beside it), the
+single points of failure of the shipment and of the corridor, and how the model's weakest
+element compares with what the disruptions hit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from chokepoint.analyses.multiperiod import DisruptionCost
+from chokepoint.analyses.routing import commodity_max_flow
+from chokepoint.disruptions import capacity_factor
+from chokepoint.formatting import fmt, fmt_date, rate_unit
+from chokepoint.scenario import Demand, Scenario
+
+__all__ = ["Finding", "display_unit", "findings"]
+
+#: How many element names a sentence lists before "and N more".
+LIST_MAX = 6
+
+
+@dataclass
+class Finding:
+    """One computed statement: a ``key`` (``shipment``, ``attack_cost``, ``spof_shipment``,
+    ``spof_corridor``, ``weakest``), its ``text`` and the ``figures`` behind it (JSON-able)."""
+
+    key: str
+    title: str
+    text: str
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """As plain data."""
+        return asdict(self)
+
+
+def _names(s: Scenario, ids: list[str]) -> str:
+    shown = [s.network.describe(i) or i for i in ids[:LIST_MAX]]
+    more = len(ids) - len(shown)
+    return "; ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def display_unit(s: Scenario, d: Demand) -> str:
+    """The unit a demand's rates are shown in: its declared quantity per day (``TEU`` →
+    ``TEU/day``) for a commodity, ``Mt/yr`` for bulk background traffic, else the first report
+    unit (the base unit for unitless networks)."""
+    if s.units.base == "unit":
+        return s.units.base
+    for unit in ([rate_unit(d.quantity_unit)] if d.quantity_unit else []) + (
+            ["Mt/yr"] if d.kind == "background" else []):
+        try:
+            s.units.from_base(1.0, unit)
+        except ValueError:
+            continue
+        return unit
+    return s.units.report_units[0]
+
+
+def _group_of(s: Scenario, element: str) -> str:
+    """The failure group an element belongs to (a group id is its own)."""
+    net = s.network
+    c = net.compiled
+    if element in c.link_index:
+        return str(net.links["group"].to_numpy()[c.link_index[element]])
+    if element in c.node_index:
+        g = str(net.nodes["group"].to_numpy()[c.node_index[element]])
+        return g or element
+    return element
+
+
+def _shipment(s: Scenario) -> Finding | None:
+    if not s.commodities:
+        return None
+    d = s.commodities[0]
+    c = s.network.compiled
+    unit = display_unit(s, d)
+    intact = commodity_max_flow(c, d)
+    figures: dict[str, Any] = {"commodity": d.id, "route": intact.label, "unit": unit,
+                               "capacity_intact": s.units.from_base(intact.value, unit)}
+    if not s.disruptions:
+        return Finding("shipment", "The shipment", f"{intact.label}: up to "
+                       f"{fmt(figures['capacity_intact'], unit)} along its route; the scenario "
+                       "has no disruptions.", figures)
+    hit = commodity_max_flow(c, d, factor=capacity_factor(c, s.disruptions))
+    after = s.units.from_base(hit.value, unit)
+    figures["capacity_disrupted"] = after
+    hit_ids = [x.element for x in s.disruptions]
+    closed = set(np.flatnonzero(capacity_factor(c, s.disruptions) < 1.0).tolist())
+    used = set(np.flatnonzero(np.any([np.abs(leg.arc_flow) > 1e-9 for leg in intact.legs],
+                                     axis=0)).tolist())
+    on_route = bool(closed & used)
+    figures["disrupted_on_route"] = on_route
+    if hit.value < intact.value - 1e-9 * max(1.0, intact.value):
+        why = (f"the disruptions ({_names(s, hit_ids)}) cut its route capacity from "
+               f"{fmt(figures['capacity_intact'], unit)} to {fmt(after, unit)}")
+        text = f"The shipment {intact.label} is affected: {why}."
+    else:
+        why = ("none of the disrupted elements lies on its route" if not on_route else
+               "its route keeps enough spare capacity around them")
+        text = (f"The shipment {intact.label} is not affected by the disruptions "
+                f"({_names(s, hit_ids)}): {why}; its route capacity stays "
+                f"{fmt(after, unit)}, set by {_names(s, intact.cut_links + intact.cut_nodes)}.")
+    return Finding("shipment", "The shipment", text, figures)
+
+
+def _cost(s: Scenario, cost: DisruptionCost | None) -> Finding | None:
+    if not s.disruptions:
+        return None
+    if cost is None:
+        return Finding("attack_cost", "What the disruptions cost",
+                       "Not computed (the time-aware cost needs demands).", {})
+    sm = cost.summary
+    t = "t"
+    loss = float(sm["loss_t"].sum())
+    worst = float(sm["worst_case_loss_t"].sum())
+    first = min(d.start for d in s.disruptions)
+    rec = [r for r in sm["recovered_date"] if r is not None and not pd.isna(r)]
+    hurt = sm[sm["loss_t"] > 1e-6].sort_values("loss_t", ascending=False)
+    figures: dict[str, Any] = {
+        "loss_t": loss, "worst_case_loss_t": worst, "horizon_days": cost.horizon_days,
+        "start": fmt_date(cost.start), "first_disruption": fmt_date(first),
+        "recovered": fmt_date(max(rec)) if rec else None,
+        "per_commodity": sm[["commodity", "route", "loss_t", "backlog_peak_t",
+                             "recovered_date", "backlog_drained_date"]].to_dict("records")}
+    parts = [f"Over their dates the disruptions cost {fmt(loss, t, digits=0)} of deliveries "
+             f"in {fmt(cost.horizon_days, 'days', digits=0)} from {fmt_date(cost.start)}"]
+    if len(hurt):
+        parts.append(", mostly " + "; ".join(
+            f"{r.commodity} {fmt(r.loss_t, t, digits=0)}" for r in hurt.head(3).itertuples()))
+    if rec:
+        days = (max(rec) - first).total_seconds() / 86400.0
+        parts.append(f"; traffic is back to normal on {fmt_date(max(rec))} "
+                     f"({fmt(days, 'days')} after the first disruption)")
+    peak = sm.sort_values("backlog_peak_t", ascending=False).iloc[0] if len(sm) else None
+    if peak is not None and peak["backlog_peak_t"] > 1e-6:
+        drained = peak["backlog_drained_date"]
+        parts.append(f"; the backlog of {peak['commodity']} peaks at "
+                     f"{fmt(peak['backlog_peak_t'], t, digits=0)} on "
+                     f"{fmt_date(peak['backlog_peak_date'])} and "
+                     + (f"drains by {fmt_date(drained)}" if drained is not None
+                        and not pd.isna(drained) else "has not drained by the horizon"))
+    parts.append(f". Worst case (all disruptions at once, for ever, same "
+                 f"{fmt(cost.horizon_days, 'days', digits=0)}): {fmt(worst, t, digits=0)}.")
+    return Finding("attack_cost", "What the disruptions cost", "".join(parts), figures)
+
+
+def _spofs(s: Scenario, ranking: pd.DataFrame | None, terminals: tuple[list[str], list[str]]
+           ) -> list[Finding]:
+    if ranking is None or not len(ranking):
+        return []
+    out = []
+    src, snk = terminals
+    if "throughput_loss_rel" in ranking:
+        cut = ranking[ranking["throughput_loss_rel"] >= 1.0 - 1e-9]["element"].tolist()
+        what = f"{_names(s, src)} → {_names(s, snk)}"
+        text = (f"{len(cut)} failure groups each stop the shipment ({what}) on their own: "
+                f"{_names(s, cut)}." if cut else
+                f"No single failure group stops the shipment ({what}).")
+        out.append(Finding("spof_shipment", "Single points of failure of the shipment", text,
+                           {"elements": cut, "sources": src, "sinks": snk}))
+    if "pairs_cut" in ranking:
+        cut = ranking[ranking["pairs_cut"] > 0]["element"].tolist()
+        text = (f"{len(cut)} failure groups each disconnect at least one origin–destination "
+                f"pair of the corridor's traffic: {_names(s, cut)}." if cut else
+                "No single failure group disconnects an origin–destination pair of the "
+                "corridor's traffic.")
+        out.append(Finding("spof_corridor", "Single points of failure of the corridor", text,
+                           {"elements": cut}))
+    return out
+
+
+def _weakest(s: Scenario, ranking: pd.DataFrame | None) -> Finding | None:
+    if ranking is None or not len(ranking) or not s.disruptions:
+        return None
+    col = "served_loss_Mt_per_yr" if "served_loss_Mt_per_yr" in ranking else (
+        "served_loss" if "served_loss" in ranking else None)
+    unit = "Mt/yr" if col == "served_loss_Mt_per_yr" else s.units.base
+    if col is None:
+        return None
+    top = ranking.iloc[0]
+    rank = dict(zip(ranking["element"], ranking["rank"], strict=True))
+    loss = dict(zip(ranking["element"], ranking[col], strict=True))
+    hit = list(dict.fromkeys(_group_of(s, d.element) for d in s.disruptions))
+    rows = [(g, int(rank[g]), float(loss[g])) for g in hit if g in rank]
+    said = "; ".join(f"{s.network.describe(g) or g} ranks {r} of {len(ranking)} "
+                     f"({fmt(v, unit)} lost)" for g, r, v in rows)
+    text = (f"The model's weakest element is {top['name']} (rank 1: served demand falls by "
+            f"{fmt(float(top[col]), unit)} if it fails); of what the disruptions hit, {said}.")
+    return Finding("weakest", "Weakest element against what was hit", text,
+                   {"weakest": str(top["element"]), "weakest_loss": float(top[col]),
+                    "unit": unit, "hit": [{"element": g, "rank": r, "loss": v}
+                                          for g, r, v in rows]})
+
+
+def findings(s: Scenario, *, ranking: pd.DataFrame | None = None,
+             cost: DisruptionCost | None = None) -> list[Finding]:
+    """The findings of a study (see the module docstring), in reading order.
+
+    Parameters
+    ----------
+    s
+        The scenario.
+    ranking
+        Its failure-group criticality ranking (:func:`~chokepoint.workflows.ranking.
+        criticality` with ``kind="group"``), for the single points of failure and the weakest
+        element.
+    cost
+        The time-aware cost of its disruptions
+        (:func:`~chokepoint.analyses.multiperiod.disruption_cost`).
+    """
+    out = [f for f in (_shipment(s), _cost(s, cost)) if f is not None]
+    out += _spofs(s, ranking, s.terminals())
+    w = _weakest(s, ranking)
+    if w is not None:
+        out.append(w)
+    for f in out:
+        f.figures = {k: (None if isinstance(v, float) and math.isnan(v) else v)
+                     for k, v in f.figures.items()}
+    return out

@@ -1,0 +1,101 @@
+"""One study, one answer: everything the console, the report, the web page and the files show.
+
+:func:`study` runs the briefing (:func:`~chokepoint.workflows.brief.brief`), the time-aware
+cost of the scenario's disruptions (:func:`~chokepoint.analyses.multiperiod.disruption_cost`),
+the campaign simulation with its exact bound (:func:`~chokepoint.workflows.brief.campaign`)
+and computes the findings (:mod:`chokepoint.workflows.findings`) from them. Renderers take the
+:class:`Study` and compute nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from chokepoint.analyses.multiperiod import DisruptionCost, disruption_cost
+from chokepoint.scenario import Scenario
+from chokepoint.workflows.brief import Brief, CampaignBrief, brief, campaign
+from chokepoint.workflows.findings import Finding, findings
+
+__all__ = ["Study", "study"]
+
+
+@dataclass
+class Study:
+    """The answer of :func:`study`.
+
+    Attributes
+    ----------
+    scenario
+        The scenario studied.
+    brief
+        The briefing (figures in ``brief.data``, tables beside them); ``brief.data`` also
+        holds ``findings`` and ``disruption_cost`` as plain data.
+    cost
+        The time-aware cost of the disruptions (None without disruptions or demands).
+    campaign
+        The campaign simulated with and without the disruptions (None without commodities or
+        when not asked for).
+    findings
+        The "what this means" statements, in reading order.
+    """
+
+    scenario: Scenario
+    brief: Brief
+    cost: DisruptionCost | None = None
+    campaign: CampaignBrief | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """Every figure as JSON-ready data (the brief's, with findings, cost and campaign)."""
+        return self.brief.data
+
+    @property
+    def ranking(self) -> pd.DataFrame | None:
+        """The failure-group criticality ranking."""
+        return self.brief.ranking
+
+
+def _cost_block(cost: DisruptionCost) -> dict[str, Any]:
+    sm = cost.summary.astype(object).where(cost.summary.notna(), None)
+    return {"unit": "t", "start": cost.start.isoformat(), "horizon_days": cost.horizon_days,
+            "loss_t": cost.total_loss_t,
+            "worst_case_loss_t": float(cost.summary["worst_case_loss_t"].sum()),
+            "worst_case_label": "all disruptions at once, for ever (same horizon)",
+            "commodities": sm.to_dict("records")}
+
+
+def study(s: Scenario, *, failures: int = 3, ranking: bool = True, with_campaign: bool = True,
+          seed: int = 0) -> Study:
+    """Run the whole study of a scenario.
+
+    Parameters
+    ----------
+    s
+        The scenario (see :func:`chokepoint.load`).
+    failures
+        Worst 1..``failures`` simultaneous failures (0: none).
+    ranking
+        Compute the failure-group criticality ranking (needed for the single points of
+        failure and the weakest element).
+    with_campaign
+        Simulate the first commodity's campaign (seeded by ``seed``).
+
+    Returns
+    -------
+    Study
+    """
+    b = brief(s, failures=failures, ranking=ranking)
+    cost = None
+    if s.disruptions and s.demands:
+        cost = disruption_cost(s.network.compiled, s.demands, s.disruptions)
+        b.data["disruption_cost"] = _cost_block(cost)
+    cb = campaign(s, seed=seed) if with_campaign and s.commodities else None
+    if cb is not None:
+        b.data["campaign"] = cb.data
+    found = findings(s, ranking=b.ranking, cost=cost)
+    b.data["findings"] = [f.to_dict() for f in found]
+    return Study(scenario=s, brief=b, cost=cost, campaign=cb, findings=found)

@@ -1,0 +1,81 @@
+"""The workflow layer: one study, its findings, the one formatter and the flat API."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import chokepoint
+from chokepoint.errors import InputError
+from chokepoint.formatting import fmt, fmt_date, rate_unit
+from chokepoint.workflows.study import Study, study
+
+
+@pytest.fixture(scope="module")
+def corridor_study() -> Study:
+    return study(chokepoint.load("builtin:corridor"), with_campaign=False)
+
+
+def test_formatter_numbers_infinity_missing() -> None:
+    assert fmt(12615.23, "TEU/day") == "12,615.2 TEU/day"
+    assert fmt(math.inf, "t/day") == "∞ t/day"
+    assert fmt(-math.inf) == "-∞"
+    assert fmt(None, "t") == "—"
+    assert fmt(math.nan, "t") == "—"
+    assert fmt(3) == "3"
+    assert fmt(-0.01, "h") == "0.0 h"
+    assert fmt(528881.4, "t", digits=0) == "528,881 t"
+    assert fmt(True) == "yes"
+    assert fmt_date(None) == "—"
+    assert rate_unit("TEU") == "TEU/day"
+    assert rate_unit("Mt/yr") == "Mt/yr"
+
+
+def test_flat_api_loads_and_exports_lazily() -> None:
+    s = chokepoint.load("builtin:corridor")
+    assert s.commodities
+    assert callable(chokepoint.study)
+    assert chokepoint.criticality.__module__ == "chokepoint.workflows.ranking"
+    assert {"study", "brief", "criticality", "close_elements", "load"} <= set(dir(chokepoint))
+    with pytest.raises(InputError, match="no built-in scenario 'nowhere'"):
+        chokepoint.load("builtin:nowhere")
+    with pytest.raises(AttributeError):
+        _ = chokepoint.no_such_thing  # type: ignore[attr-defined]
+
+
+def test_findings_are_computed_from_the_results(corridor_study: Study) -> None:
+    st = corridor_study
+    keys = [f.key for f in st.findings]
+    assert keys == ["shipment", "attack_cost", "spof_shipment", "spof_corridor", "weakest"]
+    by = {f.key: f for f in st.findings}
+    ship = by["shipment"]
+    # the munitions go by sea to Dunai, away from the tunnel: the attack does not touch them
+    assert "not affected" in ship.text
+    assert "rajin → dunai" in ship.text
+    assert ship.figures["capacity_disrupted"] == pytest.approx(ship.figures["capacity_intact"])
+    assert ship.figures["unit"] == "TEU/day"
+    cost = by["attack_cost"].figures
+    assert st.cost is not None
+    assert cost["loss_t"] == pytest.approx(st.cost.total_loss_t)
+    assert 0 < cost["loss_t"] <= cost["worst_case_loss_t"]
+    assert "Worst case (all disruptions at once, for ever" in by["attack_cost"].text
+    spof = by["spof_shipment"].figures["elements"]
+    r = st.ranking
+    assert r is not None
+    assert set(spof) == set(r.loc[r["throughput_loss_rel"] >= 1 - 1e-9, "element"])
+    weakest = by["weakest"].figures
+    assert weakest["weakest"] == r["element"].iloc[0]
+    assert all(h["rank"] > 1 for h in weakest["hit"])   # the attack did not hit the weakest
+    assert st.data["findings"][0]["key"] == "shipment"
+    assert st.data["disruption_cost"]["worst_case_label"].startswith("all disruptions")
+
+
+def test_library_errors_name_parameters_and_the_cli_adds_flags() -> None:
+    from chokepoint.cli import cli_words
+    from chokepoint.sweep import sweep_criticality
+
+    with pytest.raises(InputError) as info:
+        sweep_criticality(chokepoint.load("builtin:corridor"), resume=True, scheduler="sync")
+    assert "--" not in str(info.value)
+    assert cli_words(str(info.value)).startswith("--resume needs --out")
