@@ -41,6 +41,13 @@ def test_demo_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert max(len(line) for line in head.splitlines()) <= 80     # wrapped, never truncated
     assert "…" not in out.split("Worst simultaneous failures", 1)[1]
     assert data["findings"]
+    header = (tmp_path / "d" / "links.csv").read_text().splitlines()[0].split(",")
+    assert {"from_node", "to_node", "citation", "capacity_t_per_day",
+            "capacity_TEU_per_day"} <= set(header)
+    assert not {"from", "to", "source", "capacity_TEU/day"} & set(header)
+    crit = (tmp_path / "d" / "criticality.csv").read_text().splitlines()[0].split(",")
+    assert "served_loss_Mt_per_yr" in crit
+    assert "from" not in crit
     assert data["disruption_cost"]["loss_t"] > 0
     gj = json.loads((tmp_path / "d" / "links.geojson").read_text())
     assert gj["type"] == "FeatureCollection"

@@ -20,6 +20,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from chokepoint.errors import InputError
+from chokepoint.kinds import check_kind
 from chokepoint.network import NumberedIds, ids_at
 
 if TYPE_CHECKING:
@@ -263,7 +264,7 @@ class CompiledNetwork:
                 for nv in np.flatnonzero(self.node_group == gi):
                     mask |= self.arcs_mask_of_node(int(nv))
             else:
-                raise ValueError(f"kind must be link, node or group, not {kind!r}")
+                check_kind(kind)
         return np.flatnonzero(mask)
 
     def arcs_mask_of_node(self, v: int) -> np.ndarray:

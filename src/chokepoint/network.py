@@ -35,6 +35,7 @@ import pandas as pd
 
 from chokepoint.errors import InputError
 from chokepoint.limits import MAX_CAPACITY
+from chokepoint.kinds import check_kind
 from chokepoint.units import Units
 
 if TYPE_CHECKING:
@@ -695,8 +696,7 @@ class Network:
             return table(self.links)
         if kind == "node":
             return table(self.nodes)
-        if kind != "group":
-            raise ValueError(f"kind must be link, node or group, not {kind!r}")
+        check_kind(kind)
         members = pd.concat([self.links[["group", "attack_cost", "attackable"]],
                              self.nodes.loc[self.nodes["group"] != "",
                                             ["group", "attack_cost", "attackable"]]])
@@ -734,9 +734,8 @@ class Network:
             return list(self.links["id"])
         if kind == "node":
             return list(self.nodes["id"])
-        if kind == "group":
-            return list(self.groups())
-        raise ValueError(f"kind must be link, node or group, not {kind!r}")
+        check_kind(kind)
+        return list(self.groups())
 
     @cached_property
     def _name_arrays(self) -> tuple[np.ndarray, np.ndarray]:

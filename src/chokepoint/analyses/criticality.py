@@ -14,7 +14,7 @@ the remaining elements are recomputed, on the one compiled network.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -24,11 +24,11 @@ from chokepoint.analyses.criticality_flow import element_arcs as _element_arcs_c
 from chokepoint.analyses.routes import fastest_route
 from chokepoint.analyses.served import served_demand
 from chokepoint.compiled import CompiledNetwork
+from chokepoint.progress import Progress
 from chokepoint.scenario import Demand
 
 __all__ = ["detour_criticality", "element_arcs", "served_criticality"]
 
-Progress = Callable[[int, int], None] | None
 
 
 def element_arcs(c: CompiledNetwork, kind: str, elements: Sequence[str] | None = None
@@ -45,7 +45,7 @@ def served_criticality(
     *,
     kind: str = "link",
     elements: Sequence[str] | None = None,
-    progress: Progress = None,
+    progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Priority-weighted served demand lost when each element fails.
 
@@ -99,7 +99,7 @@ def detour_criticality(
     kind: str = "link",
     elements: Sequence[str] | None = None,
     weight: str = "time_h",
-    progress: Progress = None,
+    progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Fastest-route increase for each origin–destination pair when each element fails.
 

@@ -50,8 +50,7 @@ cost is bounded by ``budget`` residual-arc scans (default ``32 · 2m``), or one 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Literal
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -62,12 +61,12 @@ from chokepoint.analyses._residual import min_cut_arcs, reroute_elements, residu
 from chokepoint.analyses.maxflow import max_flow
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError, SolverError
+from chokepoint.kinds import check_kind
+from chokepoint.progress import Progress
 
 __all__ = ["naive_throughput_criticality", "throughput_criticality"]
 
 #: The element kinds (``kind`` is checked at run time; a plain ``str`` is accepted).
-Kind = Literal["link", "node", "group"]
-Progress = Callable[[int, int], object]
 COLUMNS = ["element", "kind", "intact", "without", "loss", "loss_rel", "flow", "method"]
 #: Number of progress callbacks over a whole run (at most, plus the final one).
 _PROGRESS_STEPS = 50
@@ -84,7 +83,8 @@ def _ids(c: CompiledNetwork, kind: str, elements: Sequence[str] | None) -> tuple
     elif kind == "group":
         table, index = c.group_ids, c.group_index
     else:
-        raise ValueError(f"kind must be link, node or group, not {kind!r}")
+        check_kind(kind)
+        raise AssertionError  # unreachable: check_kind raised
     if elements is None:
         return [str(x) for x in table], np.arange(len(table), dtype=np.int64)
     ids = [str(x) for x in elements]

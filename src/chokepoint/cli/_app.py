@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.text import Text
 
 from chokepoint.errors import InputError
+from chokepoint.kinds import KINDS
 from chokepoint.scenario import Scenario
 
 app = typer.Typer(
@@ -111,8 +112,8 @@ ObjectiveOpt = Annotated[str, typer.Option(
 
 
 def _check_kind(by: str, objective: str = "flow") -> None:
-    if by not in ("link", "node", "group"):
-        raise InputError(f"--by must be link, node or group, not {by!r}")
+    if by not in KINDS:
+        raise InputError(f"--by must be {', '.join(KINDS)}, not {by!r}")
     if objective not in ("flow", "time"):
         raise InputError(f"--objective must be flow or time, not {objective!r}")
 

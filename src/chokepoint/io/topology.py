@@ -35,7 +35,7 @@ The steps, all vectorised (shapely 2, a k-d tree, numpy, one small numba walk):
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ import pandas as pd
 from chokepoint.errors import InputError, require
 from chokepoint.io import _snap
 from chokepoint.network import STRUCTURES, Network
+from chokepoint.progress import StagedProgress as Progress
 from chokepoint.units import Units
 
 __all__ = [
@@ -58,7 +59,6 @@ __all__ = [
     "write_network",
 ]
 
-Progress = Callable[[str, int, int], None]
 
 #: How link attributes become capacity (t/day, per direction for double track, shared for
 #: single track), speed (km/h) and track. The first rule whose match columns all agree wins;

@@ -30,6 +30,7 @@ from chokepoint.analyses.routes import fastest_route
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError
 from chokepoint.limits import check_seed
+from chokepoint.progress import StagedProgress as Progress
 from chokepoint.route_rules import commodity_route
 from chokepoint.scenario import Demand, Scenario
 from chokepoint.simulate._ports import ship_process
@@ -41,7 +42,6 @@ from chokepoint.units import UNITLESS
 
 __all__ = ["Campaign", "CampaignResult", "Leg", "RunResult", "simulate"]
 
-Progress = Callable[[str, int, int], None]
 Observer = Callable[["Campaign"], None]
 
 #: Per-container events, in the order a box meets them.

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from chokepoint.errors import InputError
+from chokepoint.progress import Progress
 from chokepoint.sweep.runner import RunInfo, run_chunks
 from chokepoint.sweep.store import SweepStore
 from chokepoint.sweep.tasks import (
@@ -65,7 +66,6 @@ MC_CHUNK_MIN = 10
 MC_CHUNK_SIMULATE = 5
 PERCENTILES = (5, 50, 95)
 
-Progress = Callable[[int, int], object]
 
 
 @dataclass

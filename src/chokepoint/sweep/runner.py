@@ -31,11 +31,11 @@ from typing import Any
 import pandas as pd
 
 from chokepoint.errors import InputError, require
+from chokepoint.progress import Progress
 from chokepoint.sweep.store import SweepStore
 
 __all__ = ["RunInfo", "run_chunks"]
 
-Progress = Callable[[int, int], object]
 Log = Callable[[str], object]
 
 

@@ -46,6 +46,7 @@ import pandas as pd
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError
 from chokepoint.limits import check_seed
+from chokepoint.kinds import check_kind
 from chokepoint.scenario import Demand, Disruption
 from chokepoint.workflows import ranking
 
@@ -116,9 +117,7 @@ class Payload:
 
 def element_ids(c: CompiledNetwork, kind: str) -> list[str]:
     """Every element id of ``kind`` (link|node|group), in network order."""
-    table = {"link": c.link_ids, "node": c.node_ids, "group": c.group_ids}.get(kind)
-    if table is None:
-        raise InputError(f"kind must be link, node or group, not {kind!r}")
+    table = {"link": c.link_ids, "node": c.node_ids, "group": c.group_ids}[check_kind(kind)]
     return [str(x) for x in table]
 
 

@@ -24,6 +24,7 @@ import pandas as pd
 from chokepoint.analyses import fastest_route, max_flow, served_demand
 from chokepoint.analyses.routes import Route
 from chokepoint.errors import ChokepointError, InputError
+from chokepoint.kinds import check_kind
 from chokepoint.scenario import Scenario
 
 __all__ = ["Baseline", "CampaignHook", "Closure", "baseline", "close_elements",
@@ -98,9 +99,8 @@ def resolve_elements(s: Scenario, refs: Sequence[str | tuple[str | None, str]]) 
             except (KeyError, InputError, ValueError):
                 raise InputError(f"no link, node or failure group {eid!r}") from None
             continue
-        index = {"link": c.link_index, "node": c.node_index, "group": c.group_index}.get(kind)
-        if index is None:
-            raise InputError(f"kind must be link, node or group, not {kind!r}")
+        index = {"link": c.link_index, "node": c.node_index,
+                 "group": c.group_index}[check_kind(kind)]
         if eid not in index:
             raise InputError(f"no {kind} {eid!r}")
         out.add((kind, eid))

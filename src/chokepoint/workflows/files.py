@@ -8,23 +8,47 @@ from __future__ import annotations
 import contextlib
 import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import pandas as pd
 
+from chokepoint.formatting import fmt
 from chokepoint.io.results import geojson_links, geojson_nodes, write_table
 from chokepoint.io.write import write_csv, write_json, write_text
 from chokepoint.network import Network
 from chokepoint.workflows.brief import Brief
 
-__all__ = ["summary_html", "write_brief"]
+__all__ = ["plain_columns", "summary_html", "write_brief"]
+
+#: Output column renames: plain names that are no SQL keywords and say what they hold.
+RENAMES = {"from": "from_node", "to": "to_node", "source": "citation",
+           "capacity": "capacity_t_per_day", "flow": "flow_t_per_day",
+           "flow_disrupted": "flow_disrupted_t_per_day", "lp_load": "lp_load_t_per_day"}
+
+
+def _plain(col: str) -> str:
+    col = RENAMES.get(col, col)
+    return re.sub(r"\W+", "_", col.replace("/", "_per_")).strip("_")
+
+
+def plain_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with the column names files and GIS layers use: ``from``/``to`` →
+    ``from_node``/``to_node``, ``source`` → ``citation``, base-unit rates suffixed
+    ``_t_per_day``, units spelt into the name (``capacity_TEU/day`` →
+    ``capacity_TEU_per_day``)."""
+    return table.rename(columns={c: _plain(str(c)) for c in table.columns})
+
+
+def _plain_features(fc: dict[str, Any]) -> dict[str, Any]:
+    for feat in fc["features"]:
+        feat["properties"] = {_plain(k): v for k, v in feat["properties"].items()}
+    return fc
 
 
 def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:,.2f}" if np.isfinite(v) else ("∞" if v > 0 else "—")
-    return html.escape(str(v))
+    return fmt(v, digits=2) if isinstance(v, float) else html.escape(str(v))
 
 
 def _table(rows: list[dict[str, Any]], cols: list[str]) -> str:
@@ -38,6 +62,10 @@ def summary_html(b: Brief) -> str:
     """A short self-contained HTML page of the briefing (no scripts, no external requests)."""
     d = b.data
     parts = [f"<h1>chokepoint — {html.escape(str(d['scenario']))}</h1>"]
+    if d.get("findings"):
+        parts.append("<h2>What this means</h2><ul>" + "".join(
+            f"<li><b>{html.escape(f['title'])}.</b> {html.escape(f['text'])}</li>"
+            for f in d["findings"]) + "</ul>")
     n = d["network"]
     parts.append(f"<p>{n['nodes']} nodes, {n['links']} links, {n['failure_groups']} failure "
                  f"groups, {n['length_km']:,.0f} km.</p>")
@@ -83,18 +111,22 @@ def write_brief(b: Brief, net: Network, out_dir: str | Path) -> list[Path]:
     """Write the briefing to ``out_dir``: summary.json, links.csv, demands.csv,
     links.geojson, nodes.geojson and summary.html. Returns the paths written."""
     out = Path(out_dir)
-    written = [write_json(out / "summary.json", b.data), write_csv(out / "links.csv", b.links)]
+    written = [write_json(out / "summary.json", b.data),
+               write_csv(out / "links.csv", plain_columns(b.links))]
     if len(b.demands):
-        written.append(write_csv(out / "demands.csv", b.demands))
-    written.append(write_text(out / "links.geojson",
-                              json.dumps(geojson_links(net, b.links), allow_nan=False) + "\n"))
+        written.append(write_csv(out / "demands.csv", plain_columns(b.demands)))
+    links_fc = _plain_features(geojson_links(net, b.links))
+    written.append(write_text(out / "links.geojson", json.dumps(links_fc, allow_nan=False)
+                              + "\n"))
     written.append(write_text(out / "nodes.geojson",
-                              json.dumps(geojson_nodes(net), allow_nan=False) + "\n"))
+                              json.dumps(_plain_features(geojson_nodes(net)), allow_nan=False)
+                              + "\n"))
     if b.ranking is not None:
-        written.append(write_csv(out / "criticality.csv", b.ranking))
+        ranking = plain_columns(b.ranking)
+        written.append(write_csv(out / "criticality.csv", ranking))
         # the geo extra is optional; the CSV carries the same table
         with contextlib.suppress(ImportError):
-            written.append(write_table(b.ranking, out / "criticality.gpkg", net, kind="group",
+            written.append(write_table(ranking, out / "criticality.gpkg", net, kind="group",
                                        layer="criticality", links=b.links))
     written.append(write_text(out / "summary.html", summary_html(b)))
     return written

@@ -14,13 +14,14 @@ process, and the sweeps (:func:`chokepoint.sweep.sweep_criticality`) run
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError
+from chokepoint.progress import Progress, StagedProgress, stage
 from chokepoint.scenario import Demand, Scenario
 
 __all__ = ["MEASURES", "applicable_measures", "criticality", "criticality_table", "finish",
@@ -74,7 +75,7 @@ def criticality_table(
     demands: Sequence[Demand],
     elements: Sequence[str] | None = None,
     budget: int | None = None,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: StagedProgress | None = None,
 ) -> pd.DataFrame:
     """Every measure of every element of ``kind`` (or of ``elements``), unranked.
 
@@ -93,8 +94,8 @@ def criticality_table(
     if not ids:
         return table
 
-    def cb(name: str) -> Callable[[int, int], None] | None:
-        return None if progress is None else (lambda d, t: progress(name, d, t))
+    def cb(name: str) -> Progress | None:
+        return stage(progress, name)
 
     sel = None if elements is None else ids
     parts: list[pd.DataFrame] = []
@@ -189,7 +190,7 @@ def criticality(
     sources: Sequence[str] | None = None,
     sinks: Sequence[str] | None = None,
     measures: Sequence[str] = MEASURES,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: StagedProgress | None = None,
 ) -> pd.DataFrame:
     """Rank every link, node or failure group of a scenario by what its failure costs.
 
