@@ -34,8 +34,8 @@ import numpy as np
 import pandas as pd
 
 from chokepoint.errors import InputError
-from chokepoint.limits import MAX_CAPACITY
 from chokepoint.kinds import check_kind
+from chokepoint.limits import MAX_CAPACITY
 from chokepoint.units import Units
 
 if TYPE_CHECKING:

@@ -43,9 +43,9 @@ def demo(
     if out_dir is not None:
         import importlib.util
 
-        from chokepoint.workflows.files import write_brief
         from chokepoint.io.write import atomic_dir
         from chokepoint.report import write_report
+        from chokepoint.workflows.files import write_brief
 
         with atomic_dir(out_dir) as tmp:  # the whole folder appears as a unit
             parts = write_brief(b, s.network, tmp)

@@ -45,8 +45,8 @@ import pandas as pd
 
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError
-from chokepoint.limits import check_seed
 from chokepoint.kinds import check_kind
+from chokepoint.limits import check_seed
 from chokepoint.scenario import Demand, Disruption
 from chokepoint.workflows import ranking
 
