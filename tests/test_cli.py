@@ -36,13 +36,14 @@ def test_demo_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "Worst simultaneous failures" in out
     head = out.split("What this means", 1)[1].split("\n\n", 1)[0]   # the findings come first
     assert out.index("What this means") < out.index("Maximum throughput")
-    assert "is not affected" in head
-    assert "Worst case (all disruptions at once" in head
+    flat = " ".join(head.split())
+    assert "is not affected" in flat
+    assert "Worst case (all disruptions at once" in flat
     assert max(len(line) for line in head.splitlines()) <= 80     # wrapped, never truncated
     assert "…" not in out.split("Worst simultaneous failures", 1)[1]
     assert data["findings"]
     header = (tmp_path / "d" / "links.csv").read_text().splitlines()[0].split(",")
-    assert {"from_node", "to_node", "citation", "capacity_t_per_day",
+    assert {"from_node", "to_node", "capacity_t_per_day",
             "capacity_TEU_per_day"} <= set(header)
     assert not {"from", "to", "source", "capacity_TEU/day"} & set(header)
     crit = (tmp_path / "d" / "criticality.csv").read_text().splitlines()[0].split(",")

@@ -84,7 +84,7 @@ def _print_findings(s: Scenario, d: dict[str, Any]) -> None:
     if not d.get("findings"):
         return
     out.rule()
-    out.print(f"[bold]What this means — {escape(s.name)}[/]")
+    out.print(f"[bold]What this means — {escape(s.name)}[/]", soft_wrap=False)
     for f in d["findings"]:
         out.print(f"[bold]{escape(f['title'])}.[/] {escape(f['text'])}", soft_wrap=False)
     out.print()
@@ -124,7 +124,7 @@ def _print_failures(s: Scenario, d: dict[str, Any]) -> None:
 def _print_brief(s: Scenario, d: dict[str, Any]) -> None:
     n = d["network"]
     out.rule()
-    out.print(f"[bold]{escape(s.name)}[/]")
+    out.print(f"[bold]{escape(s.name)}[/]", soft_wrap=False)
     if s.description:
         out.print(s.description)
     out.print(f"Network: {n['nodes']} nodes, {n['links']} links "

@@ -22,7 +22,7 @@ from chokepoint.disruptions import capacity_factor
 from chokepoint.formatting import fmt, fmt_date, rate_unit
 from chokepoint.scenario import Demand, Scenario
 
-__all__ = ["Finding", "display_unit", "findings"]
+__all__ = ["Finding", "display_unit", "findings", "records"]
 
 #: How many element names a sentence lists before "and N more".
 LIST_MAX = 6
@@ -63,6 +63,24 @@ def display_unit(s: Scenario, d: Demand) -> str:
             continue
         return unit
     return s.units.report_units[0]
+
+
+def records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """``table`` as JSON-ready records: dates as ISO text, missing values as None."""
+    rows = []
+    for rec in table.to_dict("records"):
+        row: dict[str, Any] = {}
+        for k, v in rec.items():
+            if v is None or (not isinstance(v, str) and pd.isna(v)):
+                row[str(k)] = None
+            elif hasattr(v, "isoformat"):
+                row[str(k)] = v.isoformat()
+            elif isinstance(v, np.generic):
+                row[str(k)] = v.item()
+            else:
+                row[str(k)] = v
+        rows.append(row)
+    return rows
 
 
 def _group_of(s: Scenario, element: str) -> str:
@@ -129,8 +147,8 @@ def _cost(s: Scenario, cost: DisruptionCost | None) -> Finding | None:
         "loss_t": loss, "worst_case_loss_t": worst, "horizon_days": cost.horizon_days,
         "start": fmt_date(cost.start), "first_disruption": fmt_date(first),
         "recovered": fmt_date(max(rec)) if rec else None,
-        "per_commodity": sm[["commodity", "route", "loss_t", "backlog_peak_t",
-                             "recovered_date", "backlog_drained_date"]].to_dict("records")}
+        "per_commodity": records(sm[["commodity", "route", "loss_t", "backlog_peak_t",
+                                     "recovered_date", "backlog_drained_date"]])}
     parts = [f"Over their dates the disruptions cost {fmt(loss, t, digits=0)} of deliveries "
              f"in {fmt(cost.horizon_days, 'days', digits=0)} from {fmt_date(cost.start)}"]
     if len(hurt):

@@ -17,7 +17,7 @@ import pandas as pd
 from chokepoint.analyses.multiperiod import DisruptionCost, disruption_cost
 from chokepoint.scenario import Scenario
 from chokepoint.workflows.brief import Brief, CampaignBrief, brief, campaign
-from chokepoint.workflows.findings import Finding, findings
+from chokepoint.workflows.findings import Finding, findings, records
 
 __all__ = ["Study", "study"]
 
@@ -60,12 +60,11 @@ class Study:
 
 
 def _cost_block(cost: DisruptionCost) -> dict[str, Any]:
-    sm = cost.summary.astype(object).where(cost.summary.notna(), None)
     return {"unit": "t", "start": cost.start.isoformat(), "horizon_days": cost.horizon_days,
             "loss_t": cost.total_loss_t,
             "worst_case_loss_t": float(cost.summary["worst_case_loss_t"].sum()),
             "worst_case_label": "all disruptions at once, for ever (same horizon)",
-            "commodities": sm.to_dict("records")}
+            "commodities": records(cost.summary)}
 
 
 def study(s: Scenario, *, failures: int = 3, ranking: bool = True, with_campaign: bool = True,
