@@ -42,8 +42,8 @@ def test_geometry_file_is_attributed_and_matches_the_scenario() -> None:
 def test_gpkg_links_have_track_geometry_within_tolerance(tmp_path: Path) -> None:
     pyogrio = pytest.importorskip("pyogrio", reason="the geo extra is not installed")
     pytest.importorskip("shapely", reason="the geo extra is not installed")
-    from chokepoint.workflows.brief import brief
     from chokepoint.io.results import write_table
+    from chokepoint.workflows.brief import brief
 
     s = load_builtin()
     b = brief(s, ranking=False)
@@ -71,8 +71,8 @@ def test_gpkg_links_have_track_geometry_within_tolerance(tmp_path: Path) -> None
 
 def test_geojson_links_follow_the_track() -> None:
     pytest.importorskip("shapely", reason="the geo extra is not installed")
-    from chokepoint.workflows.brief import brief
     from chokepoint.io.results import geojson_links
+    from chokepoint.workflows.brief import brief
 
     s = load_builtin()
     fc = geojson_links(s.network, brief(s, ranking=False).links)
