@@ -16,7 +16,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chokepoint.analyses.criticality_flow import (
-    Kind,
     element_arcs,
     naive_throughput_criticality,
     throughput_criticality,
@@ -25,6 +24,7 @@ from chokepoint.analyses.maxflow import max_flow
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError
 from chokepoint.io import load
+from chokepoint.kinds import Kind
 from chokepoint.network import Network
 
 VALUE_COLUMNS = ["element", "kind", "intact", "without", "loss", "loss_rel", "flow"]

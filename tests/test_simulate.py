@@ -121,11 +121,12 @@ def test_train_inside_closing_section(rule: str, delivered: float) -> None:
 
 # -- invariant and reproducibility ----------------------------------------------------------------
 def test_nothing_is_lost_at_any_event(corridor: Scenario) -> None:
-    seen = {"steps": 0, "delivered": 0, "run": 0}
+    seen: dict[str, Any] = {"steps": 0, "delivered": 0, "run": None}
 
     def check(cp: Campaign) -> None:
-        if id(cp) != seen["run"]:  # the baseline run, then the disrupted one
-            seen["run"], seen["delivered"] = id(cp), 0
+        # the baseline run, then the disrupted one (the reference, not id(): ids are reused)
+        if cp is not seen["run"]:
+            seen["run"], seen["delivered"] = cp, 0
         k = cp.counts()
         assert k["delivered"] + k["in_transit"] + k["waiting"] == k["total"]
         assert k["delivered"] >= seen["delivered"]
