@@ -186,7 +186,7 @@ API_CRIT = r"""
 import sys
 from chokepoint.io import load
 from chokepoint.io.results import write_table
-from chokepoint.ranking import criticality
+from chokepoint.workflows.ranking import criticality
 s = load(sys.argv[1])
 t = criticality(s, kind="link", measures=["redundancy"])
 write_table(t, sys.argv[2], s.network, kind="link", layer="criticality")
