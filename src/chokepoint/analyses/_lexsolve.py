@@ -20,8 +20,6 @@ warm-starts from the previous basis (dual simplex).
 
 from __future__ import annotations
 
-import os
-import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from chokepoint.analyses._flowlp import FlowLP
+from chokepoint.analyses._highs import new_highs
 from chokepoint.errors import SolverError
 
 __all__ = ["LexLP", "LexSolution"]
@@ -49,21 +48,10 @@ class LexSolution:
 
 
 def _quiet_highs() -> Any:
-    """A HiGHS instance that prints nothing (its banner goes to the C-level stdout when the
-    first instance is built, so file descriptor 1 points at /dev/null meanwhile)."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        h = highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
-    h.setOptionValue("output_flag", False)
-    # HiGHS has one global thread pool per process, sized by the first run; every instance in
-    # chokepoint asks for 1 thread (as interdiction does) or later runs fail ("Not Set")
+    """A silent HiGHS instance (:func:`~chokepoint.analyses._highs.new_highs`) on one thread:
+    HiGHS has one global thread pool per process, sized by the first run; every instance in
+    chokepoint asks for 1 thread (as interdiction does) or later runs fail ("Not Set")."""
+    h = new_highs()
     h.setOptionValue("threads", 1)
     return h
 
