@@ -22,15 +22,44 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     return (code if isinstance(code, int) else 1), out.out, out.err
 
 
-def test_demo_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
     code, out, _ = run(["demo", "--out", str(tmp_path / "d")], capsys)
     assert code == 0
+    # an 80-column terminal: no line longer, ids and figures never split
+    assert max(len(line) for line in out.splitlines()) <= 80
+    for word in ("dprk_munitions", "bg_export_vladivostok", "izvestkovaya_volochaevka",
+                 "tikhoretsk_depot", "125.0 TEU/day", "TEU/day", "Mt/yr"):
+        assert word in out, word
+    # one shipment everywhere: the munitions by sea Rajin -> Dunai -> depot, 125 TEU/day
+    flat = " ".join(out.split())
+    assert "Maximum throughput of dprk_munitions: Rajin" in flat
+    assert "Fastest route dprk_munitions: rajin → dunai → tikhoretsk_depot" in flat
+    assert "via Rajin → Dunai → Smolyaninovo" in flat
+    assert "for the shipment (dprk_munitions: Rajin" in flat
+    assert "cuts the throughput from 125 to 0 TEU/day" in flat
+    assert "dprk_munitions capacity lost: the maximum throughput of dprk_munitions" in flat
     names = {p.name for p in (tmp_path / "d").iterdir()}
     assert {"summary.json", "links.csv", "demands.csv", "links.geojson", "nodes.geojson",
             "summary.html", "criticality.csv"} <= names
     assert not [n for n in names if ".part" in n]          # no temporary files left behind
     data = json.loads((tmp_path / "d" / "summary.json").read_text())
     assert data["max_flow"]["value"] > 0
+    assert data["shipment"]["label"] == "dprk_munitions: rajin → dunai → tikhoretsk_depot"
+    assert data["max_flow"]["sources"] == ["rajin"]
+    assert data["max_flow"]["display_value"] == pytest.approx(125.0, abs=1e-3)
+    assert [c["id"] for c in data["max_flow"]["cut"]] == ["sea_rajin_dunai"]
+    assert data["worst_failures"][0]["failures"][0]["before"] == pytest.approx(125.0, abs=0.01)
+    ship = next(f for f in data["findings"] if f["key"] == "shipment")
+    assert ship["figures"]["capacity_intact"] == pytest.approx(125.0, abs=1e-3)
+    route = data["routes"][0]
+    assert route["commodity"] == "dprk_munitions"
+    assert "rajin_khasan" not in route["links"]
+    assert "rajin_khasan" in route["what_if_free"]["links"]      # the rail what-if, named
+    top = {r["element"]: r for r in data["criticality"]}
+    assert all(r["throughput_loss_TEU_per_day"] in (0.0, pytest.approx(125.0, abs=0.01))
+               for r in top.values())
     assert data["served"]["total_unmet"] > 0               # the corridor is overloaded
     assert [f["k"] for f in data["worst_failures"][0]["failures"]] == [1, 2, 3]
     assert "Worst simultaneous failures" in out

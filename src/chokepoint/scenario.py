@@ -131,6 +131,7 @@ class DemandModel(_Strict):
         default_factory=list)
     allowed_links: list[str] = Field(default_factory=list)
     forbidden_links: list[str] = Field(default_factory=list)
+    display_unit: str = ""
     name: str = ""
     source: str = ""
     note: str = ""
@@ -189,7 +190,8 @@ class AssumptionModel(_Strict):
 
 
 class FlowModel(_Strict):
-    """``[flow]``: default sources and sinks for ``chokepoint flow``."""
+    """``[flow]``: throughput terminals of a network without commodities (a scenario with
+    commodities ships its first commodity instead, see :mod:`chokepoint.workflows.shipment`)."""
 
     sources: list[str] = Field(default_factory=list)
     sinks: list[str] = Field(default_factory=list)
@@ -256,6 +258,7 @@ class Demand:
     allowed_links: tuple[str, ...] = ()
     forbidden_links: tuple[str, ...] = ()
     excluded_links: tuple[str, ...] = ()
+    display_unit: str = ""
 
     @property
     def stops(self) -> list[str]:
@@ -516,7 +519,8 @@ def scenario_from_dict(
                       end=d.end, source=d.source, via=tuple(d.via),
                       allowed_modes=tuple(d.allowed_modes),
                       allowed_links=tuple(d.allowed_links),
-                      forbidden_links=tuple(d.forbidden_links), excluded_links=excl)
+                      forbidden_links=tuple(d.forbidden_links), excluded_links=excl,
+                      display_unit=_display_unit(d, kind, units, source, el))
 
     commodities = [demand(d, "commodity") for d in model.commodities]
     background = [demand(d, "background") for d in model.background]
@@ -570,6 +574,30 @@ def scenario_from_dict(
                     simulation=dict(model.simulation), references=dict(model.references),
                     path=str(source) if source is not None else None,
                     assumptions=assumptions, citations=citations)
+
+
+def _display_unit(d: DemandModel, kind: str, units: Units, source: str | Path | None,
+                  element: str) -> str:
+    """The rate unit a demand's figures are shown in: ``display_unit`` if given (checked),
+    else its own rate unit, a quantity's per day (``TEU`` -> ``TEU/day``), ``Mt/yr`` for
+    background traffic, else the first report unit (the base unit for unitless networks)."""
+    if units.base == "unit":
+        return units.base
+    if d.display_unit:
+        try:
+            units.from_base(1.0, d.display_unit)
+        except ValueError as exc:
+            raise InputError(f"display_unit {d.display_unit!r}: {exc}", source=source,
+                             element=element) from None
+        return d.display_unit
+    own = d.unit if "/" in d.unit else f"{d.unit}/day"
+    for unit in (own, *(("Mt/yr",) if kind == "background" else ())):
+        try:
+            units.from_base(1.0, unit)
+        except ValueError:
+            continue
+        return unit
+    return units.report_units[0]
 
 
 def _provenance(model: ScenarioModel, source: str | Path | None

@@ -100,12 +100,16 @@ def detour_criticality(
     elements: Sequence[str] | None = None,
     weight: str = "time_h",
     progress: Progress | None = None,
+    forbidden: Sequence[np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Fastest-route increase for each origin–destination pair when each element fails.
 
     Only elements on a pair's current fastest route can lengthen it; for those, one Dijkstra
-    from the origin with the element removed answers every destination of that origin at
-    once (scipy.sparse.csgraph, O((n + m) log n) each).
+    from the origin with the element removed answers every destination of that origin (with
+    the same forbidden arcs) at once (scipy.sparse.csgraph, O((n + m) log n) each).
+    ``forbidden`` gives, per pair, the arcs its route rules forbid
+    (:attr:`~chokepoint.route_rules.CommodityRoute.removed_arcs`): its routes and detours
+    avoid them.
 
     Returns
     -------
@@ -116,34 +120,38 @@ def detour_criticality(
     """
     ids, arcs = element_arcs(c, kind, elements)
     w = c.weights(weight)
-    pairs = list(dict.fromkeys((str(o), str(d)) for o, d in pairs))
-    routes = {p: fastest_route(c, p[0], p[1], weight=weight) for p in pairs}
+    empty = np.zeros(0, dtype=np.int64)
+    given = list(forbidden) if forbidden is not None else [empty] * len(pairs)
+    forb = {(str(o), str(d)): np.asarray(f, dtype=np.int64)
+            for (o, d), f in zip(pairs, given, strict=True)}
+    pairs = list(forb)
+    routes = {p: fastest_route(c, p[0], p[1], weight=weight, removed=forb[p]) for p in pairs}
     on_route = np.zeros((len(pairs), c.n_arcs), dtype=bool)
     for j, p in enumerate(pairs):
         on_route[j, routes[p].arcs] = True
-    by_origin: dict[str, list[int]] = {}
-    for j, (o, _) in enumerate(pairs):
-        by_origin.setdefault(o, []).append(j)
+    by_origin: dict[tuple[str, bytes], list[int]] = {}
+    for j, p in enumerate(pairs):
+        by_origin.setdefault((p[0], forb[p].tobytes()), []).append(j)
     rows = []
     for i, (e, a) in enumerate(zip(ids, arcs, strict=True)):
         if progress is not None and i % 64 == 0:
             progress(i, len(ids))
-        hit = np.flatnonzero(on_route[:, a].any(axis=1)) if len(a) else np.zeros(0, int)
+        hit = set((np.flatnonzero(on_route[:, a].any(axis=1)) if len(a) else empty).tolist())
         cut: list[str] = []
         incs: list[float] = []
-        if len(hit):
-            graph = c.csr(w, removed=a)
-            for o in dict.fromkeys(pairs[j][0] for j in hit):
-                js = [j for j in by_origin[o] if j in set(hit.tolist())]
-                dist = dijkstra(graph, directed=True,
-                                indices=int(c.vertices([o], side="in")[0]))
-                for j in js:
-                    d = pairs[j][1]
-                    new = float(dist[int(c.vertices([d], side="out")[0])])
-                    if np.isfinite(new):
-                        incs.append(new - routes[pairs[j]].cost)
-                    else:
-                        cut.append(f"{o}>{d}")
+        for (o, _), group in by_origin.items():
+            js = [j for j in group if j in hit]
+            if not js:
+                continue
+            graph = c.csr(w, removed=np.union1d(a, forb[pairs[js[0]]]))
+            dist = dijkstra(graph, directed=True, indices=int(c.vertices([o], side="in")[0]))
+            for j in js:
+                d = pairs[j][1]
+                new = float(dist[int(c.vertices([d], side="out")[0])])
+                if np.isfinite(new):
+                    incs.append(new - routes[pairs[j]].cost)
+                else:
+                    cut.append(f"{o}>{d}")
         rows.append({"element": e, "kind": kind, "pairs_affected": len(hit),
                      "pairs_cut": len(cut), "cut_pairs": ";".join(cut),
                      "max_increase": max(incs, default=0.0),

@@ -40,8 +40,9 @@ from chokepoint.route_rules import CommodityRoute, commodity_route
 from chokepoint.scenario import Demand
 from chokepoint.timeline import Timeline
 
-__all__ = ["CommodityFlowResult", "CommodityRoute", "commodity_max_flow", "commodity_quickest",
-           "commodity_route", "commodity_timeline", "route_removed", "via_implied"]
+__all__ = ["CommodityFlowResult", "CommodityRoute", "commodity_max_flow", "commodity_network",
+           "commodity_quickest", "commodity_route", "commodity_timeline", "route_removed",
+           "via_implied"]
 
 
 @dataclass
@@ -120,6 +121,33 @@ def commodity_max_flow(
         demand_id=demand.id, label=route.label, value=value, legs=legs, bottleneck_leg=j,
         exact_cut=exact, route=route, cut_links=list(best.cut_links),
         cut_nodes=list(best.cut_nodes), cut_groups=list(best.cut_groups))
+
+
+def commodity_network(c: CompiledNetwork, demand: Demand) -> CompiledNetwork:
+    """The network as the commodity sees it: every arc its route rules forbid has capacity 0
+    and infinite transit time and length, every other array is ``c``'s.
+
+    Arc, link, node and group numbering are those of ``c``, so arc sets, capacity factors and
+    results mix freely between the two. Any single-commodity analysis run on it between the
+    commodity's origin and destination (max flow and min cut, interdiction, throughput
+    criticality, fastest routes and detours) honours the mode and link rules; the ``via``
+    nodes are honoured too whenever :func:`via_implied` holds (every allowed path passes
+    them). Cached on ``c`` per commodity; O(m).
+    """
+    route = commodity_route(c, demand)
+    if not route.constrained or bool(route.arc_mask.all()):
+        return c
+    key = ("commodity_network", demand.id, tuple(np.flatnonzero(~route.arc_mask).tolist()))
+    hit = c._cache.get(str(key))
+    if isinstance(hit, CompiledNetwork):
+        return hit
+    closed = ~route.arc_mask
+    out = dataclasses.replace(
+        c, capacity=np.where(closed, 0.0, c.capacity),
+        time_h=np.where(closed, np.inf, c.time_h),
+        length_km=np.where(closed, np.inf, c.length_km), _cache={})
+    c._cache[str(key)] = out
+    return out
 
 
 def commodity_timeline(c: CompiledNetwork, demand: Demand,

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
 
 from chokepoint.errors import InputError
@@ -65,6 +66,25 @@ def _print_json(data: Any) -> None:
     from chokepoint.io.write import to_jsonable
 
     sys.stdout.write(json.dumps(to_jsonable(data), indent=2, ensure_ascii=False) + "\n")
+
+
+def say(text: str, *, indent: int = 0, first: str = "", bold: str = "") -> None:
+    """Print plain ``text`` wrapped at the console's width on word boundaries: ids and
+    numbers are never split, continuation lines are indented by ``indent``; ``bold`` is a
+    heading printed bold before it on the first line."""
+    import textwrap
+
+    width = max(40, out.width)
+    head = first or " " * indent
+    lines = textwrap.wrap(f"{bold} {text}".strip() if bold else text, width=width,
+                          initial_indent=head, subsequent_indent=" " * indent,
+                          break_long_words=False, break_on_hyphens=False)
+    for i, line in enumerate(lines):
+        if i == 0 and bold and line.lstrip().startswith(bold):
+            lead = line[: len(line) - len(line.lstrip())]
+            out.print(f"{lead}[bold]{escape(bold)}[/]{escape(line.lstrip()[len(bold):])}")
+        else:
+            out.print(escape(line))
 
 
 def _num(v: float | None, digits: int = 1) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -22,8 +23,10 @@ from chokepoint.cli._app import (
     cell,
     err,
     out,
+    say,
 )
 from chokepoint.errors import InputError
+from chokepoint.formatting import fmt
 from chokepoint.scenario import Scenario
 
 
@@ -68,15 +71,17 @@ def demo(
         _print_campaign(s, cb.result, cb.data["seed"])
         q, kth = cb.data["quickest"], cb.data["kth"]
         if q["status"] == "ok":
-            out.print(f"Exact lower bound (quickest transshipment, all {cb.data['containers']:,}"
-                      f" containers at {escape(s.network.node_name(s.commodities[0].origin))}"
-                      f" at once): [bold]{_num(q['time_h'])} h[/] ({_num(q['time_days'])} days)")
+            say(f"quickest transshipment of all {cb.data['containers']:,} containers of "
+                 f"{cb.data.get('label', cb.data['commodity'])} along its route, all at "
+                 f"{s.network.node_name(s.commodities[0].origin)} at once: "
+                 f"{fmt(q['time_h'], 'h')} ({fmt(q['time_days'], 'days')})",
+                 bold="Exact lower bound:")
         if kth["undisrupted_h"] is not None:
-            out.print(f"The {kth['k']:,}th container arrives after {_num(kth['undisrupted_h'])} h "
-                      f"undisrupted, {_num(kth['disrupted_h'])} h with the disruptions.")
+            say(f"The {kth['k']:,}th container arrives after {fmt(kth['undisrupted_h'], 'h')} "
+                 f"undisrupted, {fmt(kth['disrupted_h'], 'h')} with the disruptions.")
     if written:
-        out.print(f"\nWrote {len(written)} files to [bold]{out_dir}[/]: "
-                  + ", ".join(p.name for p in written))
+        out.print()
+        say(f"Wrote {len(written)} files to {out_dir}: " + ", ".join(p.name for p in written))
 
 
 def _print_findings(s: Scenario, d: dict[str, Any]) -> None:
@@ -84,107 +89,122 @@ def _print_findings(s: Scenario, d: dict[str, Any]) -> None:
     if not d.get("findings"):
         return
     out.rule()
-    out.print(f"[bold]What this means — {escape(s.name)}[/]", soft_wrap=False)
+    say(s.name, bold="What this means —")
     for f in d["findings"]:
-        out.print(f"[bold]{escape(f['title'])}.[/] {escape(f['text'])}", soft_wrap=False)
+        say(f["text"], bold=f"{f['title']}.")
     out.print()
 
 
 def _print_failures(s: Scenario, d: dict[str, Any]) -> None:
     for q in d.get("worst_failures", []):
-        names = " + ".join(s.network.node_name(x) for x in q["sources"][:3])
-        sinks = " + ".join(s.network.node_name(x) for x in q["sinks"][:4])
-        out.print(f"\n[bold]Worst simultaneous failures[/] for the {q['question']} "
-                  f"({escape(names)} → {escape(sinks)}):")
+        what = (d["shipment"]["names"] if q["question"] == "shipment" else
+                " + ".join(s.network.node_name(x) for x in q["sources"][:3]) + " → "
+                + " + ".join(s.network.node_name(x) for x in q["sinks"][:4]))
+        out.print()
+        say(f"for the {q['question']} ({what}):", bold="Worst simultaneous failures")
         for f in q["failures"]:
-            out.print(f"  k={f['k']}: {escape(f['text'])}")
+            say(f["text"], first=f"  k={f['k']}: ", indent=4)
+    meta = d.get("criticality_throughput") or {}
     if d.get("criticality"):
-        unit = s.units.report_units[0]
-        from chokepoint.workflows.ranking import unit_column
-
-        col = unit_column("throughput_loss", unit) if s.units.base != "unit" else \
-            "throughput_loss"
-        src, snk = s.terminals()
-        od = f"{_short(s.network.node_name(src[0]))} → {_short(s.network.node_name(snk[0]))}"
-        t = Table(title="Most critical failure groups")
-        heads = ("rank", "group (id)", f"throughput loss {od}, {unit}",
-                 "served lost (net), Mt/yr", "OD pairs cut")
-        for h in heads:
-            t.add_column(h, justify="left" if h.startswith("group") else "right",
-                         overflow="fold")
+        unit = meta.get("unit") or s.units.base
+        col = meta.get("column") or "throughput_loss"
+        who = meta.get("commodity") or "shipment"
+        t = Table(title="Most critical failure groups", box=box.SIMPLE_HEAD, padding=(0, 1))
+        t.add_column("rank", justify="right", no_wrap=True)
+        t.add_column("group (id)", no_wrap=True)
+        t.add_column(f"{who} capacity lost, {unit}", justify="right", max_width=16)
+        t.add_column("served lost (net), Mt/yr", justify="right", max_width=12)
+        t.add_column("OD pairs cut", justify="right", max_width=6)
         for r in d["criticality"]:
             t.add_row(str(r["rank"]), cell(r["element"]), _num(r.get(col), 1),
                       _num(r.get("served_loss_Mt_per_yr"), 1), str(r.get("pairs_cut", "")))
         out.print()
         out.print(t)
-        out.print("served lost (net): total served demand of all traffic without the group, "
-                  "less with it — losses net of gains elsewhere.")
+        say(f"{who} capacity lost: the maximum throughput of {meta.get('label', who)} "
+             "along its route rules, less with the group failed. served lost (net): total "
+             "served demand of all traffic without the group, less with it — losses net of "
+             "gains elsewhere.")
 
 
-def _print_brief(s: Scenario, d: dict[str, Any]) -> None:
-    n = d["network"]
-    out.rule()
-    out.print(f"[bold]{escape(s.name)}[/]", soft_wrap=False)
-    if s.description:
-        out.print(s.description)
-    out.print(f"Network: {n['nodes']} nodes, {n['links']} links "
-              f"({', '.join(f'{v} {k}' for k, v in n['link_modes'].items())}), "
-              f"{n['failure_groups']} failure groups, {n['length_km']:,.0f} km.")
+def _print_throughput(s: Scenario, d: dict[str, Any]) -> None:
+    ship = d.get("shipment", {})
     for key, title in (("max_flow", "Maximum throughput"),
                        ("max_flow_disrupted", "Maximum throughput with all disruptions")):
         if key not in d:
             continue
         mf = d[key]
-        vals = " = ".join(f"[bold]{_num(v)}[/] {u}" for u, v in mf["in_report_units"].items())
-        out.print(f"\n[bold]{title}[/] {' + '.join(map(s.network.node_name, mf['sources']))} → "
-                  f"{' + '.join(map(s.network.node_name, mf['sinks']))}: {vals}")
-        out.print("  bottleneck (min cut): " + "; ".join(
-            escape(c["name"])
-            + (" \\[capacity assumed]" if "assumption" in c["source"].lower() else "")
-            for c in mf["cut"]))
-    if "served" in d:
-        sv = d["served"]
-        t = Table(title="Served demand with all traffic competing for capacity")
-        for col in ("demand", "origin → destination", "priority"):
-            t.add_column(col, overflow="fold")
-        u0 = s.units.report_units[0] if s.units.base != "unit" else s.units.base
-        unit = "Mt/yr" if s.units.base != "unit" else s.units.base
-        for col in (f"demand {unit}", f"served {unit}", f"unmet {unit}", f"served {u0}"):
-            t.add_column(col, justify="right", overflow="fold")
-        for r in sv["demands"]:
-            conv = (lambda v: s.units.from_base(v, unit)) if s.units.base != "unit" else (
-                lambda v: v)
-            t.add_row(cell(r["id"]), cell(f"{r['origin']} → {r['destination']}"),
-                      f"{r['priority']:g}",
-                      _num(conv(r["demand"])), _num(conv(r["served"])), _num(conv(r["unmet"])),
-                      _num(s.units.from_base(r["served"], u0) if s.units.base != "unit"
-                           else r["served"]))
+        vals = " = ".join(fmt(v, u) for u, v in {mf["display_unit"]: mf["display_value"],
+                                                 **mf["in_report_units"]}.items())
         out.print()
-        out.print(t)
-        if sv.get("total_unmet_Mt_per_yr") is not None:
-            out.print(f"Unmet in total: [bold]{sv['total_unmet_Mt_per_yr']:,.1f} Mt/yr[/]")
-        out.print("Capacity binds at: " + "; ".join(b["name"] for b in sv["binding"]))
-    if "served_disrupted" in d and d["served_disrupted"].get("lost_Mt_per_yr") is not None:
-        sd = d["served_disrupted"]
-        out.print(f"With all disruptions: served demand falls by [bold]"
-                  f"{sd['lost_Mt_per_yr']:,.1f} Mt/yr[/]; unmet {sd['total_unmet_Mt_per_yr']:,.1f}"
-                  " Mt/yr.")
+        say(f"of {ship.get('names') or mf['label']}: {vals}", bold=title)
+        say("bottleneck (min cut): " + "; ".join(
+            c["name"] + (" [capacity assumed]" if "assumption" in c["source"].lower() else "")
+            for c in mf["cut"]), first="  ", indent=4)
+
+
+def _print_served(s: Scenario, d: dict[str, Any]) -> None:
+    sv = d["served"]
+    t = Table(title="Served demand with all traffic competing for capacity",
+              box=box.SIMPLE_HEAD, padding=(0, 1))
+    t.add_column("demand: origin → destination", no_wrap=True)
+    t.add_column("prio", justify="right", no_wrap=True)
+    for col in ("demand", "served", "unmet"):
+        t.add_column(col, justify="right", no_wrap=True)
+    t.add_column("unit", no_wrap=True)
+    for r in sv["demands"]:
+        t.add_row(cell(f"{r['id']}\n  {r['origin']} → {r['destination']}"), f"{r['priority']:g}",
+                  _num(r["demand_in_unit"]), _num(r["served_in_unit"]), _num(r["unmet_in_unit"]),
+                  cell(r["unit"]))
+    out.print()
+    out.print(t)
+    if sv.get("total_unmet_Mt_per_yr") is not None:
+        say(f"Unmet in total: {fmt(sv['total_unmet_Mt_per_yr'], 'Mt/yr')}")
+    say("Capacity binds at: " + "; ".join(b["name"] for b in sv["binding"]))
+    sd = d.get("served_disrupted")
+    if sd and sd.get("lost_Mt_per_yr") is not None:
+        say("With all disruptions at once, for ever (worst case): served demand falls by "
+            f"{fmt(sd['lost_Mt_per_yr'], 'Mt/yr')}; unmet "
+            f"{fmt(sd['total_unmet_Mt_per_yr'], 'Mt/yr')}. Over the disruptions' own dates: "
+            "see what the disruptions cost, above.")
+
+
+def _print_routes(s: Scenario, d: dict[str, Any]) -> None:
     for r in d.get("routes", []):
-        what = (f"{s.network.node_name(r['origin'])} → {s.network.node_name(r['destination'])}"
-                if r["commodity"] == "flow" else r["commodity"])
-        out.print(f"\n[bold]Fastest route[/] {what}: "
-                  + (f"{_num(r['time_h'])} h ({_num(r['time_days'])} days), "
-                     f"{_num(r['length_km'], 0)} km" if r["found"] else "none"))
+        what = r.get("label") or r["commodity"]
+        out.print()
+        say(f"{what}: " + (f"{fmt(r['time_h'], 'h')} ({fmt(r['time_days'], 'days')}), "
+                            f"{fmt(r['length_km'], 'km', digits=0)}" if r["found"] else "none"),
+             bold="Fastest route")
         if r["found"]:
-            out.print("  via " + " → ".join(_short(v) for v in r["via"]))
+            say("via " + " → ".join(_short(v) for v in r["via"]), first="  ", indent=4)
         dis = r.get("disrupted")
         if dis and dis["found"] and dis["via"] == r["via"]:
-            out.print("  with all disruptions: unchanged")
+            say("with all disruptions: unchanged", first="  ", indent=4)
         elif dis:
-            out.print("  with all disruptions: " + (
-                f"{_num(dis['time_h'])} h, {_num(dis['length_km'], 0)} km via "
+            say("with all disruptions: " + (
+                f"{fmt(dis['time_h'], 'h')}, {fmt(dis['length_km'], 'km', digits=0)} via "
                 + " → ".join(_short(v) for v in dis["via"]) if dis["found"]
-                else "no route remains"))
+                else "no route remains"), first="  ", indent=4)
+        free = r.get("what_if_free")
+        if free:
+            say(f"{free['label']}: {fmt(free['time_h'], 'h')} "
+                 f"({fmt(free['time_days'], 'days')}) via "
+                 + " → ".join(_short(v) for v in free["via"][:4]) + " …", first="  ", indent=4)
+
+
+def _print_brief(s: Scenario, d: dict[str, Any]) -> None:
+    n = d["network"]
+    out.rule()
+    say(s.name, bold="Scenario:")
+    if s.description:
+        say(s.description)
+    say(f"Network: {n['nodes']} nodes, {n['links']} links "
+         f"({', '.join(f'{v} {k}' for k, v in n['link_modes'].items())}), "
+         f"{n['failure_groups']} failure groups, {fmt(n['length_km'], 'km', digits=0)}.")
+    _print_throughput(s, d)
+    if "served" in d:
+        _print_served(s, d)
+    _print_routes(s, d)
 
 
 @app.command()

@@ -17,6 +17,7 @@ from chokepoint.cli._app import (
     _progress,
     app,
     out,
+    say,
 )
 from chokepoint.errors import InputError
 from chokepoint.scenario import Scenario
@@ -56,29 +57,31 @@ def _print_campaign(s: Scenario, res: Any, seed: int) -> None:
     """The undisrupted and disrupted campaign side by side, and the delays."""
     summ = res.summary()
     runs = [res.baseline] if res.run is res.baseline else [res.baseline, res.run]
-    t = Table(title=f"Campaign on {s.network.name} (seed {seed})")
+    com = s.commodities[0].label if s.commodities else s.network.name
+    t = Table(title=f"Campaign of {com} (seed {seed})")
     t.add_column("")
     for r in runs:
         t.add_column(r.label, justify="right")
     rows = [("containers", lambda r: f"{r.n_containers:,}"),
-            ("delivered", lambda r: f"{r.delivered:,}"),
+            ("delivered (containers)", lambda r: f"{r.delivered:,}"),
             ("last delivery", lambda r: r.completion.strftime("%Y-%m-%d %H:%M")
              if r.completion else "not all delivered"),
             ("mean transit (h)", lambda r: _num(r.summary()["mean_transit_h"])),
             ("trains", lambda r: str(r.summary()["trains"])),
-            ("reroutes", lambda r: str(len(r.reroutes))),
-            ("peak yard backlog", lambda r: _num(r.node_backlog.loc[
+            ("reroutes (trains)", lambda r: str(len(r.reroutes))),
+            ("peak yard backlog (containers)", lambda r: _num(r.node_backlog.loc[
                 r.node_backlog["kind"] == "campaign_containers", "backlog"].max(), 0))]
     for label, f in rows:
         t.add_row(label, *[f(r) for r in runs])
     out.print(t)
     if res.run is not res.baseline:
         d = summ["delay"]
-        out.print(f"Delay against the undisrupted run: mean {_num(d['mean_h'])} h, "
-                  f"max {_num(d['max_h'])} h; {d['delayed_containers']:,} containers delayed, "
-                  f"{d['undelivered']:,} undelivered")
+        say(f"Delay against the undisrupted run: mean {_num(d['mean_h'])} h, "
+            f"max {_num(d['max_h'])} h; {d['delayed_containers']:,} containers delayed, "
+            f"{d['undelivered']:,} undelivered")
         if d["delayed_containers"] == 0 and len(res.run.reroutes) == 0:
-            out.print("  no campaign train was routed over an element while it was closed, so "
-                      "the disruptions cost the campaign nothing; they cost the corridor's "
-                      "other traffic (see served demand with the disruptions)")
+            say("no campaign train was routed over an element while it was closed, so "
+                "the disruptions cost the campaign nothing; they cost the corridor's "
+                "other traffic (see served demand with the disruptions)", first="  ",
+                indent=2)
 

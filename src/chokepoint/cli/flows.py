@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from chokepoint.cli._app import (
     JsonOpt,
@@ -27,27 +28,32 @@ def flow(
                                                    help="Sink node id (repeatable).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Maximum flow and its minimum cut between sources and sinks."""
-    from chokepoint.analyses import max_flow
+    """Maximum flow and its minimum cut between sources and sinks (default: the first
+    commodity along its route rules, else the scenario's [flow])."""
+    from chokepoint.workflows.shipment import shipment, throughput
 
     s = _load(path)
-    sources = source or s.sources
-    sinks = sink or s.sinks
-    r = max_flow(s.network.compiled, sources, sinks)
+    sh = shipment(s, sources=source, sinks=sink)
+    if not sh.sources or not sh.sinks:
+        raise InputError("no source or sink: give --source and --sink (or a commodity or "
+                         "[flow] in the scenario)")
+    blk = throughput(s, sh)
     units = s.units
-    data: dict[str, Any] = {"value": r.value, "unit": units.base,
-            "in_report_units": {u: units.from_base(r.value, u) for u in units.report_units},
-            "cut": r.cut_links, "cut_nodes": r.cut_nodes, "cut_groups": r.cut_groups,
-            "sources": r.sources, "sinks": r.sinks}
+    data: dict[str, Any] = {
+        "value": blk["value"], "unit": units.base, "in_report_units": blk["in_report_units"],
+        "cut": [c["id"] for c in blk["cut"] if c["kind"] == "link"],
+        "cut_nodes": [c["id"] for c in blk["cut"] if c["kind"] == "node"],
+        "cut_groups": blk["cut_groups"], "sources": sh.sources, "sinks": sh.sinks,
+        "commodity": blk["commodity"], "label": sh.label}
     if as_json:
         _print_json(data)
         return
     vals = " = ".join(f"[bold]{_num(v, 3)}[/] {u}" for u, v in data["in_report_units"].items())
-    out.print(f"Maximum flow {', '.join(sources)} → {', '.join(sinks)}: {vals}")
-    names = [s.network.describe(i) for i in [*r.cut_links, *r.cut_nodes]]
+    out.print(f"Maximum flow {escape(sh.label)}: {vals}", soft_wrap=False)
+    names = [c["name"] for c in blk["cut"]]
     shown = names[:20]
-    out.print(f"Minimum cut ({len(names)} elements): " + "; ".join(shown)
-              + (" …" if len(names) > 20 else ""))
+    out.print(f"Minimum cut ({len(names)} elements): " + escape("; ".join(shown))
+              + (" …" if len(names) > 20 else ""), soft_wrap=False)
 
 
 @app.command()

@@ -47,9 +47,10 @@ from chokepoint.sweep.tasks import (
     run_seed,
 )
 from chokepoint.workflows.ranking import MEASURES, finish
+from chokepoint.workflows.shipment import display_unit
 
 if TYPE_CHECKING:
-    from chokepoint.scenario import Scenario
+    from chokepoint.scenario import Demand, Scenario
     from chokepoint.timeline import StochasticFailure
 
 __all__ = ["MC_MEASURES", "MEASURES", "MonteCarloParams", "Payload", "RunInfo", "SweepResult",
@@ -98,9 +99,13 @@ def _plan(n: int, size: int) -> list[tuple[int, int]]:
 
 
 def _terminals(s: Scenario, sources: Sequence[str] | None, sinks: Sequence[str] | None
-               ) -> tuple[list[str], list[str]]:
-    """Terminals as :func:`chokepoint.workflows.ranking.criticality` picks them."""
-    return s.terminals(sources, sinks)
+               ) -> tuple[list[str], list[str], Demand | None]:
+    """Terminals and commodity as :func:`chokepoint.workflows.ranking.criticality` picks them
+    (:func:`chokepoint.workflows.shipment.shipment`)."""
+    from chokepoint.workflows.shipment import shipment
+
+    sh = shipment(s, sources=sources, sinks=sinks)
+    return sh.sources, sh.sinks, sh.commodity
 
 
 def _run(fn: Callable[..., pd.DataFrame], payload: Payload, plan: list[tuple[Any, ...]],
@@ -172,9 +177,9 @@ def sweep_criticality(
         measures' columns, ranked as :func:`chokepoint.workflows.ranking.criticality` ranks.
     """
     c = s.network.compiled
-    src, snk = _terminals(s, sources, sinks)
+    src, snk, route = _terminals(s, sources, sinks)
     payload = Payload(c=c, sources=src, sinks=snk, demands=list(s.demands),
-                      unit=s.units.base)
+                      unit=s.units.base, route=route)
     ms = applicable_measures(payload, kind, list(measures or MEASURES))
     if not ms:
         raise InputError("no measure applies (throughput needs sources and sinks, served "
@@ -193,7 +198,8 @@ def sweep_criticality(
         [b - a for a, b in plan], manifest, out=out, resume=resume, scheduler=scheduler,
         workers=workers, client=client, dashboard=dashboard, progress=progress, log=log)
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    table = finish(s, table, kind)
+    table = finish(s, table, kind,
+                   unit=display_unit(s, route) if route is not None else None)
     summary: dict[str, Any] = {
         "sweep": "criticality", "kind": kind, "measures": ms, "elements": len(table),
         "unit": s.units.base, "chunks": len(plan), "mode": info.mode, "workers": info.workers,
@@ -250,8 +256,9 @@ def montecarlo_payload(s: Scenario, params: MonteCarloParams,
     """What every Monte Carlo task needs (the scenario itself only for simulations)."""
     from chokepoint.sweep.tasks import _campaign_epoch
 
-    src, snk = _terminals(s, sources, sinks)
+    src, snk, route = _terminals(s, sources, sinks)
     p = Payload(c=s.network.compiled, sources=src, sinks=snk, demands=list(s.demands),
+                route=route,
                 unit=s.units.base)
     if params.simulate:
         p.scenario = s

@@ -79,6 +79,9 @@ class Payload:
         The scenario, only when campaign simulations run (it is larger than the arrays).
     epoch
         Hour 0 of Monte Carlo timelines (the campaign start when known).
+    route
+        The commodity whose throughput is measured (over the arcs its route rules allow),
+        None for plain terminals on the whole network.
     """
 
     c: CompiledNetwork
@@ -88,6 +91,16 @@ class Payload:
     unit: str = "unit"
     scenario: Scenario | None = None
     epoch: dt.datetime | None = None
+    route: Demand | None = None
+
+    @property
+    def flow_network(self) -> CompiledNetwork:
+        """The network the throughput is measured on (the commodity's view of :attr:`c`)."""
+        if self.route is None:
+            return self.c
+        from chokepoint.analyses.routing import commodity_network
+
+        return commodity_network(self.c, self.route)
 
     @property
     def pairs(self) -> list[tuple[str, str]]:
@@ -112,7 +125,7 @@ class Payload:
                       c.length_km, c.cost, c.arc_link, c.arc_node, c.partner, c.arc_group,
                       c.group_ids, self.sources, self.sinks,
                       [dataclasses.asdict(d) for d in self.demands], self.unit, sim,
-                      self.epoch)
+                      self.epoch, self.route.id if self.route is not None else None)
 
 
 def element_ids(c: CompiledNetwork, kind: str) -> list[str]:
@@ -139,7 +152,7 @@ def criticality_chunk(p: Payload, kind: str, measures: Sequence[str], start: int
         return pd.DataFrame({"element": pd.Series(ids, dtype=object), "kind": kind})
     return ranking.criticality_table(p.c, kind=kind, measures=measures, sources=p.sources,
                                      sinks=p.sinks, demands=p.demands, elements=ids,
-                                     budget=budget)
+                                     budget=budget, route=p.route)
 
 
 def empty_task(p: Payload, start: int, stop: int) -> pd.DataFrame:
@@ -242,7 +255,7 @@ class _Evaluator:
         if self.do_flow:
             from chokepoint.analyses.maxflow import max_flow
 
-            base = max_flow(c, p.sources, p.sinks)
+            base = max_flow(p.flow_network, p.sources, p.sinks)
             self.f0 = base.value
             self.flow0 = base.arc_flow
         if self.do_served:
@@ -265,13 +278,13 @@ class _Evaluator:
         c, p = self.p.c, self.p
         f = s = math.nan
         if self.do_flow:
-            cap = c.capacity * factor
+            cap = p.flow_network.capacity * factor
             if np.all(self.flow0 <= cap):
                 f = self.f0  # the intact maximum flow still fits
             else:
                 from chokepoint.analyses.maxflow import max_flow
 
-                f = max_flow(c, p.sources, p.sinks, factor=factor).value
+                f = max_flow(p.flow_network, p.sources, p.sinks, factor=factor).value
         if self.do_served:
             row_cap = np.full(len(self.row_cap), np.inf)
             np.minimum.at(row_cap, self.row_of, c.capacity * factor)

@@ -9,6 +9,7 @@ writes it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ from chokepoint.compiled import CompiledNetwork
 from chokepoint.disruptions import capacity_factor
 from chokepoint.network import Network
 from chokepoint.scenario import Scenario
+from chokepoint.workflows.shipment import Shipment, display_unit, shipment, shipment_of, throughput
 
 __all__ = ["Brief", "brief"]
 
@@ -38,28 +40,7 @@ class Brief:
     served: ServedDemandResult | None = None
     routes: list[Route] = field(default_factory=list)
     ranking: pd.DataFrame | None = None
-
-
-def _express(s: Scenario, value: float) -> dict[str, float]:
-    return {u: s.units.from_base(value, u) for u in s.units.report_units}
-
-
-def _flow_block(s: Scenario, r: MaxFlowResult) -> dict[str, Any]:
-    net = s.network
-    return {
-        "sources": r.sources, "sinks": r.sinks, "value": r.value,
-        "unit": s.units.base, "in_report_units": _express(s, r.value),
-        "cut": [{"id": i, "name": net.describe(i), "kind": k, "source": _source(net, k, i)}
-                for k, ids in (("link", r.cut_links), ("node", r.cut_nodes)) for i in ids],
-        "cut_groups": r.cut_groups,
-    }
-
-
-def _source(net: Network, kind: str, element: str) -> str:
-    """The ``source`` (citation) recorded for a link or node."""
-    table = net.links if kind == "link" else net.nodes
-    i = net.compiled.link_index[element] if kind == "link" else net.compiled.node_index[element]
-    return str(table["source"].to_numpy()[i])
+    shipment: Shipment | None = None
 
 
 def _route_block(s: Scenario, r: Route) -> dict[str, Any]:
@@ -102,6 +83,7 @@ def campaign(s: Scenario, *, seed: int = 0) -> CampaignBrief:
     the earliest-arrival curve with everything available at the origin at the start
     (:mod:`chokepoint.analyses.dynamic`). Simulated arrivals can never beat the bound."""
     from chokepoint.analyses.dynamic import earliest_arrival_curve, quickest_transshipment
+    from chokepoint.analyses.routing import commodity_timeline
     from chokepoint.simulate import simulate
 
     res = simulate(s, seed=seed)
@@ -109,10 +91,13 @@ def campaign(s: Scenario, *, seed: int = 0) -> CampaignBrief:
     n = res.baseline.n_containers
     per = s.units.quantity_factor("container")
     c = s.network.compiled
-    q = quickest_transshipment(c, [com.origin], [com.destination], n * per, curve=False)
+    # along the commodity's route rules: its forbidden arcs closed for the whole horizon
+    tl = commodity_timeline(c, com)
+    q = quickest_transshipment(c, [com.origin], [com.destination], n * per, curve=False,
+                               timeline=tl)
     horizon = max(float(res.baseline.end_h), float(res.run.end_h))
     curve = earliest_arrival_curve(c, [com.origin], [com.destination], horizon_h=horizon,
-                                   supplies={com.origin: n * per})
+                                   supplies={com.origin: n * per}, timeline=tl)
     summ = res.summary()
 
     def nth(run: Any, k: int) -> float | None:
@@ -120,7 +105,7 @@ def campaign(s: Scenario, *, seed: int = 0) -> CampaignBrief:
         return float(d[k - 1]) if len(d) >= k else None
 
     k = min(n, int(com.quantity or n)) if com.quantity_unit else n
-    data = {"commodity": com.id, "containers": n, "seed": seed, **summ,
+    data = {"commodity": com.id, "label": com.label, "containers": n, "seed": seed, **summ,
             "quickest": {"status": q.status, "time_h": q.time_h, "time_days": q.time_days,
                          "containers": n},
             "kth": {"k": k, "undisrupted_h": nth(res.baseline, k),
@@ -142,20 +127,25 @@ def _minimal(c: CompiledNetwork, sources: list[str], sinks: list[str], kind: str
 
 def worst_failures(s: Scenario, sources: list[str], sinks: list[str], *, k_max: int = 3,
                    kind: str = "group", route: tuple[str, str] | None = None,
-                   unit: str | None = None, time_limit: float = 30.0) -> list[dict[str, Any]]:
+                   unit: str | None = None, time_limit: float = 30.0,
+                   network: CompiledNetwork | None = None,
+                   route_network: CompiledNetwork | None = None) -> list[dict[str, Any]]:
     """The worst 1..k_max simultaneous failures for the throughput ``sources`` → ``sinks``.
 
     Each entry: the (minimal) plan with names and structures, the throughput before and after
-    in the report units, the loss, the solver's status, and — when ``route`` is given — the
-    fastest route between its ends once the plan has struck (or that none remains), with a
-    sentence saying all of it.
+    in ``unit``, the loss, the solver's status, and — when ``route`` is given — the fastest
+    route between its ends once the plan has struck (or that none remains), with a sentence
+    saying all of it. ``network`` is the network the throughput is measured on and
+    ``route_network`` the one the route takes (default: the scenario's; a commodity's view,
+    :func:`~chokepoint.analyses.routing.commodity_network`, makes both honour its route rules).
     """
     from chokepoint.analyses.interdiction import max_flow_interdiction
 
     net = s.network
-    c = net.compiled
+    c = network if network is not None else net.compiled
+    rc = route_network if route_network is not None else net.compiled
     cost, protected = net.attack_terms(kind)
-    before_route = fastest_route(c, *route) if route else None
+    before_route = fastest_route(rc, *route) if route else None
     out: list[dict[str, Any]] = []
     unit = unit or s.units.report_units[0]
     previous: dict[str, Any] | None = None
@@ -186,7 +176,7 @@ def worst_failures(s: Scenario, sources: list[str], sinks: list[str], *, k_max: 
                 f"(-{100 * entry['loss_rel']:.0f}%)")
         if route and before_route is not None and before_route.found:
             arcs = c.arcs_of(kind, plan) if plan else None
-            after = fastest_route(c, *route, removed=arcs)
+            after = fastest_route(rc, *route, removed=arcs)
             entry["route"] = _route_block(s, after)
             if not after.found:
                 text += (f"; no route remains from {net.node_name(route[0])} to "
@@ -223,110 +213,164 @@ def _structure(net: Network, kind: str, element: str) -> str:
     return "+".join(kinds) if kinds else "none"
 
 
-def brief(s: Scenario, *, failures: int = 3, ranking: bool = True) -> Brief:
+def _throughput(s: Scenario, sh: Shipment, out: Brief, factor: np.ndarray | None) -> None:
+    """Max flow and min cut of the shipment, intact and with all disruptions."""
+    data, links = out.data, out.links
+    blk = throughput(s, sh)
+    links["flow"] = blk.pop("link_flow")
+    links["in_min_cut"] = links["id"].isin([c["id"] for c in blk["cut"] if c["kind"] == "link"])
+    data["max_flow"] = blk
+    if factor is not None:
+        blk = throughput(s, sh, factor=factor)
+        links["flow_disrupted"] = blk.pop("link_flow")
+        data["max_flow_disrupted"] = blk
+
+
+def _served(s: Scenario, out: Brief, factor: np.ndarray | None) -> None:
+    """Served and unmet demand of all traffic (each demand in its own display unit), with
+    all disruptions at once."""
+    c = s.network.compiled
+    data, links = out.data, out.links
+    sd = served_demand(c, s.demands)
+    out.served = sd
+    dem = sd.demands.copy()
+    units = {d.id: display_unit(s, d) for d in s.demands}
+    dem["unit"] = [units.get(str(i), s.units.base) for i in dem["id"]]
+    for col in ("demand", "served", "unmet"):
+        dem[f"{col}_in_unit"] = [s.units.from_base(v, u) if s.units.base != "unit" else v
+                                 for v, u in zip(dem[col], dem["unit"], strict=True)]
+    for u in s.units.report_units:
+        for col in ("demand", "served", "unmet"):
+            dem[f"{col}_{u}"] = [s.units.from_base(v, u) for v in dem[col]]
+    out.demands = dem
+    res = sd.resources
+    mt = s.units.base != "unit"
+    data["served"] = {
+        "total_demand": sd.total_demand, "total_served": sd.total_served,
+        "total_unmet": sd.total_unmet, "unit": s.units.base,
+        "total_unmet_Mt_per_yr": s.units.from_base(sd.total_unmet, "Mt/yr") if mt else None,
+        "demands": dem.to_dict("records"), "binding": _binding(s.network, res[res["binding"]]),
+    }
+    if factor is not None:
+        sdd = served_demand(c, s.demands, factor=factor, fastest=False)
+        data["served_disrupted"] = {
+            "total_served": sdd.total_served, "total_unmet": sdd.total_unmet,
+            "unit": s.units.base,
+            "total_unmet_Mt_per_yr": s.units.from_base(sdd.total_unmet, "Mt/yr") if mt
+            else None,
+            "lost_Mt_per_yr": s.units.from_base(sd.total_served - sdd.total_served, "Mt/yr")
+            if mt else None,
+            "label": "all disruptions at once, for ever (worst case)",
+            "demands": sdd.demands.to_dict("records"),
+        }
+    load = np.zeros(len(links))
+    is_link = c.arc_link >= 0
+    np.add.at(load, c.arc_link[is_link], sd.arc_load[is_link])
+    links["lp_load"] = load
+    row_util = dict(zip(res["link"], res["utilisation"], strict=False))
+    links["utilisation"] = [row_util.get(i, np.nan) for i in links["id"]]
+
+
+def _routes(s: Scenario, sh: Shipment, out: Brief, factor: np.ndarray | None) -> None:
+    """Fastest routes of every commodity along its route rules (the shipment's first), the
+    same with all disruptions, and — where lifting its route rules changes the route — the
+    free-routing what-if."""
+    c = s.network.compiled
+    asked: list[Shipment] = [sh] if sh.route else []
+    asked += [shipment_of(s, d) for d in s.commodities if sh.commodity is None
+              or d.id != sh.commodity.id]
+    removed = np.flatnonzero(factor == 0) if factor is not None else None
+    for x in asked:
+        assert x.route is not None
+        r = fastest_route(x.network, *x.route)
+        out.routes.append(r)
+        block = {"commodity": x.commodity.id if x.commodity else "flow", "label": x.label,
+                 **_route_block(s, r)}
+        if removed is not None:
+            block["disrupted"] = _route_block(s, fastest_route(x.network, *x.route,
+                                                               removed=removed))
+        if x.commodity is not None and x.network is not c:
+            free = fastest_route(c, *x.route)
+            if free.found and free.nodes != r.nodes:
+                block["what_if_free"] = {**_route_block(s, free), "label": (
+                    f"what-if: {x.commodity.id} without its route rules")}
+        out.data.setdefault("routes", []).append(block)
+
+
+def _shipment_block(s: Scenario, sh: Shipment) -> dict[str, Any]:
+    net = s.network
+    return {"commodity": sh.commodity.id if sh.commodity else None, "label": sh.label,
+            "names": sh.names(s), "sources": sh.sources, "sinks": sh.sinks,
+            "origin_name": net.node_name(sh.sources[0]) if sh.sources else None,
+            "destination_name": net.node_name(sh.sinks[0]) if sh.sinks else None,
+            "unit": sh.unit, "via_forced": sh.via_forced,
+            "stops": list(sh.commodity.stops) if sh.commodity else None}
+
+
+def brief(s: Scenario, *, failures: int = 3, ranking: bool = True, commodity: str | None = None,
+          sources: Sequence[str] | None = None, sinks: Sequence[str] | None = None) -> Brief:
     """Run the briefing analyses on a scenario.
 
-    Uses ``[flow]`` sources and sinks for the throughput question (the first commodity's
-    origin and destination when ``[flow]`` is empty), all demands for the served-demand LP,
-    and every commodity for routes; repeats throughput and routes with all disruptions
-    applied when the scenario has any.
+    Every shipment question — max flow and min cut, the same with all disruptions, fastest
+    route, worst simultaneous failures, the ranking's throughput column — asks about the one
+    shipment of :func:`~chokepoint.workflows.shipment.shipment` (the first commodity along
+    its route rules unless ``commodity`` or ``sources``/``sinks`` say otherwise); the
+    served-demand LP takes all demands; routes are given for every commodity.
     """
     net = s.network
     c = net.compiled
-    sources, sinks = s.terminals()
+    sh = shipment(s, commodity=commodity, sources=sources, sinks=sinks)
     data: dict[str, Any] = {"scenario": s.name, "network": net.summary(),
-                            "units": list(s.units.report_units)}
+                            "units": list(s.units.report_units),
+                            "shipment": _shipment_block(s, sh)}
     links = net.links[["id", "name", "from", "to", "mode", "structure", "group", "length_km",
                        "time_h", "capacity"]].copy()
     for u in s.units.report_units:
         links[f"capacity_{u}"] = [s.units.from_base(v, u) for v in links["capacity"]]
-    out = Brief(data=data, links=links, demands=pd.DataFrame())
+    out = Brief(data=data, links=links, demands=pd.DataFrame(), shipment=sh)
     factor = capacity_factor(c, s.disruptions) if s.disruptions else None
-
-    if sources and sinks:
-        mf = max_flow(c, sources, sinks)
-        out.flow = mf
-        data["max_flow"] = _flow_block(s, mf)
-        links["flow"] = mf.link_flow
-        links["in_min_cut"] = links["id"].isin(mf.cut_links)
-        if factor is not None:
-            mfd = max_flow(c, sources, sinks, factor=factor)
-            data["max_flow_disrupted"] = _flow_block(s, mfd)
-            links["flow_disrupted"] = mfd.link_flow
-
+    if sh.sources and sh.sinks:
+        _throughput(s, sh, out, factor)
     if s.demands:
-        sd = served_demand(c, s.demands)
-        out.served = sd
-        dem = sd.demands.copy()
-        for u in s.units.report_units:
-            for col in ("demand", "served", "unmet"):
-                dem[f"{col}_{u}"] = [s.units.from_base(v, u) for v in dem[col]]
-        out.demands = dem
-        res = sd.resources
-        binding = res[res["binding"]]
-        data["served"] = {
-            "total_demand": sd.total_demand, "total_served": sd.total_served,
-            "total_unmet": sd.total_unmet, "unit": s.units.base,
-            "total_unmet_Mt_per_yr": (s.units.from_base(sd.total_unmet, "Mt/yr")
-                                      if s.units.base != "unit" else None),
-            "demands": dem.to_dict("records"),
-            "binding": _binding(net, binding),
-        }
-        if factor is not None:
-            sdd = served_demand(c, s.demands, factor=factor, fastest=False)
-            data["served_disrupted"] = {
-                "total_served": sdd.total_served, "total_unmet": sdd.total_unmet,
-                "unit": s.units.base,
-                "total_unmet_Mt_per_yr": (s.units.from_base(sdd.total_unmet, "Mt/yr")
-                                          if s.units.base != "unit" else None),
-                "lost_Mt_per_yr": (s.units.from_base(sd.total_served - sdd.total_served,
-                                                     "Mt/yr") if s.units.base != "unit"
-                                   else None),
-                "demands": sdd.demands.to_dict("records"),
-            }
-        load = np.zeros(len(links))
-        is_link = c.arc_link >= 0
-        np.add.at(load, c.arc_link[is_link], sd.arc_load[is_link])
-        links["lp_load"] = load
-        row_util = dict(zip(res["link"], res["utilisation"], strict=False))
-        links["utilisation"] = [row_util.get(i, np.nan) for i in links["id"]]
-
-    routes = []
-    timed = not np.isnan(c.time_h).any()
-    asked = [(d.id, d.origin, d.destination) for d in s.commodities]
-    if sources and sinks:
-        asked.insert(0, ("flow", sources[0], sinks[0]))
-    for label, origin, dest in asked if timed else []:
-        r = fastest_route(c, origin, dest)
-        routes.append(r)
-        block = {"commodity": label, **_route_block(s, r)}
-        if factor is not None:
-            removed = np.flatnonzero(factor == 0)
-            rd = fastest_route(c, origin, dest, removed=removed)
-            block["disrupted"] = _route_block(s, rd)
-        data.setdefault("routes", []).append(block)
-    out.routes = routes
-    if failures and sources and sinks:
-        bulk = "Mt/yr" if s.units.base != "unit" else None
-        questions: list[tuple[str, list[str], list[str], str | None]] = [
-            ("shipment", sources, sinks, None)]
-        if s.background:
-            questions.append(("corridor", list(dict.fromkeys(d.origin for d in s.background)),
-                              list(dict.fromkeys(d.destination for d in s.background)), bulk))
-        route = (sources[0], sinks[0]) if timed else None
-        data["worst_failures"] = [
-            {"question": name, "sources": src, "sinks": snk,
-             "failures": worst_failures(s, src, snk, k_max=failures, route=route, unit=u)}
-            for name, src, snk, u in questions]
-    if ranking and sources and sinks:
+        _served(s, out, factor)
+    if not np.isnan(c.time_h).any():
+        _routes(s, sh, out, factor)
+    if failures and sh.sources and sh.sinks:
+        _failures(s, sh, out, failures)
+    if ranking and sh.sources and sh.sinks:
         from chokepoint.workflows.ranking import criticality
 
-        table = criticality(s, kind="group", measures=("throughput", "served", "detour"))
+        table = criticality(s, kind="group", measures=("throughput", "served", "detour"),
+                            commodity=sh.commodity.id if sh.commodity else None,
+                            sources=None if sh.commodity else sh.sources,
+                            sinks=None if sh.commodity else sh.sinks)
         out.ranking = table
         data["criticality"] = table.head(10).to_dict("records")
+        data["criticality_throughput"] = table.attrs.get("throughput")
     if s.disruptions:
         data["disruptions"] = [{"id": d.id, "element": d.element,
                                 "name": net.describe(d.element), "start": d.start.isoformat(),
                                 "end": d.end.isoformat() if d.end else None,
                                 "capacity_factor": d.capacity_factor} for d in s.disruptions]
     return out
+
+
+def _failures(s: Scenario, sh: Shipment, out: Brief, failures: int) -> None:
+    """Worst 1..``failures`` simultaneous failures for the shipment and for the corridor's
+    background traffic."""
+    timed = not np.isnan(s.network.compiled.time_h).any()
+    questions: list[tuple[str, Shipment, str | None]] = [("shipment", sh, sh.unit)]
+    if s.background:
+        bulk = "Mt/yr" if s.units.base != "unit" else None
+        c = s.network.compiled
+        src = list(dict.fromkeys(d.origin for d in s.background))
+        snk = list(dict.fromkeys(d.destination for d in s.background))
+        questions.append(("corridor", Shipment(
+            commodity=None, sources=src, sinks=snk, network=c, unit=bulk or s.units.base,
+            label=" + ".join(src) + " → " + " + ".join(snk)), bulk))
+    out.data["worst_failures"] = [
+        {"question": name, "label": q.label, "sources": q.sources, "sinks": q.sinks,
+         "failures": worst_failures(s, q.sources, q.sinks, k_max=failures,
+                                    route=sh.route if timed else None, unit=u,
+                                    network=q.network, route_network=sh.network)}
+        for name, q, u in questions]

@@ -19,10 +19,11 @@ import pandas as pd
 from chokepoint.analyses.multiperiod import DisruptionCost
 from chokepoint.analyses.routing import commodity_max_flow
 from chokepoint.disruptions import capacity_factor
-from chokepoint.formatting import fmt, fmt_date, rate_unit
-from chokepoint.scenario import Demand, Scenario
+from chokepoint.formatting import fmt, fmt_date
+from chokepoint.scenario import Scenario
+from chokepoint.workflows.shipment import Shipment, display_unit, shipment
 
-__all__ = ["Finding", "display_unit", "findings", "records"]
+__all__ = ["Finding", "display_unit", "findings", "records"]  # display_unit: re-exported
 
 #: How many element names a sentence lists before "and N more".
 LIST_MAX = 6
@@ -47,22 +48,6 @@ def _names(s: Scenario, ids: list[str]) -> str:
     shown = [s.network.describe(i) or i for i in ids[:LIST_MAX]]
     more = len(ids) - len(shown)
     return "; ".join(shown) + (f" and {more} more" if more > 0 else "")
-
-
-def display_unit(s: Scenario, d: Demand) -> str:
-    """The unit a demand's rates are shown in: its declared quantity per day (``TEU`` →
-    ``TEU/day``) for a commodity, ``Mt/yr`` for bulk background traffic, else the first report
-    unit (the base unit for unitless networks)."""
-    if s.units.base == "unit":
-        return s.units.base
-    for unit in ([rate_unit(d.quantity_unit)] if d.quantity_unit else []) + (
-            ["Mt/yr"] if d.kind == "background" else []):
-        try:
-            s.units.from_base(1.0, unit)
-        except ValueError:
-            continue
-        return unit
-    return s.units.report_units[0]
 
 
 def records(table: pd.DataFrame) -> list[dict[str, Any]]:
@@ -95,10 +80,10 @@ def _group_of(s: Scenario, element: str) -> str:
     return element
 
 
-def _shipment(s: Scenario) -> Finding | None:
-    if not s.commodities:
+def _shipment(s: Scenario, sh: Shipment) -> Finding | None:
+    if sh.commodity is None:
         return None
-    d = s.commodities[0]
+    d = sh.commodity
     c = s.network.compiled
     unit = display_unit(s, d)
     intact = commodity_max_flow(c, d)
@@ -171,20 +156,19 @@ def _cost(s: Scenario, cost: DisruptionCost | None) -> Finding | None:
     return Finding("attack_cost", "What the disruptions cost", "".join(parts), figures)
 
 
-def _spofs(s: Scenario, ranking: pd.DataFrame | None, terminals: tuple[list[str], list[str]]
-           ) -> list[Finding]:
+def _spofs(s: Scenario, ranking: pd.DataFrame | None, sh: Shipment) -> list[Finding]:
     if ranking is None or not len(ranking):
         return []
     out = []
-    src, snk = terminals
     if "throughput_loss_rel" in ranking:
         cut = ranking[ranking["throughput_loss_rel"] >= 1.0 - 1e-9]["element"].tolist()
-        what = f"{_names(s, src)} → {_names(s, snk)}"
+        what = sh.names(s)
         text = (f"{len(cut)} failure groups each stop the shipment ({what}) on their own: "
                 f"{_names(s, cut)}." if cut else
                 f"No single failure group stops the shipment ({what}).")
         out.append(Finding("spof_shipment", "Single points of failure of the shipment", text,
-                           {"elements": cut, "sources": src, "sinks": snk}))
+                           {"elements": cut, "sources": sh.sources, "sinks": sh.sinks,
+                            "commodity": sh.commodity.id if sh.commodity else None}))
     if "pairs_cut" in ranking:
         cut = ranking[ranking["pairs_cut"] > 0]["element"].tolist()
         text = (f"{len(cut)} failure groups each disconnect at least one origin–destination "
@@ -220,7 +204,8 @@ def _weakest(s: Scenario, ranking: pd.DataFrame | None) -> Finding | None:
 
 
 def findings(s: Scenario, *, ranking: pd.DataFrame | None = None,
-             cost: DisruptionCost | None = None) -> list[Finding]:
+             cost: DisruptionCost | None = None, ship: Shipment | None = None
+             ) -> list[Finding]:
     """The findings of a study (see the module docstring), in reading order.
 
     Parameters
@@ -234,9 +219,13 @@ def findings(s: Scenario, *, ranking: pd.DataFrame | None = None,
     cost
         The time-aware cost of its disruptions
         (:func:`~chokepoint.analyses.multiperiod.disruption_cost`).
+    ship
+        The shipment the study asks about (default: :func:`~chokepoint.workflows.shipment.
+        shipment` of ``s``).
     """
-    out = [f for f in (_shipment(s), _cost(s, cost)) if f is not None]
-    out += _spofs(s, ranking, s.terminals())
+    sh = ship if ship is not None else shipment(s)
+    out = [f for f in (_shipment(s, sh), _cost(s, cost)) if f is not None]
+    out += _spofs(s, ranking, sh)
     w = _weakest(s, ranking)
     if w is not None:
         out.append(w)

@@ -76,8 +76,14 @@ def criticality_table(
     elements: Sequence[str] | None = None,
     budget: int | None = None,
     progress: StagedProgress | None = None,
+    route: Demand | None = None,
 ) -> pd.DataFrame:
     """Every measure of every element of ``kind`` (or of ``elements``), unranked.
+
+    With ``route`` (a commodity), the throughput is that commodity's between ``sources`` and
+    ``sinks`` (its origin and destination) over the arcs its route rules allow
+    (:func:`~chokepoint.analyses.routing.commodity_network`). Detours always honour each
+    demand's own route rules; link redundancy is a property of the network, not of a demand.
 
     Columns: ``element``, ``kind``, then ``throughput``, ``throughput_without``,
     ``throughput_loss``, ... (throughput criticality between ``sources`` and ``sinks``),
@@ -101,8 +107,10 @@ def criticality_table(
     parts: list[pd.DataFrame] = []
     if "throughput" in measures:
         from chokepoint.analyses.criticality_flow import throughput_criticality
+        from chokepoint.analyses.routing import commodity_network
 
-        tc = throughput_criticality(c, list(sources), list(sinks), kind=kind, elements=sel,
+        tnet = commodity_network(c, route) if route is not None else c
+        tc = throughput_criticality(tnet, list(sources), list(sinks), kind=kind, elements=sel,
                                     budget=budget, progress=cb("throughput"))
         parts.append(tc.drop(columns=["kind"]).rename(columns={
             "intact": "throughput", "without": "throughput_without",
@@ -115,9 +123,11 @@ def criticality_table(
                                         progress=cb("served")).drop(columns=["kind"]))
     if "detour" in measures:
         from chokepoint.analyses.criticality import detour_criticality
+        from chokepoint.route_rules import commodity_route
 
         pairs = [(d.origin, d.destination) for d in demands]
-        parts.append(detour_criticality(c, pairs, kind=kind, elements=sel,
+        forbidden = [commodity_route(c, d).removed_arcs for d in demands]
+        parts.append(detour_criticality(c, pairs, kind=kind, elements=sel, forbidden=forbidden,
                                         progress=cb("detour")).drop(columns=["kind"]).rename(
             columns={"max_increase": "detour_max_increase_h",
                      "total_increase": "detour_total_increase_h"}))
@@ -149,11 +159,13 @@ def _names(s: Scenario, kind: str, ids: Sequence[str]) -> list[str]:
     return [str(x) if str(x) else e for x, e in zip(names, ids, strict=True)]
 
 
-def finish(s: Scenario, table: pd.DataFrame, kind: str) -> pd.DataFrame:
+def finish(s: Scenario, table: pd.DataFrame, kind: str, *, unit: str | None = None
+           ) -> pd.DataFrame:
     """Name, describe, express in the report units and rank a :func:`criticality_table`.
 
     Adds ``name`` (and, for links, ``from``, ``to``, ``mode``, ``structure``, ``group``,
-    ``length_km``, ``time_h``), the losses in each report unit, and ``rank`` (1 is the most
+    ``length_km``, ``time_h``), the losses in each report unit (and in ``unit``, the
+    shipment's display unit), and ``rank`` (1 is the most
     critical: the largest priority-weighted served-demand loss — the corridor-wide view — then
     throughput loss, then pairs cut, then the longest detour; ties by element id).
     """
@@ -168,12 +180,19 @@ def finish(s: Scenario, table: pd.DataFrame, kind: str) -> pd.DataFrame:
             table.insert(at + j, col, extra[col].to_numpy())
     if s.units.base != "unit":
         if "throughput_loss" in table:
-            for u in s.units.report_units:
+            for u in dict.fromkeys([*s.units.report_units, *([unit] if unit else [])]):
                 table[unit_column("throughput_loss", u)] = (
                     table["throughput_loss"].to_numpy(dtype=float) / s.units.rate_factor(u))
         if "served_loss" in table:
             table["served_loss_Mt_per_yr"] = (table["served_loss"].to_numpy(dtype=float)
                                               / s.units.rate_factor("Mt/yr"))
+        from chokepoint.workflows.shipment import display_unit
+
+        for d in s.demands:  # each demand's own loss in its own display unit
+            if f"loss_{d.id}" in table:
+                u = display_unit(s, d)
+                table[unit_column(f"loss_{d.id}", u)] = (
+                    table[f"loss_{d.id}"].to_numpy(dtype=float) / s.units.rate_factor(u))
     cols = [col for col in RANK_ORDER if col in table]
     if cols:
         table = table.sort_values([*cols, "element"], ascending=[*([False] * len(cols)), True],
@@ -191,6 +210,7 @@ def criticality(
     sinks: Sequence[str] | None = None,
     measures: Sequence[str] = MEASURES,
     progress: StagedProgress | None = None,
+    commodity: str | None = None,
 ) -> pd.DataFrame:
     """Rank every link, node or failure group of a scenario by what its failure costs.
 
@@ -201,24 +221,38 @@ def criticality(
     kind
         ``link``, ``node`` or ``group``.
     sources, sinks
-        Terminals for the throughput loss (default: ``[flow]``, else the first commodity).
+        Terminals for the throughput loss on the whole network (default: the shipment, see
+        :mod:`chokepoint.workflows.shipment`: the first commodity along its route rules, else
+        ``[flow]``).
     measures
         Which of :data:`MEASURES` to compute (those without the data they need are skipped:
         no terminals, no demands, no transit times).
     progress
         Optional ``callback(measure, done, total)``.
+    commodity
+        The commodity whose throughput is measured (default: the first).
 
     Returns
     -------
     pandas.DataFrame
         One row per element with ``rank``, ``element``, ``kind``, ``name`` and the measures'
-        columns (throughput in the base unit and in each report unit), ranked as
-        :func:`finish` ranks.
+        columns (throughput in the base unit, in each report unit and in the shipment's
+        display unit), ranked as :func:`finish` ranks. ``table.attrs["throughput"]`` says
+        what the throughput columns measure (commodity, label, unit, column).
     """
+    from chokepoint.workflows.shipment import shipment
+
     c = s.network.compiled
-    src, snk = s.terminals(sources, sinks)
-    ms = applicable_measures(measures, kind=kind, terminals=bool(src and snk),
+    sh = shipment(s, commodity=commodity, sources=sources, sinks=sinks)
+    ms = applicable_measures(measures, kind=kind, terminals=bool(sh.sources and sh.sinks),
                              demands=bool(s.demands), timed=not np.isnan(c.time_h).any())
-    table = criticality_table(c, kind=kind, measures=ms, sources=src, sinks=snk,
-                              demands=list(s.demands), progress=progress)
-    return finish(s, table, kind)
+    table = criticality_table(c, kind=kind, measures=ms, sources=sh.sources, sinks=sh.sinks,
+                              demands=list(s.demands), progress=progress, route=sh.commodity)
+    out = finish(s, table, kind, unit=sh.unit)
+    if "throughput" in ms:
+        col = (unit_column("throughput_loss", sh.unit) if s.units.base != "unit"
+               else "throughput_loss")
+        out.attrs["throughput"] = {"commodity": sh.commodity.id if sh.commodity else None,
+                                   "label": sh.label, "unit": sh.unit, "column": col,
+                                   "sources": sh.sources, "sinks": sh.sinks}
+    return out

@@ -9,6 +9,7 @@ and computes the findings (:mod:`chokepoint.workflows.findings`) from them. Rend
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +69,8 @@ def _cost_block(cost: DisruptionCost) -> dict[str, Any]:
 
 
 def study(s: Scenario, *, failures: int = 3, ranking: bool = True, with_campaign: bool = True,
-          seed: int = 0) -> Study:
+          seed: int = 0, commodity: str | None = None, sources: Sequence[str] | None = None,
+          sinks: Sequence[str] | None = None) -> Study:
     """Run the whole study of a scenario.
 
     Parameters
@@ -82,12 +84,16 @@ def study(s: Scenario, *, failures: int = 3, ranking: bool = True, with_campaign
         failure and the weakest element).
     with_campaign
         Simulate the first commodity's campaign (seeded by ``seed``).
+    commodity, sources, sinks
+        The shipment every shipment figure refers to (default: the first commodity along its
+        route rules; see :func:`~chokepoint.workflows.shipment.shipment`).
 
     Returns
     -------
     Study
     """
-    b = brief(s, failures=failures, ranking=ranking)
+    b = brief(s, failures=failures, ranking=ranking, commodity=commodity, sources=sources,
+              sinks=sinks)
     cost = None
     if s.disruptions and s.demands:
         cost = disruption_cost(s.network.compiled, s.demands, s.disruptions)
@@ -95,6 +101,6 @@ def study(s: Scenario, *, failures: int = 3, ranking: bool = True, with_campaign
     cb = campaign(s, seed=seed) if with_campaign and s.commodities else None
     if cb is not None:
         b.data["campaign"] = cb.data
-    found = findings(s, ranking=b.ranking, cost=cost)
+    found = findings(s, ranking=b.ranking, cost=cost, ship=b.shipment)
     b.data["findings"] = [f.to_dict() for f in found]
     return Study(scenario=s, brief=b, cost=cost, campaign=cb, findings=found)

@@ -1,0 +1,183 @@
+"""The shipment: the one origin–destination, route and unit every shipment figure refers to.
+
+A scenario with commodities ships its first commodity: its origin and destination are the
+terminals of every shipment question (max flow and min cut, with the disruptions, fastest
+route, worst simultaneous failures, the criticality ranking's throughput column, the single
+points of failure, the campaign's exact bound), over the arcs its route rules allow
+(:func:`~chokepoint.analyses.routing.commodity_network`), in its display unit. A scenario
+without commodities asks about its ``[flow]`` terminals (or those given) on the whole network.
+Terminals given explicitly (``--source``/``--sink``) always win and ask about the whole
+network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from chokepoint.analyses.maxflow import max_flow
+from chokepoint.analyses.routing import commodity_max_flow, commodity_network, via_implied
+from chokepoint.compiled import CompiledNetwork
+from chokepoint.errors import InputError
+from chokepoint.formatting import rate_unit
+from chokepoint.scenario import Demand, Scenario
+
+__all__ = ["Shipment", "display_unit", "shipment", "shipment_of", "throughput"]
+
+
+def display_unit(s: Scenario, d: Demand) -> str:
+    """The unit a demand's rates are shown in: its ``display_unit`` (a scenario field, see
+    ``docs/scenario-format.md``), else its declared quantity per day (``TEU`` → ``TEU/day``)
+    for a commodity, ``Mt/yr`` for bulk background traffic, else the first report unit (the
+    base unit for unitless networks)."""
+    if s.units.base == "unit":
+        return s.units.base
+    if d.display_unit:
+        return d.display_unit
+    for unit in ([rate_unit(d.quantity_unit)] if d.quantity_unit else []) + (
+            ["Mt/yr"] if d.kind == "background" else []):
+        try:
+            s.units.from_base(1.0, unit)
+        except ValueError:
+            continue
+        return unit
+    return s.units.report_units[0]
+
+
+@dataclass(frozen=True)
+class Shipment:
+    """What "the shipment" means in a study.
+
+    Attributes
+    ----------
+    commodity
+        The commodity shipped (None: plain terminals).
+    sources, sinks
+        Node ids of the throughput questions.
+    network
+        The compiled network as the shipment sees it (forbidden arcs at capacity 0).
+    unit
+        The unit its figures are shown in.
+    label
+        ``dprk_munitions: rajin → dunai → tikhoretsk_depot`` (or ``a + b → c``).
+    via_forced
+        True when every allowed path passes the commodity's ``via`` nodes, so that a single
+        origin → destination flow over :attr:`network` follows its route.
+    """
+
+    commodity: Demand | None
+    sources: list[str]
+    sinks: list[str]
+    network: CompiledNetwork
+    unit: str
+    label: str
+    via_forced: bool = True
+
+    @property
+    def route(self) -> tuple[str, str] | None:
+        """(origin, destination) of the fastest-route questions (None without terminals)."""
+        return (self.sources[0], self.sinks[0]) if self.sources and self.sinks else None
+
+    def names(self, s: Scenario) -> str:
+        """``Commodity id: Origin name → Destination name`` in plain words."""
+        net = s.network
+        od = (" + ".join(net.node_name(x) for x in self.sources[:3]) + " → "
+              + " + ".join(net.node_name(x) for x in self.sinks[:3]))
+        return f"{self.commodity.id}: {od}" if self.commodity is not None else od
+
+
+def shipment(s: Scenario, *, commodity: str | None = None,
+             sources: Sequence[str] | None = None,
+             sinks: Sequence[str] | None = None) -> Shipment:
+    """Resolve the shipment of a scenario (see the module docstring).
+
+    Parameters
+    ----------
+    s
+        The scenario.
+    commodity
+        Id of the commodity shipped (default: the first, when there is one).
+    sources, sinks
+        Explicit terminals on the whole network (instead of a commodity).
+
+    Raises
+    ------
+    InputError
+        For an unknown commodity, or a commodity given together with terminals.
+    """
+    if commodity is not None:
+        if sources or sinks:
+            raise InputError("give a commodity or sources/sinks, not both")
+        known = {d.id: d for d in s.commodities}
+        if commodity not in known:
+            raise InputError(f"unknown commodity {commodity!r} (have: "
+                             f"{', '.join(known) or 'none'})")
+        return shipment_of(s, known[commodity])
+    if not (sources or sinks) and s.commodities:
+        return shipment_of(s, s.commodities[0])
+    src, snk = s.terminals(sources, sinks)
+    base = s.units.report_units[0] if s.units.base != "unit" else s.units.base
+    label = " + ".join(src) + " → " + " + ".join(snk) if src and snk else ""
+    return Shipment(commodity=None, sources=src, sinks=snk, network=s.network.compiled,
+                    unit=base, label=label)
+
+
+def shipment_of(s: Scenario, d: Demand) -> Shipment:
+    """The shipment of one commodity ``d`` (not necessarily the first)."""
+    c = s.network.compiled
+    return Shipment(commodity=d, sources=[d.origin], sinks=[d.destination],
+                    network=commodity_network(c, d), unit=display_unit(s, d), label=d.label,
+                    via_forced=via_implied(c, d))
+
+
+def _source(s: Scenario, kind: str, element: str) -> str:
+    """The ``source`` (citation) recorded for a link or node."""
+    net = s.network
+    table = net.links if kind == "link" else net.nodes
+    i = net.compiled.link_index[element] if kind == "link" else net.compiled.node_index[element]
+    return str(table["source"].to_numpy()[i])
+
+
+def throughput(s: Scenario, sh: Shipment, *, removed: np.ndarray | None = None,
+               factor: np.ndarray | None = None) -> dict[str, Any]:
+    """The shipment's maximum throughput and minimum cut, as plain data.
+
+    One max flow over :attr:`Shipment.network` (push-relabel); for a commodity whose ``via``
+    nodes its link rules do not force, the exact multi-leg value of
+    :func:`~chokepoint.analyses.routing.commodity_max_flow` with its bottleneck leg's cut.
+
+    Returns
+    -------
+    dict
+        ``sources``, ``sinks``, ``value`` and ``unit`` (base unit), ``in_report_units``,
+        ``display_value`` in ``display_unit``, ``cut`` (id, name, kind, citation as
+        ``source``), ``cut_groups``, ``commodity``, ``label``, ``link_flow`` (per link, base
+        unit) and ``exact_cut``.
+    """
+    c = s.network.compiled
+    if sh.commodity is not None and not sh.via_forced:
+        r = commodity_max_flow(c, sh.commodity, removed=removed, factor=factor)
+        leg = r.legs[r.bottleneck_leg]
+        value, cut_links, cut_nodes, cut_groups = r.value, r.cut_links, r.cut_nodes, r.cut_groups
+        link_flow, exact = leg.link_flow, r.exact_cut
+    else:
+        mf = max_flow(sh.network, sh.sources, sh.sinks, removed=removed, factor=factor)
+        value, cut_links, cut_nodes, cut_groups = (mf.value, mf.cut_links, mf.cut_nodes,
+                                                   mf.cut_groups)
+        link_flow, exact = mf.link_flow, True
+    net = s.network
+    return {
+        "sources": list(sh.sources), "sinks": list(sh.sinks), "value": value,
+        "unit": s.units.base,
+        "in_report_units": {u: s.units.from_base(value, u) for u in s.units.report_units},
+        "display_unit": sh.unit, "display_value": s.units.from_base(value, sh.unit)
+        if s.units.base != "unit" else value,
+        "cut": [{"id": i, "name": net.describe(i), "kind": k, "source": _source(s, k, i)}
+                for k, ids in (("link", cut_links), ("node", cut_nodes)) for i in ids],
+        "cut_groups": list(cut_groups), "exact_cut": exact,
+        "commodity": sh.commodity.id if sh.commodity is not None else None,
+        "label": sh.label, "link_flow": np.asarray(link_flow, dtype=float),
+    }
