@@ -108,6 +108,14 @@ def test_flow_on_builtin_names_the_cut(capsys: pytest.CaptureFixture[str]) -> No
     code, out, _ = run(["flow", "builtin:corridor", "--json"], capsys)
     data = json.loads(out)
     assert code == 0
+    # the shipment: dprk_munitions along its route rules, by sea to Dunai (the sea leg binds)
+    assert data["commodity"] == "dprk_munitions"
+    assert data["cut"] == ["sea_rajin_dunai"]
+    assert data["in_report_units"]["TEU/day"] == pytest.approx(125, rel=1e-6)
+    # explicit terminals ask about the whole network: Dunai's handling binds
+    code, out, _ = run(["flow", "builtin:corridor", "--json", "-s", "dunai", "-t",
+                        "tikhoretsk_depot"], capsys)
+    data = json.loads(out)
     assert data["cut_nodes"] == ["dunai"]
     assert data["in_report_units"]["TEU/day"] == pytest.approx(150, rel=1e-6)
 
