@@ -15,10 +15,8 @@ from typing import Any
 import pytest
 
 from chokepoint.cli import main
-from chokepoint.data import builtin_path, load_builtin
 from chokepoint.errors import InputError
 from chokepoint.workflows.sensitivity import Study, sensitivity, set_figure
-from chokepoint.workflows.weak_point import weak_point
 
 TOY = """
 version = 1
@@ -135,22 +133,6 @@ def test_bad_assumption_and_measure_are_errors(tmp_path: Path) -> None:
     data["assumptions"][0]["paths"] = ["links.slow_line.capacity_typo"]
     with pytest.raises(InputError, match="not a numeric figure"):
         Study(data).scenario()
-
-
-def test_weak_point_thresholds_on_the_corridor() -> None:
-    study = Study.of(builtin_path(), measures=("route", "shipment"))
-    assert study.focus == ("severomuysky_tunnel", "devils_bridge")
-    ans = weak_point(study, corridor=False, attack=False, tol=1e-3)
-    flip = ans.route["flip"]
-    assert ans.route["via_focus"] is False           # at the assumed 30 km/h: the Trans-Sib
-    assert 36.0 < flip["flip"] < 39.5                 # the BAM wins a little below 40 km/h
-    assert ans.shipment["via_focus"] is True          # at 40 km/h the route uses the tunnel
-    s = load_builtin()
-    rate = s.commodities[0].rate                      # t/day the shipment needs
-    by_hand = rate / (2 * s.units.tonnes_per_train)   # pairs/day of shared single track
-    assert ans.shipment["flip"]["flip"] == pytest.approx(by_hand, abs=5e-3)
-    assert set(ans.shipment["single_points"]) >= {"dunai_smolyaninovo", "tikhoretsk_depot_spur"}
-    assert any("flips at bam_speed" in line for line in ans.statements)
 
 
 def test_cli_sensitivity_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -47,7 +47,8 @@ def test_flat_api_loads_and_exports_lazily() -> None:
 def test_findings_are_computed_from_the_results(corridor_study: Study) -> None:
     st = corridor_study
     keys = [f.key for f in st.findings]
-    assert keys == ["shipment", "attack_cost", "spof_shipment", "spof_corridor", "weakest"]
+    assert keys == ["shipment", "attack_cost", "spof_shipment", "spof_corridor", "weakest",
+                    "weak_point"]
     by = {f.key: f for f in st.findings}
     ship = by["shipment"]
     # the munitions go by sea to Dunai, away from the tunnel: the attack does not touch them

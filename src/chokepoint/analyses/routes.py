@@ -17,7 +17,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from chokepoint.compiled import CompiledNetwork
 
-__all__ = ["Route", "fastest_route", "od_matrix"]
+__all__ = ["Route", "fastest_route", "od_matrix", "path_nodes", "vertex_path"]
 
 
 @dataclass
@@ -48,33 +48,20 @@ class Route:
     length_km: float = float("nan")
 
 
-def fastest_route(
+def vertex_path(
     c: CompiledNetwork,
-    source: str,
-    target: str,
+    s: int,
+    t: int,
     *,
-    weight: str = "time_h",
+    weight: str | np.ndarray = "time_h",
     removed: np.ndarray | None = None,
-) -> Route:
-    """The lightest route from ``source`` to ``target`` (fastest for ``time_h``).
-
-    Parameters
-    ----------
-    c
-        The compiled network.
-    source, target
-        Node ids.
-    weight
-        ``time_h``, ``length_km``, ``cost`` or ``hops``.
-    removed
-        Arc indices to treat as failed.
-    """
-    s = int(c.vertices([source], side="in")[0])
-    t = int(c.vertices([target], side="out")[0])
+) -> tuple[float, np.ndarray]:
+    """The lightest path between two vertices of the compiled network: ``(weight, arcs)``,
+    ``(inf, [])`` when ``t`` cannot be reached. O((n + m) log n)."""
     graph, entry_arc = c.csr_arcs(weight, removed=removed)
     dist, pred = dijkstra(graph, directed=True, indices=s, return_predecessors=True)
     if not np.isfinite(dist[t]):
-        return Route(source, target, weight, False, float("inf"))
+        return float("inf"), np.zeros(0, dtype=np.int64)
     path = [t]
     while path[-1] != s:
         path.append(int(pred[path[-1]]))
@@ -90,12 +77,51 @@ def fastest_route(
     hit = graph.indices[entry] == verts[1:][step]
     arcs = np.empty(len(lo), dtype=np.int64)
     arcs[step[hit]] = entry_arc[entry[hit]]
+    return float(dist[t]), arcs
+
+
+def path_nodes(c: CompiledNetwork, arcs: np.ndarray) -> list[str]:
+    """The node ids a path of arcs visits, in order (a node once per visit)."""
+    if not len(arcs):
+        return []
+    verts = np.append(c.tail[arcs], c.head[arcs[-1]])
     vn = c.vertex_node[verts]
     keep = np.ones(len(vn), dtype=bool)
     keep[1:] = vn[1:] != vn[:-1]
-    nodes = [str(c.node_ids[i]) for i in vn[keep]]
+    return [str(c.node_ids[i]) for i in vn[keep]]
+
+
+def fastest_route(
+    c: CompiledNetwork,
+    source: str,
+    target: str,
+    *,
+    weight: str | np.ndarray = "time_h",
+    removed: np.ndarray | None = None,
+) -> Route:
+    """The lightest route from ``source`` to ``target`` (fastest for ``time_h``).
+
+    Parameters
+    ----------
+    c
+        The compiled network.
+    source, target
+        Node ids.
+    weight
+        ``time_h``, ``length_km``, ``cost`` or ``hops``, or a weight per arc (the route's
+        ``weight`` is then ``"custom"``).
+    removed
+        Arc indices to treat as failed.
+    """
+    s = int(c.vertices([source], side="in")[0])
+    t = int(c.vertices([target], side="out")[0])
+    name = weight if isinstance(weight, str) else "custom"
+    cost, arcs = vertex_path(c, s, t, weight=weight, removed=removed)
+    if not np.isfinite(cost):
+        return Route(source, target, name, False, float("inf"))
+    nodes = path_nodes(c, arcs) if len(arcs) else [source]
     links = [str(c.link_ids[c.arc_link[a]]) for a in arcs if c.arc_link[a] >= 0]
-    return Route(source, target, weight, True, float(dist[t]), nodes=nodes, links=links,
+    return Route(source, target, name, True, cost, nodes=nodes, links=links,
                  arcs=arcs, time_h=float(c.time_h[arcs].sum()),
                  length_km=float(c.length_km[arcs].sum()))
 

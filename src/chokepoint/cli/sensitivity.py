@@ -83,7 +83,7 @@ def sensitivity(
     if weak_point and study.focus:
         from chokepoint.workflows.weak_point import weak_point as answer
 
-        weak = answer(study, corridor="corridor" in measures, attack="attack" in measures)
+        weak = answer(study, corridor="corridor" in measures)
     data = {**res.to_dict(), "weak_point": weak.to_dict() if weak is not None else None}
     if out_path is not None:
         import json

@@ -4,10 +4,11 @@ Private to :mod:`chokepoint.workflows.sensitivity`. Each answer is cheap enough 
 recomputed for every point of a sensitivity grid and inside a bisection:
 
 ``route``
-    The shipment's fastest route between the scenario's ``[flow]`` terminals (Dijkstra on
-    transit time over the arcs whose capacity can carry the shipment's rate — the first
-    commodity's), and whether it runs through a focus group (the Severomuysky tunnel or the
-    Devil's Bridge on the built-in corridor).
+    The shipment's fastest route — the first commodity's, leg by leg along its ``via`` stops
+    and within its route rules, else between the ``[flow]`` terminals (Dijkstra on transit
+    time over the arcs whose capacity can carry the shipment's rate) — and whether it runs
+    through a focus group (the Severomuysky tunnel or the Devil's Bridge on the built-in
+    corridor).
 ``shipment``
     The failure group, among those on that route whose loss leaves the shipment a way
     through, that delays it most (extra hours on the fastest remaining route; ties go to
@@ -34,11 +35,12 @@ from typing import Any
 import numpy as np
 
 from chokepoint.analyses.criticality import element_arcs
-from chokepoint.analyses.routes import fastest_route
+from chokepoint.analyses.routes import path_nodes, vertex_path
 from chokepoint.analyses.served import served_demand
+from chokepoint.route_rules import commodity_route
 from chokepoint.scenario import Scenario
 
-__all__ = ["MEASURES", "headline"]
+__all__ = ["MEASURES", "headline", "legs", "shipment_path"]
 
 #: The headline answers, in report order.
 MEASURES = ("route", "shipment", "corridor", "attack", "campaign")
@@ -53,41 +55,73 @@ def _unusable(s: Scenario) -> np.ndarray:
     return np.flatnonzero((cap <= 0) | (cap < rate))
 
 
-def _route_time(c: Any, src: str, dst: str, removed: np.ndarray) -> float:
-    r = fastest_route(c, src, dst, removed=removed)
-    return float(r.time_h) if r.found else float("inf")
+def legs(s: Scenario) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """The shipment's legs as (start vertex, end vertex) and the arcs its route rules forbid:
+    the first commodity's route (origin → via … → destination), else the ``[flow]``
+    terminals."""
+    c = s.network.compiled
+    if s.commodities:
+        r = commodity_route(c, s.commodities[0])
+        return list(r.leg_vertices), r.removed_arcs
+    (src,), (dst,) = (x[:1] for x in s.terminals())
+    return ([(int(c.vertices([src], side="in")[0]), int(c.vertices([dst], side="out")[0]))],
+            np.zeros(0, dtype=np.int64))
+
+
+def shipment_path(s: Scenario, removed: np.ndarray, *, weight: str | np.ndarray = "time_h"
+                  ) -> tuple[float, np.ndarray]:
+    """The shipment's fastest route leg by leg avoiding ``removed`` (and the arcs its route
+    rules forbid): ``(weight, arcs)``, ``(inf, [])`` when a leg cannot be done."""
+    c = s.network.compiled
+    steps, forbidden = legs(s)
+    dead = np.union1d(removed, forbidden).astype(np.int64)
+    total, arcs = 0.0, []
+    for a, b in steps:
+        w, path = vertex_path(c, a, b, weight=weight, removed=dead)
+        if not np.isfinite(w):
+            return float("inf"), np.zeros(0, dtype=np.int64)
+        total += w
+        arcs.append(path)
+    return total, np.concatenate(arcs) if arcs else np.zeros(0, dtype=np.int64)
+
+
+def _route_time(s: Scenario, removed: np.ndarray) -> float:
+    return shipment_path(s, removed)[0]
+
+
+def _groups(c: Any, arcs: np.ndarray) -> set[str]:
+    return {str(c.group_ids[g]) for g in c.arc_group[arcs] if g >= 0}
 
 
 def _route(s: Scenario, focus: Sequence[str]) -> dict[str, Any]:
     c = s.network.compiled
-    (src,), (dst,) = (x[:1] for x in s.terminals())
-    r = fastest_route(c, src, dst, removed=_unusable(s))
-    groups = {str(c.group_ids[g]) for g in c.arc_group[r.arcs] if g >= 0}
+    time_h, arcs = shipment_path(s, _unusable(s))
+    groups = _groups(c, arcs)
     via = [g for g in focus if g in groups]
-    return {"route_via_focus": bool(via), "route_time_h": float(r.time_h),
-            "route": " - ".join(r.nodes), "route_groups": sorted(groups)}
+    return {"route_via_focus": bool(via), "route_time_h": float(time_h),
+            "route": " - ".join(path_nodes(c, arcs)), "route_groups": sorted(groups)}
 
 
 def _shipment(s: Scenario, focus: Sequence[str], route_groups: Sequence[str]
               ) -> dict[str, Any]:
     c = s.network.compiled
-    (src,), (dst,) = (x[:1] for x in s.terminals())
     dead = _unusable(s)
-    base = _route_time(c, src, dst, dead)
+    base = _route_time(s, dead)
     cost, _ = s.network.attack_terms("group")
     ids, arcs = element_arcs(c, "group", sorted(set(route_groups) | set(focus)))
-    delay = {g: _route_time(c, src, dst, np.union1d(dead, a)) - base
+    delay = {g: _route_time(s, np.union1d(dead, a)) - base
              for g, a in zip(ids, arcs, strict=True)}
     finite = {g: d for g, d in delay.items() if np.isfinite(d) and g in route_groups}
     worst = max(finite, key=lambda g: (round(finite[g], 6), -cost.get(g, 1.0)), default="")
     out = {"shipment_weakest": worst,
            "shipment_weakest_delay_h": float(finite.get(worst, 0.0)),
-           "shipment_single_points": sorted(g for g, d in delay.items() if not np.isfinite(d)),
+           "shipment_single_points": sorted(g for g, d in delay.items()
+                                            if not np.isfinite(d) and g in route_groups),
            "focus_delay_h": float(delay[focus[0]]) if focus else 0.0}
     if focus:  # does the detour round the first focus group use another one (its bypass)?
-        r = fastest_route(c, src, dst, removed=np.union1d(dead, arcs[ids.index(focus[0])]))
-        used = {str(c.group_ids[g]) for g in c.arc_group[r.arcs] if g >= 0}
-        out["focus_detour_via_bypass"] = bool(r.found and used & set(focus[1:]))
+        w, detour = shipment_path(s, np.union1d(dead, arcs[ids.index(focus[0])]))
+        out["focus_detour_via_bypass"] = bool(np.isfinite(w) and _groups(c, detour)
+                                              & set(focus[1:]))
     return out
 
 

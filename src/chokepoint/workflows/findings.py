@@ -203,6 +203,17 @@ def _weakest(s: Scenario, ranking: pd.DataFrame | None) -> Finding | None:
                                           for g, r, v in rows]})
 
 
+def _weak_point(s: Scenario, ranking: pd.DataFrame | None) -> Finding | None:
+    """Is the disrupted structure the weak point? (``answer``'s statements, issue 11)."""
+    from chokepoint.workflows.weak_point import weak_point_of
+
+    ans = weak_point_of(s, ranking=ranking)
+    if ans is None or not ans.statements:
+        return None
+    title = f"{s.network.describe(ans.focus[0]) or ans.focus[0]} as the weak point"
+    return Finding("weak_point", title, " ".join(ans.statements), ans.to_dict())
+
+
 def findings(s: Scenario, *, ranking: pd.DataFrame | None = None,
              cost: DisruptionCost | None = None, ship: Shipment | None = None
              ) -> list[Finding]:
@@ -229,6 +240,7 @@ def findings(s: Scenario, *, ranking: pd.DataFrame | None = None,
     w = _weakest(s, ranking)
     if w is not None:
         out.append(w)
+    out += [f for f in (_weak_point(s, ranking),) if f is not None]
     for f in out:
         f.figures = {k: (None if isinstance(v, float) and math.isnan(v) else v)
                      for k, v in f.figures.items()}

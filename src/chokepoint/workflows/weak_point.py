@@ -1,39 +1,58 @@
 """Is a structure the weak point of a corridor and of a shipment's route — and when?
 
 The built-in scenario's seed calls the Severomuysky tunnel "the weak point of Russian military
-logistics". :func:`weak_point` answers that claim from the model, for any scenario with focus
-groups and ``[[assumptions]]``:
+logistics". :func:`weak_point` answers that claim from the model, for any scenario whose
+``[[disruptions]]`` name the structure (the *focus*) and whose ``[[assumptions]]`` give the
+uncertain figures a range:
 
 * **corridor** — the served-demand loss (Mt/yr) of the focus section (all focus groups at
-  once) against the corridor's weakest element, at the scenario's values and at every
-  assumption's low and high end;
-* **route** — whether the shipment's fastest route runs through the focus, and the value of
-  the route-deciding assumption (``bam_speed`` on the corridor) at which it flips, found by
-  bisection;
-* **shipment** — on that route, the delay the focus's loss causes against the worst element
-  of the route, and the value of the capacity assumption (``bypass_capacity``) at which the
-  focus's loss stops being absorbed by its bypass, found by bisection;
-* **attack** — the scenario's disruptions integrated over their dates (tonnes not served)
-  against the worst attack of the same size and attack budget with the same repair times,
-  searched over pairs of the costliest single attacks (a lower bound on the exact worst, which
-  ``chokepoint interdict --horizon-days`` computes).
+  once) against the corridor's weakest element, at the scenario's values and at both ends of
+  every assumption that changes capacities or demand (the others cannot change a
+  served-demand LP);
+* **route** — whether the shipment's fastest route runs through the focus, and the exact value
+  of each time assumption (``bam_speed`` on the corridor) at which it flips: route times are
+  affine in ``1/speed``, so the flip is where two routes' time lines cross
+  (:func:`chokepoint.workflows._thresholds.route_flips`);
+* **shipment** — on the route through the focus (the assumption's end where it runs there),
+  the delay the focus's loss causes, the route's worst element, and the exact value of each
+  capacity assumption (``bypass_capacity``) at which the detour stops using the rest of the
+  focus: where an arc's capacity crosses the shipment's rate
+  (:func:`chokepoint.workflows._thresholds.capacity_flips`);
+
+:func:`bisect_flip` is the search the exact thresholds replaced; the tests keep it as the
+reference. :func:`weak_point_statements` gives the findings' sentences for a loaded scenario.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from chokepoint.analyses.criticality import element_arcs, served_criticality
 from chokepoint.analyses.served import served_demand
-from chokepoint.scenario import Scenario
+from chokepoint.scenario import Assumption, Scenario
+from chokepoint.workflows._thresholds import (
+    Dependence,
+    ExactFlip,
+    Points,
+    capacity_flips,
+    crossings,
+    dependence,
+    effect,
+    route_flips,
+)
 from chokepoint.workflows.sensitivity import Study
 
-__all__ = ["WeakPointAnswer", "weak_point"]
+__all__ = ["WeakPointAnswer", "bisect_flip", "weak_point", "weak_point_of",
+           "weak_point_statements"]
+
+#: Answers of the route and shipment measures that capacity assumptions can flip.
+SHIPMENT_KEYS = ("route_via_focus", "focus_detour_via_bypass", "focus_delay_h",
+                 "shipment_weakest")
 
 
 @dataclass
@@ -54,9 +73,10 @@ class WeakPointAnswer:
                 "statements": self.statements}
 
 
-def _flip(study: Study, aid: str, key: str, *, fixed: dict[str, float], tol: float
-          ) -> dict[str, Any]:
-    """Bisection on assumption ``aid`` for the value where answer ``key`` changes."""
+def bisect_flip(study: Study, aid: str, key: str, *, fixed: dict[str, float], tol: float
+                ) -> dict[str, Any]:
+    """Bisection on assumption ``aid`` for the value where answer ``key`` changes (the
+    reference for the exact thresholds: O(log(1/tol)) evaluations, one flip at most)."""
     a = next(x for x in study.scenario().assumptions if x.id == aid)
     lo, hi = a.low, a.high
 
@@ -80,139 +100,230 @@ def _flip(study: Study, aid: str, key: str, *, fixed: dict[str, float], tol: flo
     return out
 
 
-def _corridor(study: Study) -> dict[str, Any]:
-    s = study.scenario()
-    rows = [{"at": "scenario", **study.answers(None, ("corridor",))}]
-    for a in s.assumptions:
+def _flip_dict(f: ExactFlip, a: Assumption) -> dict[str, Any]:
+    return {**asdict(f), "unit": a.unit, "name": a.name or a.id, "low": a.low,
+            "high": a.high, "scenario_value": a.value}
+
+
+def _dependences(points: Points, assumptions: Sequence[Assumption]) -> dict[str, Dependence]:
+    """How each assumption moves the network; ``none`` (no build) for figures that cannot
+    move it (repair times, attack costs), ``other`` (no fit) for demand and settings."""
+    out = {}
+    for a in assumptions:
+        kind = effect(a.paths) if a.high > a.low else "none"
+        out[a.id] = (dependence(points, a.id, a.low, a.high, {}, value=a.value)
+                     if kind in ("time", "capacity") else Dependence(kind))
+    return out
+
+
+def _route(study: Study, points: Points, assumptions: Sequence[Assumption],
+           deps: dict[str, Dependence]) -> dict[str, Any]:
+    base = study.answers(None, ("route", "shipment"))
+    flips = []
+    for a in assumptions:
+        if a.id in deps and deps[a.id].kind == "time":
+            flips += [_flip_dict(f, a) for f in route_flips(
+                points, a.id, a.low, a.high, deps[a.id], study.focus, {})]
+    return {"via_focus": base["route_via_focus"], "time_h": base["route_time_h"],
+            "route": base["route"], "flips": flips, "flip": flips[0] if flips else None}
+
+
+def _shipment(study: Study, points: Points, assumptions: Sequence[Assumption],
+              deps: dict[str, Dependence], route: dict[str, Any]) -> dict[str, Any]:
+    """The shipment on the route through the focus, and the capacity flips there."""
+    f = route["flip"]
+    at: dict[str, float] = {}
+    if f is not None and not route["via_focus"]:
+        at = {f["assumption"]: f["high"] if f["above"] else f["low"]}
+    ans = study.answers(at, ("route", "shipment"))
+    out: dict[str, Any] = {
+        "assumed": at, "via_focus": ans["route_via_focus"], "route": ans["route"],
+        "time_h": ans["route_time_h"], "focus_delay_h": ans["focus_delay_h"],
+        "detour_via_bypass": ans.get("focus_detour_via_bypass"),
+        "weakest": ans["shipment_weakest"], "weakest_delay_h": ans["shipment_weakest_delay_h"],
+        "single_points": ans["shipment_single_points"], "flips": []}
+
+    def answers(s: Scenario) -> dict[str, Any]:
+        from chokepoint.workflows._headline import headline
+
+        return headline(s, measures=("route", "shipment"), focus=study.focus)
+
+    for a in assumptions:
+        dep = deps.get(a.id)
+        if dep is None or dep.kind != "capacity" or a.id in at or not len(
+                crossings(dep, a.low, a.high)):
+            continue  # no arc crosses the shipment's rate within the range: no flip
+        if at:  # the capacities' dependence at the route's end (3 cached builds)
+            dep = dependence(points, a.id, a.low, a.high, at, value=a.value)
+            if dep.kind != "capacity":
+                continue
+        out["flips"] += [_flip_dict(x, a) for x in capacity_flips(
+            points, a.id, a.low, a.high, dep, SHIPMENT_KEYS, answers, at)]
+    out["flip"] = next((x for x in out["flips"] if x["answer"] == "focus_detour_via_bypass"),
+                       None)
+    if out["flip"] is not None:
+        delays = {x["assumption"]: x for x in out["flips"] if x["answer"] == "focus_delay_h"}
+        out["delay_without_bypass_h"] = (delays[out["flip"]["assumption"]]["below"]
+                                         if out["flip"]["assumption"] in delays
+                                         else out["focus_delay_h"])
+    return out
+
+
+def _served(s: Scenario, removed: np.ndarray | None = None) -> float:
+    r = served_demand(s.network.compiled, s.demands, removed=removed, fastest=False, fair=False)
+    return float(r.total_served)
+
+
+def _losses(s: Scenario, focus: Sequence[str], weakest: str) -> tuple[float, float]:
+    """(section loss, the element's loss) in t/day: three LPs."""
+    c = s.network.compiled
+    ids, arcs = element_arcs(c, "group", sorted({*focus, weakest}))
+    by = dict(zip(ids, arcs, strict=True))
+    base = _served(s)
+    section = np.unique(np.concatenate([by[g] for g in focus]))
+    return base - _served(s, section), base - _served(s, by[weakest])
+
+
+def _weakest(s: Scenario, ranking: pd.DataFrame | None) -> str:
+    if ranking is None or "served_loss" not in ranking:
+        ranking = served_criticality(s.network.compiled, s.demands, kind="group")
+    top = ranking.sort_values("served_loss", ascending=False, kind="stable")
+    return str(top["element"].iloc[0])
+
+
+def _corridor(study: Study, points: Points, assumptions: Sequence[Assumption],
+              deps: dict[str, Dependence], ranking: pd.DataFrame | None) -> dict[str, Any]:
+    s = points.at(None)
+    per_year = s.units.days_per_year / 1e6
+    weakest = _weakest(s, ranking)
+    section, worst = _losses(s, study.focus, weakest)
+    rows: list[dict[str, Any]] = [
+            {"at": "scenario", "weakest": weakest, "section_loss_Mt_per_yr": section * per_year,
+             "weakest_loss_Mt_per_yr": worst * per_year}]
+    for a in assumptions:
+        if deps.get(a.id, Dependence("none")).kind in ("none", "time"):
+            continue  # served demand depends on capacities and demand only
         for end, v in (("low", a.low), ("high", a.high)):
-            rows.append({"at": f"{a.id}={end}", **study.answers({a.id: v}, ("corridor",))})
-    weakest = all(r["corridor_weakest"] in study.focus for r in rows)
-    ratio = max(r["section_loss_Mt_per_yr"] / r["corridor_weakest_loss_Mt_per_yr"]
-                for r in rows if r["corridor_weakest_loss_Mt_per_yr"] > 0)
-    return {"focus_is_weakest_anywhere": weakest, "max_section_share": ratio,
+            sa = points.at({a.id: v})
+            sec, w = _losses(sa, study.focus, weakest)
+            who = weakest
+            if sec >= w - 1e-9:  # the scenario's weakest no longer dominates: rank them all
+                who = _weakest(sa, None)
+                sec, w = _losses(sa, study.focus, who)
+            rows.append({"at": f"{a.id}={end}", "weakest": who,
+                         "section_loss_Mt_per_yr": sec * per_year,
+                         "weakest_loss_Mt_per_yr": w * per_year})
+    tested = [r for r in rows if r["weakest_loss_Mt_per_yr"] > 0]
+    return {"focus_is_weakest_anywhere": any(
+                r["section_loss_Mt_per_yr"] >= r["weakest_loss_Mt_per_yr"] - 1e-9 for r in tested),
+            "max_section_share": max((r["section_loss_Mt_per_yr"] / r["weakest_loss_Mt_per_yr"]
+                                      for r in tested), default=float("nan")),
             "section_loss_Mt_per_yr": rows[0]["section_loss_Mt_per_yr"],
-            "weakest": rows[0]["corridor_weakest"],
-            "weakest_loss_Mt_per_yr": rows[0]["corridor_weakest_loss_Mt_per_yr"],
+            "weakest": weakest, "weakest_loss_Mt_per_yr": rows[0]["weakest_loss_Mt_per_yr"],
+            "assumptions_tested": sorted({r["at"].split("=")[0] for r in rows[1:]}),
             "points": rows}
 
 
-def _integrated(s: Scenario, base: float, plan: Sequence[tuple[np.ndarray, float]]) -> float:
-    """Tonnes not served when each (arcs, repair days) closes at day 0 until repaired."""
-    lost, t = 0.0, 0.0
-    for end in sorted({d for _, d in plan}):
-        open_arcs = [a for a, d in plan if d > t]
-        if open_arcs and end > t:
-            arcs = np.unique(np.concatenate(open_arcs))
-            r = served_demand(s.network.compiled, s.demands, removed=arcs, fastest=False,
-                              fair=False)
-            lost += (base - r.total_served) * (end - t)
-        t = end
-    return lost
+def weak_point(study: Study, *, ranking: pd.DataFrame | None = None, corridor: bool = True
+               ) -> WeakPointAnswer:
+    """Answer "is the focus the weak point?" with exact flip values.
 
+    Parameters
+    ----------
+    study
+        The scenario as a :class:`~chokepoint.workflows.sensitivity.Study` whose ``focus`` is
+        the structure in question (``Study.of`` takes the disrupted elements).
+    ranking
+        The failure-group ranking if already computed (its top element is the corridor's
+        weakest); otherwise one served-demand LP per group.
+    corridor
+        Also answer the corridor part.
 
-def _attack(study: Study, *, pool: int = 8) -> dict[str, Any]:
-    s = study.scenario()
-    c = s.network.compiled
-    base = served_demand(c, s.demands, fastest=False, fair=False).total_served
-    cost, protected = s.network.attack_terms("group")
-    repair = s.network.repair_terms("group")
-    now = study.answers(None, ("attack",))
-    actual = now["attack_lost_no_backlog_t"]
-    size = len({d.element for d in s.disruptions})
-    budget = sum(cost.get(d.element, 1.0) for d in {d.element: d for d in s.disruptions}.values())
-    crit = served_criticality(c, s.demands, kind="group")
-    crit = crit[~crit["element"].isin(protected)]
-    single = {str(g): float(loss) * repair[str(g)]
-              for g, loss in zip(crit["element"], crit["served_loss"], strict=True)}
-    top = sorted(single, key=lambda g: -single[g])[:pool]
-    ids, arcs = element_arcs(c, "group", top)
-    arc_of = dict(zip(ids, arcs, strict=True))
-    best: tuple[float, tuple[str, ...]] = (0.0, ())
-    for plan in itertools.combinations(top, size):
-        if sum(cost[g] for g in plan) > budget + 1e-9:
-            continue
-        v = _integrated(s, base, [(arc_of[g], repair[g]) for g in plan])
-        best = max(best, (v, plan))
-    return {"actual_lost_t": actual, "actual_lost_with_backlog_t": now["attack_lost_t"],
-            "size": size, "budget": budget,
-            "worst_found_lost_t": best[0], "worst_found": list(best[1]),
-            "method": f"best plan of {size} among the {pool} costliest single attacks "
-                      "(each closed from day 0 for its repair_days): a lower bound on the worst"}
-
-
-def weak_point(study: Study, *, route_assumption: str = "bam_speed",
-               capacity_assumption: str = "bypass_capacity", tol: float = 1e-3,
-               corridor: bool = True, attack: bool = True) -> WeakPointAnswer:
-    """Answer "is the focus the weak point?" with the flip values of the two assumptions.
-
-    Cost: the corridor part solves one LP per candidate at 2 × (assumptions) + 1 points; the
-    flips take O(log(1/tol)) route evaluations each; the attack part one LP per group plus one
-    or two per plan examined.
+    Notes
+    -----
+    Cost: three scenario builds per assumption (tens of ms each); O(breakpoints) Dijkstra runs
+    per time assumption; one route-and-shipment evaluation per capacity interval; three LPs
+    per end of each capacity or demand assumption. About a second on the built-in corridor.
     """
     s = study.scenario()
-    ids = {a.id for a in s.assumptions}
+    assumptions = list(s.assumptions)
+    given = s.citations.values  # every figure's value by path
+    points = Points(study.scenario, {a.id: a.value for a in assumptions
+                                     if all(given.get(p) == a.value for p in a.paths)})
     ans = WeakPointAnswer(focus=study.focus)
-    base = study.answers(None, ("route", "shipment"))
-    ans.route = {"via_focus": base["route_via_focus"], "time_h": base["route_time_h"],
-                 "route": base["route"]}
-    if route_assumption in ids:
-        ans.route["flip"] = _flip(study, route_assumption, "route_via_focus", fixed={},
-                                  tol=tol)
-    hi = {route_assumption: next(a.high for a in s.assumptions if a.id == route_assumption)} \
-        if route_assumption in ids else {}
-    on_route = study.answers(hi, ("route", "shipment"))
-    ans.shipment = {"assumed": hi, "via_focus": on_route["route_via_focus"],
-                    "focus_delay_h": on_route["focus_delay_h"],
-                    "detour_via_bypass": on_route.get("focus_detour_via_bypass"),
-                    "weakest": on_route["shipment_weakest"],
-                    "weakest_delay_h": on_route["shipment_weakest_delay_h"],
-                    "single_points": on_route["shipment_single_points"]}
-    if capacity_assumption in ids:
-        ans.shipment["flip"] = _flip(study, capacity_assumption, "focus_detour_via_bypass",
-                                     fixed=hi, tol=tol)
-    if corridor and study.candidates:
-        ans.corridor = _corridor(study)
-    if attack and s.disruptions:
-        ans.attack = _attack(study)
-    ans.statements = _statements(ans)
+    if not study.focus:
+        return ans
+    deps = _dependences(points, assumptions)
+    ans.route = _route(study, points, assumptions, deps)
+    ans.shipment = _shipment(study, points, assumptions, deps, ans.route)
+    if corridor and s.demands:
+        ans.corridor = _corridor(study, points, assumptions, deps, ranking)
+    ans.statements = _statements(s, ans)
     return ans
 
 
-def _statements(a: WeakPointAnswer) -> list[str]:
+def weak_point_of(s: Scenario, *, ranking: pd.DataFrame | None = None
+                  ) -> WeakPointAnswer | None:
+    """:func:`weak_point` for a scenario
+    read from a TOML file with ``[[assumptions]]``, disruptions (the focus) and a commodity;
+    None otherwise. About a second on the built-in corridor given its ``ranking``."""
+    if s.path is None or not s.assumptions or not s.disruptions or not s.commodities:
+        return None
+    study = Study.from_path(s.path)
+    study.focus = tuple(dict.fromkeys(d.element for d in s.disruptions))
+    return weak_point(study, ranking=ranking, corridor=True)
+
+
+def weak_point_statements(s: Scenario, *, ranking: pd.DataFrame | None = None) -> list[str]:
+    """The findings' sentences on "is the disrupted structure the weak point?" (see
+    :func:`weak_point_of`; none when it does not apply)."""
+    ans = weak_point_of(s, ranking=ranking)
+    return ans.statements if ans is not None else []
+
+
+def _unit(u: str) -> str:
+    return u.replace("_", " ")
+
+
+def _statements(s: Scenario, a: WeakPointAnswer) -> list[str]:
     """Plain-language findings, computed from the answer (never hand-written)."""
+    name = s.network.describe
+    focus = " and ".join(name(g) for g in a.focus)
     out = []
     c = a.corridor
     if c:
+        ends = len(c["assumptions_tested"])
         out.append(
-            f"Corridor: losing the whole focus section costs "
-            f"{c['section_loss_Mt_per_yr']:.1f} Mt/yr of served demand; the weakest element, "
-            f"{c['weakest']}, costs {c['weakest_loss_Mt_per_yr']:.1f} Mt/yr. The section is "
-            + ("the weakest at every tested point." if c["focus_is_weakest_anywhere"] else
-               f"not the weakest at any tested point (at most {c['max_section_share']:.0%} "
-               "of the weakest)."))
-    f = a.route.get("flip") or {}
-    if f.get("flip") is not None:
-        runs = "runs" if a.route["via_focus"] else "does not run"
-        out.append(f"Route: the shipment's fastest route {runs} through the focus; it flips at "
-                   f"{f['assumption']} = {f['flip']:.2f} {f['unit']}.")
-    sh, g = a.shipment, a.shipment.get("flip") or {}
-    if sh:
-        when = ", ".join(f"{k} = {v:g}" for k, v in sh["assumed"].items())
-        out.append(f"Shipment ({when}, route {'through' if sh['via_focus'] else 'not through'} "
-                   f"the focus): losing {a.focus[0]} delays it {sh['focus_delay_h']:.1f} h"
-                   + (" (the detour uses the bypass)" if sh["detour_via_bypass"] else "")
-                   + f"; the element of the route whose loss delays it most (leaving aside "
-                   f"its {len(sh['single_points'])} single points of failure) is "
-                   f"{sh['weakest']} ({sh['weakest_delay_h']:.1f} h).")
-    if g.get("flip") is not None:
-        out.append(f"The bypass absorbs the loss of {a.focus[0]} while {g['assumption']} >= "
-                   f"{g['flip']:.3f} {g['unit']} (bisection); below it the detour leaves the BAM.")
-    if a.attack:
-        t = a.attack
-        out.append(f"Attack: the scenario's disruptions cost {t['actual_lost_t'] / 1e3:,.0f} kt "
-                   "of served demand over their dates without backlog "
-                   f"({t['actual_lost_with_backlog_t'] / 1e3:,.0f} kt lost when deferred demand "
-                   "is carried later); the worst attack of the same size and budget found "
-                   f"({', '.join(t['worst_found'])}) costs {t['worst_found_lost_t'] / 1e3:,.0f} "
-                   "kt without backlog.")
+            f"Corridor: losing {focus} together costs {c['section_loss_Mt_per_yr']:.1f} Mt/yr "
+            f"of served demand; the corridor's weakest element, {name(c['weakest'])}, costs "
+            f"{c['weakest_loss_Mt_per_yr']:.1f} Mt/yr. "
+            + ("At some end of an assumption's range the section is the weakest."
+               if c["focus_is_weakest_anywhere"] else
+               f"At both ends of the {ends} capacity and demand assumptions' ranges the section "
+               f"costs at most {c['max_section_share']:.0%} of the weakest: it is never the "
+               "corridor's weak point."))
+    f = a.route.get("flip")
+    first = name(a.focus[0])
+    if f is not None:
+        now = "runs through" if a.route["via_focus"] else "avoids"
+        side = "above" if f["above"] else "below"
+        out.append(
+            f"Route: at the scenario's {f['scenario_value']:g} {_unit(f['unit'])} "
+            f"({f['name']}) the shipment's fastest route {now} {first} "
+            f"({a.route['time_h']:.1f} h); it runs through it {side} {f['value']:.2f} "
+            f"{_unit(f['unit'])}, the exact value at which both routes take the same time.")
+    sh, g = a.shipment, a.shipment.get("flip")
+    if sh and sh["via_focus"]:
+        unit = _unit(f["unit"]) if f is not None else ""
+        when = ", ".join(f"{k} = {v:g} {unit}".strip() for k, v in sh["assumed"].items())
+        text = (f"Shipment on the route through {first}" + (f" ({when})" if when else "")
+                + f": losing {first} delays it {sh['focus_delay_h']:.1f} h")
+        if g is not None:
+            text += (f", the detour using the bypass while {g['name']} is at least "
+                     f"{g['value']:.3f} {_unit(g['unit'])} (the shipment's own rate; the "
+                     f"scenario assumes {g['scenario_value']:g}); with less, the detour goes "
+                     f"elsewhere and costs {sh['delay_without_bypass_h']:.1f} h")
+        out.append(text + f". The route's element whose loss delays the shipment most "
+                   f"(leaving aside its {len(sh['single_points'])} single points of failure) "
+                   f"is {name(sh['weakest'])}: {sh['weakest_delay_h']:.1f} h.")
     return out
