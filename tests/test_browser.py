@@ -150,18 +150,36 @@ def _open(drv: Any, url: str) -> None:
     assert _wait(lambda: _updates(drv)), "the page never reported results"
 
 
-#: The on-screen midpoint of a link's drawn line, in the frame that draws it longest.
+#: An on-screen point of a link's drawn line where it is visible: inside its frame and not
+#: under an inset drawn over it; in the frame where the visible part is longest on screen,
+#: the middle visible point.
 _LINE_AT = """
+var id = arguments[0];
+var frames = Array.from(document.querySelectorAll('svg.network-map g.frame'));
+var rects = frames.map(function (f) {
+  return f.querySelector('rect.sea').getBoundingClientRect(); });
+function inside(r, x, y) {
+  return x > r.left + 2 && x < r.right - 2 && y > r.top + 2 && y < r.bottom - 2; }
 var best = null;
-document.querySelectorAll('svg.network-map g.link[data-id="' + arguments[0] + '"] path.stroke')
-  .forEach(function (p) {
-    var r = p.getBoundingClientRect(), size = Math.hypot(r.width, r.height);
-    var frame = p.closest('g.frame');
-    if (frame && getComputedStyle(frame).display === 'none') return;
-    if (best && best.size >= size) return;
-    var L = p.getTotalLength(), q = p.getPointAtLength(L / 2), m = p.getScreenCTM();
-    best = {size: size, x: m.a * q.x + m.c * q.y + m.e, y: m.b * q.x + m.d * q.y + m.f};
-  });
+frames.forEach(function (f, k) {
+  if (getComputedStyle(f).display === 'none') return;
+  var p = f.querySelector('g.link[data-id="' + id + '"] path.stroke');
+  if (!p) return;
+  var L = p.getTotalLength(), m = p.getScreenCTM(), seen = [];
+  for (var i = 0; i <= 400; i++) {
+    var q = p.getPointAtLength(L * i / 400);
+    var x = m.a * q.x + m.c * q.y + m.e, y = m.b * q.x + m.d * q.y + m.f;
+    if (!inside(rects[k], x, y)) continue;
+    var covered = false;
+    for (var j = k + 1; j < frames.length; j++) if (inside(rects[j], x, y)) covered = true;
+    if (!covered) seen.push({x: x, y: y});
+  }
+  var px = seen.length * L * Math.hypot(m.a, m.b) / 400;  // visible length on screen
+  if (seen.length && (!best || px > best.px)) {
+    var mid = seen[Math.floor(seen.length / 2)];
+    best = {px: px, x: mid.x, y: mid.y, frame: k};
+  }
+});
 return best;
 """
 

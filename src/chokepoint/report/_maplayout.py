@@ -12,6 +12,7 @@ this module placed, so the two never disagree.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,10 +24,18 @@ __all__ = ["Frame", "MapLayout", "link_paths", "map_layout"]
 
 MAX_INSETS = 3
 INSET_MAX = (250.0, 190.0)
+INSET_NESTED_MAX = (170.0, 150.0)
+INSET_MIN_W = 150.0
+#: Mean advance width of a sans-serif character, in em (DejaVu Sans: ~0.60; with margin).
+CHAR_EM = 0.62
 CLUSTER_PX = 9.0
 GROW_PX = 28.0
 INSET_MARGIN = 34.0
 TITLE_H = 14.0
+TITLE_SIZE = 9.0
+BOW_RATIO = 1.5
+LAKE_WEIGHT = 150.0
+LAKE_PX = 20.0
 
 
 def merc_y(lat: np.ndarray) -> np.ndarray:
@@ -44,14 +53,17 @@ def link_paths(net: Network) -> tuple[list[np.ndarray | None], np.ndarray]:
     """Each link's drawn course as an ``(n, 2)`` lon/lat array, and whether it is stored track.
 
     A link's ``geometry`` (a shapely line, e.g. from a GIS import or the built-in corridor's
-    derived track) is used when present; otherwise the straight chord between its end nodes
-    (``None`` when an end has no coordinates). Multi-part lines are joined in order.
+    derived track) is used when present; otherwise the chord between its end nodes, bowed
+    when the link is much longer than it (:func:`_bow`; ``None`` when an end has no
+    coordinates). Multi-part lines are joined in order.
     """
     links = net.links
     nodes = net.nodes
     lon = dict(zip(nodes["id"].astype(str), nodes["lon"].to_numpy(dtype=float), strict=True))
     lat = dict(zip(nodes["id"].astype(str), nodes["lat"].to_numpy(dtype=float), strict=True))
     geoms = links["geometry"].tolist() if "geometry" in links.columns else [None] * len(links)
+    km = (links["length_km"].to_numpy(dtype=float) if "length_km" in links.columns
+          else np.full(len(links), np.nan))
     out: list[np.ndarray | None] = []
     tracked = np.zeros(len(links), dtype=bool)
     for k, (a, b, g) in enumerate(zip(links["from"].astype(str), links["to"].astype(str),
@@ -63,8 +75,27 @@ def link_paths(net: Network) -> tuple[list[np.ndarray | None], np.ndarray]:
             continue
         p = np.array([[lon.get(a, np.nan), lat.get(a, np.nan)],
                       [lon.get(b, np.nan), lat.get(b, np.nan)]])
-        out.append(p if np.isfinite(p).all() else None)
+        out.append(_bow(p, float(km[k])) if np.isfinite(p).all() else None)
     return out, tracked
+
+
+def _bow(p: np.ndarray, length_km: float) -> np.ndarray:
+    """The course of a link without track geometry between the two points ``p``: the
+    straight chord, or — when its stated length exceeds the chord by over :data:`BOW_RATIO`
+    (a line that winds, such as a tunnel's bypass) — an arc bowing to the left of its
+    direction, its sagitta ``h`` the parabola's whose length matches (``L ≈ c + 8h²/3c``,
+    at most half the chord), so that it does not lie on a shorter parallel link."""
+    kx = 111.32 * math.cos(math.radians(float(p[:, 1].mean())))
+    d = (p[1] - p[0]) * np.array([kx, 110.57])
+    c = float(np.hypot(*d))
+    if not (math.isfinite(length_km) and c > 0 and length_km > BOW_RATIO * c
+            and length_km - c > 2.0):  # not for a few hundred metres of coordinate noise
+        return p
+    h = min(math.sqrt(3 * c * (length_km - c) / 8), 0.5 * c)
+    t = np.linspace(0.0, 1.0, 17)[:, None]
+    normal = np.array([-d[1], d[0]]) / c * h
+    xy = d * t + 4 * t * (1 - t) * normal
+    return p[0] + xy / np.array([kx, 110.57])
 
 
 def _coords(g: object) -> np.ndarray | None:
@@ -83,7 +114,9 @@ def _coords(g: object) -> np.ndarray | None:
 class Frame:
     """One drawing area (the main map or an inset) with everything projected into it.
 
-    Pixel coordinates are in the map's view box (x right, y down).
+    Pixel coordinates are in the map's view box (x right, y down). An inset has the box
+    it magnifies (``source_box``, drawn in its ``parent`` frame: 0 is the main map, an inset
+    of an inset names that inset) and the same place on the main map (``zoom_box``).
     """
 
     x: float
@@ -102,7 +135,10 @@ class Frame:
     graticule: list[tuple[np.ndarray, str, float, float]] = field(default_factory=list)
     places: list[tuple[str, float, float]] = field(default_factory=list)
     source_box: tuple[float, float, float, float] | None = None
+    zoom_box: tuple[float, float, float, float] | None = None
     title: str = ""
+    parent: int = 0
+    members: list[int] = field(default_factory=list)
     node_ids: list[str] = field(default_factory=list)
 
     def project(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -227,7 +263,7 @@ def _grow(clusters: list[np.ndarray], px: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def _place_inset(main: Frame, iw: float, ih: float, avoid: np.ndarray,
+def _place_inset(main: Frame, iw: float, ih: float, avoid: tuple[np.ndarray, np.ndarray],
                  taken: list[tuple[float, float, float, float]],
                  near: tuple[float, float]) -> tuple[float, float]:
     """Top-left corner of an ``iw`` × ``ih`` inset covering the fewest ``avoid`` points
@@ -237,11 +273,12 @@ def _place_inset(main: Frame, iw: float, ih: float, avoid: np.ndarray,
     xs = np.linspace(x0 + m, x1 - iw - m, 13)
     ys = np.linspace(y0 + m, y1 - ih - m, 9)
     best, best_score = (x0 + m, y1 - ih - m), math.inf
+    pts, weight = avoid
     for cx in xs:
         for cy in ys:
-            inside = ((avoid[:, 0] > cx - 6) & (avoid[:, 0] < cx + iw + 6)
-                      & (avoid[:, 1] > cy - 6) & (avoid[:, 1] < cy + ih + 6))
-            score = 50.0 * float(inside.sum()) + math.hypot(cx + iw / 2 - near[0],
+            inside = ((pts[:, 0] > cx - 6) & (pts[:, 0] < cx + iw + 6)
+                      & (pts[:, 1] > cy - 6) & (pts[:, 1] < cy + ih + 6))
+            score = float(weight[inside].sum()) + math.hypot(cx + iw / 2 - near[0],
                                                             cy + ih / 2 - near[1]) / 10
             for tx0, ty0, tx1, ty1 in taken:
                 if cx < tx1 + m and cx + iw > tx0 - m and cy < ty1 + m and cy + ih > ty0 - m:
@@ -252,8 +289,11 @@ def _place_inset(main: Frame, iw: float, ih: float, avoid: np.ndarray,
 
 
 def map_layout(net: Network, *, width: float = 960.0, insets: bool = True,
-               basemap: bool = True) -> MapLayout:
+               basemap: bool = True, terminals: Sequence[str] = ()) -> MapLayout:
     """Project ``net`` (nodes, track geometry, basemap, place names) into a map.
+
+    Insets keep clear of the network, the lakes, the place names and the labels of the
+    flow ``terminals`` (node ids the main map labels).
 
     Cost: O(N + L + B) for N nodes, L track vertices and B basemap vertices in the box, plus
     O(N log N) for the cluster search.
@@ -295,9 +335,23 @@ def map_layout(net: Network, *, width: float = 960.0, insets: bool = True,
     elif not schematic:
         _graticule(main)
     if insets:
-        _add_insets(out, lon, lat, located, paths, nodes["name"].astype(str).tolist(),
-                    basemap=out.basemap)
+        names = nodes["name"].astype(str).tolist()
+        ids = nodes["id"].astype(str).tolist()
+        keep = [i for i, v in enumerate(ids) if v in set(terminals) and located[i]]
+        _add_insets(out, lon, lat, located, paths, names, _structures(net),
+                    [(main.nodes[i], names[i]) for i in keep], basemap=out.basemap)
     return out
+
+
+def _structures(net: Network) -> list[tuple[str, int, int]]:
+    """(short name, from-node index, to-node index) of every tunnel, bridge or other
+    structure link."""
+    idx = {v: k for k, v in enumerate(net.nodes["id"].astype(str))}
+    lk = net.links
+    return [(str(n or i).split(" (")[0], idx.get(a, -1), idx.get(b, -1))
+            for i, n, a, b, st in zip(lk["id"].astype(str), lk["name"].astype(str),
+                                      lk["from"].astype(str), lk["to"].astype(str),
+                                      lk["structure"].astype(str), strict=True) if st != "none"]
 
 
 def _schematic_paths(net: Network, lon: np.ndarray, lat: np.ndarray) -> list[np.ndarray | None]:
@@ -373,16 +427,10 @@ def _dress(f: Frame, pts: np.ndarray, *, graticule: bool, places: bool = True) -
     inner = (pts[:, 0] >= gx0) & (pts[:, 0] <= gx1) & (pts[:, 1] >= gy0) & (pts[:, 1] <= gy1)
     found = bm.places_near(pts[inner, 0], pts[inner, 1])
     f.places = []
-    boxes: list[tuple[float, float, float, float]] = []
-    for p in found:  # largest first; a label that would overlap one kept is dropped
+    for p in found:  # largest first; the label placer drops those that collide
         x, y = f.project(np.array([p.lon]), np.array([p.lat]))[0]
-        box = (x - 2, y - 11, x + 4 + 5.0 * len(p.name), y + 2)
-        if not (f.x + 2 < x < f.x + f.w - 2 and f.y + 2 < y < f.y + f.h - 2) or any(
-                box[0] < b[2] and box[2] > b[0] and box[1] < b[3] and box[3] > b[1]
-                for b in boxes):
-            continue
-        boxes.append(box)
-        f.places.append((p.name, float(x), float(y)))
+        if f.x + 2 < x < f.x + f.w - 2 and f.y + 2 < y < f.y + f.h - 2:
+            f.places.append((p.name, float(x), float(y)))
     if graticule:
         _graticule(f)
     return not data.empty
@@ -400,42 +448,108 @@ def _graticule(f: Frame) -> None:
         f.graticule.append((xy, f"{g}°N" if g >= 0 else f"{-g}°S", f.x + 2, xy[0, 1] - 2))
 
 
+def _avoid_points(main: Frame, located: np.ndarray,
+                  labels: list[tuple[np.ndarray, str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Points an inset should not cover, and the weight of covering each: the network's
+    nodes and track and the terminals' labels (heavy), the shores of the lakes at least
+    :data:`LAKE_PX` across (covering a whole one costs :data:`LAKE_WEIGHT`, three nodes'
+    worth: Baikal is a landmark) and the places (light)."""
+    net = [main.nodes[located]] + [_densify(p, 5.0) for p in main.paths if p is not None]
+    marks = []
+    for (x, y), name in labels:  # the label goes right of its node, or left of it
+        w = CHAR_EM * 10 * len(name.split(" (")[0])
+        marks.append(np.column_stack([np.linspace(x - w, x + w, 2 + int(w / 5)),
+                                      np.full(2 + int(w / 5), y)]))
+    mk = np.concatenate(marks) if marks else np.zeros((0, 2))
+    lakes = [_densify(r, 6.0) for r in main.lakes if np.ptp(r, axis=0).max() >= LAKE_PX]
+    places = np.array([[x, y] for _, x, y in main.places]).reshape(-1, 2)
+    a = np.concatenate(net)
+    weight = [np.full(len(a), 50.0), np.full(len(mk), 200.0),
+              *[np.full(len(r), LAKE_WEIGHT / len(r)) for r in lakes], np.full(len(places), 8.0)]
+    return np.concatenate([a, mk, *lakes, places]), np.concatenate(weight)
+
+
 def _add_insets(out: MapLayout, lon: np.ndarray, lat: np.ndarray, located: np.ndarray,
-                paths: list[np.ndarray | None], names: list[str], *, basemap: bool) -> None:
+                paths: list[np.ndarray | None], names: list[str],
+                structures: list[tuple[str, int, int]], labels: list[tuple[np.ndarray, str]],
+                *, basemap: bool) -> None:
+    """Insets for the main map's dense clusters, then for the clusters still dense inside
+    an inset (e.g. a bridge beside a tunnel portal), up to :data:`MAX_INSETS` in all."""
     main = out.main
     lonlat = np.column_stack([lon, lat])
-    avoid = np.concatenate([main.nodes[located]] + [_densify(p, 5.0) for p in main.paths
-                                                    if p is not None])
+    avoid = _avoid_points(main, located, labels)
     taken: list[tuple[float, float, float, float]] = []
-    out_names = np.array([str(n).split(" (")[0] for n in names], dtype=object)
-    for members in _grow(_clusters(main.nodes, lonlat), main.nodes):
-        cl = lonlat[members]
-        mx, my = cl[:, 0], merc_y(cl[:, 1])
-        sx, sy = max(float(np.ptp(mx)), 0.05), max(float(np.ptp(my)), 0.05)
-        mw, mh = INSET_MAX[0] - 2 * INSET_MARGIN, INSET_MAX[1] - 2 * INSET_MARGIN - TITLE_H
-        scale = min(mw / sx, mh / sy)
-        iw = min(INSET_MAX[0], sx * scale + 2 * INSET_MARGIN)
-        ih = min(INSET_MAX[1], sy * scale + 2 * INSET_MARGIN + TITLE_H)
-        centre = main.nodes[members].mean(axis=0)
-        ix, iy = _place_inset(main, iw, ih, avoid, taken, (float(centre[0]), float(centre[1])))
-        fh = ih - TITLE_H
-        lon0 = (mx.min() + mx.max()) / 2 - iw / 2 / scale
-        my1 = (my.min() + my.max()) / 2 + fh / 2 / scale
-        f = _frame(ix, iy + TITLE_H, iw, fh, scale, lon0, my1, lon, lat, located, paths)
-        f.node_ids = main.node_ids
+    parent = 0
+    queue = [(0, m) for m in _grow(_clusters(main.nodes, lonlat), main.nodes)]
+    while queue and len(out.insets) < MAX_INSETS:
+        parent, members = queue.pop(0)
+        title = _inset_title(members, lonlat, names, structures)
+        f = _inset(out, parent, members, lonlat, located, paths, avoid, taken, floor=(
+            0.05 if parent == 0 else 1e-3), min_w=CHAR_EM * TITLE_SIZE * len(title) + 8)
+        f.title = title
         if basemap:
             _dress(f, np.column_stack([lon[located], lat[located]]), graticule=False,
                    places=False)
-        src = main.nodes[members]
-        f.source_box = (float(src[:, 0].min()) - 6, float(src[:, 1].min()) - 6,
-                        float(src[:, 0].max()) + 6, float(src[:, 1].max()) + 6)
-        f.title = _inset_title([str(n) for n in out_names[members]], iw)
-        taken.append((ix, iy, ix + iw, iy + ih))
+        f.title = _fit_title(f.title, f.w)
+        taken.append((f.x, f.y - TITLE_H, f.x + f.w, f.y + f.h))
         out.insets.append(f)
+        inside = f.nodes.copy()
+        inside[~((inside[:, 0] >= f.x) & (inside[:, 0] <= f.x + f.w) & (inside[:, 1] >= f.y)
+                 & (inside[:, 1] <= f.y + f.h))] = np.nan
+        queue += [(len(out.insets), m) for m in _clusters(inside, lonlat)]
 
 
-def _inset_title(names: list[str], width: float) -> str:
-    short = [n.split(",")[0] for n in names]
-    text = "detail: " + ", ".join(short[:3]) + (" …" if len(short) > 3 else "")
-    room = int(width / 5.4)
+def _inset(out: MapLayout, parent: int, members: np.ndarray, lonlat: np.ndarray,
+           located: np.ndarray, paths: list[np.ndarray | None],
+           avoid: tuple[np.ndarray, np.ndarray], taken: list[tuple[float, float, float, float]],
+           *, floor: float, min_w: float) -> Frame:
+    """The inset frame magnifying ``members`` (node indices) of frame ``parent``."""
+    main, up = out.main, out.frames[parent]
+    cl = lonlat[members]
+    mx, my = cl[:, 0], merc_y(cl[:, 1])
+    sx, sy = max(float(np.ptp(mx)), floor), max(float(np.ptp(my)), floor)
+    big = INSET_MAX if parent == 0 else INSET_NESTED_MAX
+    mw, mh = big[0] - 2 * INSET_MARGIN, big[1] - 2 * INSET_MARGIN - TITLE_H
+    scale = min(mw / sx, mh / sy)
+    iw = min(big[0], max(sx * scale + 2 * INSET_MARGIN, INSET_MIN_W, min_w))
+    ih = min(big[1], sy * scale + 2 * INSET_MARGIN + TITLE_H)
+    centre = up.nodes[members].mean(axis=0)
+    ix, iy = _place_inset(main, iw, ih, avoid, taken, (float(centre[0]), float(centre[1])))
+    fh = ih - TITLE_H
+    lon0 = (mx.min() + mx.max()) / 2 - iw / 2 / scale
+    my1 = (my.min() + my.max()) / 2 + fh / 2 / scale
+    f = _frame(ix, iy + TITLE_H, iw, fh, scale, lon0, my1, lonlat[:, 0], lonlat[:, 1], located,
+               paths)
+    f.node_ids, f.parent, f.members = main.node_ids, parent, [int(i) for i in members]
+
+    def box(px: np.ndarray, pad: float) -> tuple[float, float, float, float]:
+        return (float(px[:, 0].min()) - pad, float(px[:, 1].min()) - pad,
+                float(px[:, 0].max()) + pad, float(px[:, 1].max()) + pad)
+
+    f.source_box = box(up.nodes[members], 6.0)
+    f.zoom_box = box(main.nodes[members], 6.0 if parent == 0 else 1.0)
+    return f
+
+
+def _inset_title(members: np.ndarray, lonlat: np.ndarray, names: list[str],
+                 structures: list[tuple[str, int, int]]) -> str:
+    """``detail:`` and what the inset shows: its structures (tunnels, bridges), else the
+    largest city among its nodes ("Vladivostok area"), else its first node names."""
+    from chokepoint.report import basemap as bm
+
+    held = {int(i) for i in members}
+    what = ", ".join(dict.fromkeys(n for n, a, b in structures if a in held and b in held))
+    if not what:
+        cl = lonlat[members]
+        (gx0, gy0), (gx1, gy1) = cl.min(axis=0) - 0.2, cl.max(axis=0) + 0.2
+        cities = [p for p in bm.places_near(cl[:, 0], cl[:, 1], radius_km=30.0)
+                  if gx0 <= p.lon <= gx1 and gy0 <= p.lat <= gy1]
+        short = [str(names[i]).split(" (")[0].split(",")[0] for i in members]
+        what = f"{cities[0].name} area" if cities else ", ".join(short[:3]) + (
+            " …" if len(short) > 3 else "")
+    return "detail: " + what
+
+
+def _fit_title(text: str, width: float) -> str:
+    room = int((width - 8) / (CHAR_EM * TITLE_SIZE))
     return text if len(text) <= room else text[:room - 1] + "…"

@@ -58,7 +58,7 @@ class ReportData:
     def layout(self) -> MapLayout:
         """The map's layout, computed once for the SVG and PNG maps."""
         if self._layout is None:
-            self._layout = map_layout(self.scenario.network)
+            self._layout = map_layout(self.scenario.network, terminals=_terminals(self))
         return self._layout
 
     @property
@@ -377,6 +377,11 @@ def _disrupted(d: ReportData) -> list[str]:
     return [x["element"] for x in d.brief.data.get("disruptions", [])]
 
 
+def _terminals(d: ReportData) -> list[str]:
+    mf = d.brief.data.get("max_flow", {})
+    return [*mf.get("sources", []), *mf.get("sinks", [])]
+
+
 def _cut(d: ReportData) -> list[str]:
     mf = d.brief.data.get("max_flow")
     return [c["id"] for c in mf["cut"]] if mf else []
@@ -391,8 +396,7 @@ def render_report(d: ReportData, *, generated: str | None = None,
     data = d.brief.data
     util = d.utilisation()
     caps = _link_captions(d, util)
-    terminals = [*data.get("max_flow", {}).get("sources", []),
-                 *data.get("max_flow", {}).get("sinks", [])]
+    terminals = _terminals(d)
     sections: list[str] = [_findings_html(d)]
     figs = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in _figures(d))
     n = data["network"]
@@ -711,13 +715,13 @@ def _write_pngs(d: ReportData, folder: Path, charts: list[Chart]) -> list[Path]:
 
     out = [map_png(d.scenario.network, folder / "map_utilisation.png", values=d.utilisation(),
                    label="utilisation (load / capacity)", cut=_cut(d),
-                   disrupted=_disrupted(d), layout=d.layout,
+                   disrupted=_disrupted(d), layout=d.layout, terminals=_terminals(d),
                    title=f"{d.title}: utilisation, min cut, disruptions")]
     crit, clabel = d.criticality()
     if crit:
         out.append(map_png(d.scenario.network, folder / "map_criticality.png", values=crit,
                            label=clabel, cut=_cut(d), disrupted=_disrupted(d), layout=d.layout,
-                           title=f"{d.title}: criticality"))
+                           terminals=_terminals(d), title=f"{d.title}: criticality"))
     out += [f.to_png(c.fig, folder / f"{c.key}.png") for c in charts]
     return out
 

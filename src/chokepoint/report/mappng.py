@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from chokepoint.network import Network
-from chokepoint.report._maplayout import TITLE_H, Frame, MapLayout, map_layout
+from chokepoint.report._maplabels import LINE_EM, Label, frame_labels, graticule_labels
+from chokepoint.report._maplayout import TITLE_H, TITLE_SIZE, Frame, MapLayout, map_layout
 from chokepoint.report.basemap import ATTRIBUTION
 from chokepoint.report.figures import new_figure, to_png
 from chokepoint.report.svgmap import (
@@ -33,11 +34,14 @@ from chokepoint.report.svgmap import (
 
 __all__ = ["map_png"]
 
+#: Points per view-box pixel: the figure is 10 in wide for the layout's 960 px.
+PT = 0.75
+
 
 def map_png(net: Network, path: str | Path, *, values: Mapping[str, float] | None = None,
             label: str = "utilisation", cut: Sequence[str] = (),
             disrupted: Sequence[str] = (), title: str = "",
-            layout: MapLayout | None = None) -> Path:
+            layout: MapLayout | None = None, terminals: Sequence[str] = ()) -> Path:
     """The network map as a PNG: the same layout as the SVG map (basemap, track geometry,
     insets for dense clusters or a schematic layout), drawn with matplotlib."""
     from matplotlib.cm import ScalarMappable
@@ -51,7 +55,7 @@ def map_png(net: Network, path: str | Path, *, values: Mapping[str, float] | Non
     ax.set_ylim(lay.height, 0)
     ax.set_aspect("equal")
     ax.set_axis_off()
-    style = _MapDraw(net, values or {}, set(cut), set(disrupted), lay)
+    style = _MapDraw(net, values or {}, set(cut), set(disrupted), lay, terminals)
     for k, f in enumerate(lay.frames):
         style.frame(ax, f, k)
     cmap = LinearSegmentedColormap.from_list("chokepoint", [(p, c) for p, c in RAMP])
@@ -80,9 +84,10 @@ class _MapDraw:
     """Draws one :class:`~chokepoint.report._maplayout.Frame` into matplotlib axes."""
 
     def __init__(self, net: Network, values: Mapping[str, float], cut: set[str],
-                 disrupted: set[str], lay: MapLayout) -> None:
+                 disrupted: set[str], lay: MapLayout, terminals: Sequence[str] = ()) -> None:
         self.net, self.values, self.cut, self.disrupted, self.lay = (net, values, cut,
                                                                      disrupted, lay)
+        self.terminals = list(terminals)
         self.ids = net.links["id"].astype(str).tolist()
         self.groups = net.links["group"].astype(str).tolist()
         self.modes = net.links["mode"].astype(str).tolist()
@@ -114,11 +119,15 @@ class _MapDraw:
                            zorder=z + .5)]
         for a in arts:
             ax.add_collection(a)
+        labels = frame_labels(self.lay, k, self.net, terminals=self.terminals,
+                              cut=sorted(self.cut))
         if f.places:
             pts = np.array([(x, y) for _, x, y in f.places])
             arts.append(ax.scatter(pts[:, 0], pts[:, 1], s=1.5, c=PLACE, zorder=z + .6))
-            arts += [ax.text(x + 3, y - 2, name, fontsize=5.5, color=PLACE, zorder=z + .6)
-                     for name, x, y in f.places]
+        arts += [self._text(ax, lb, z + .6) for lb in labels if lb.kind == "place"]
+        gl = graticule_labels(self.lay, k)
+        arts += [ax.text(tx, ty, t, fontsize=PT * 9, color="#8a96a3", zorder=z + .5)
+                 for _, t, tx, ty in gl if t]
         for i, xy in enumerate(f.paths):
             if xy is None:
                 continue
@@ -136,6 +145,7 @@ class _MapDraw:
                 arts += ax.plot([mid[0]], [mid[1]], marker="x", ms=7, mew=2, color="#c0392b",
                                 zorder=z + 4)
         arts += self._nodes(ax, f, k, z)
+        arts += [self._text(ax, lb, z + 6) for lb in labels if lb.kind != "place"]
         for a in arts:
             a.set_clip_path(clip)
         if k and f.source_box is not None:
@@ -144,11 +154,25 @@ class _MapDraw:
                                    edgecolor="#34495e", zorder=5))
             ax.add_patch(Rectangle((f.x, f.y - TITLE_H), f.w, TITLE_H, facecolor="#34495e",
                                    zorder=z + 5))
-            ax.text(f.x + 3, f.y - 4, f.title, fontsize=6, color="white", zorder=z + 6)
+            ax.text(f.x + 4, f.y - 3.5, f.title, fontsize=PT * TITLE_SIZE, color="white",
+                    zorder=z + 6)
+
+    @staticmethod
+    def _text(ax: Any, lb: Label, z: float) -> Any:
+        """A placed label (:mod:`chokepoint.report._maplabels`), white halo, same box."""
+        from matplotlib import patheffects
+
+        colour = {"node": "#1f2d3a", "structure": "#5b2c2c", "place": PLACE}[lb.kind]
+        ha = {"start": "left", "middle": "center", "end": "right"}[lb.anchor]
+        x = {"start": lb.box[0], "middle": (lb.box[0] + lb.box[2]) / 2, "end": lb.box[2]}[
+            lb.anchor]
+        return ax.text(x, lb.box[1], "\n".join(lb.lines), fontsize=PT * lb.size, ha=ha,
+                       va="top", color=colour, linespacing=LINE_EM,
+                       style="italic" if lb.kind == "structure" else "normal", zorder=z,
+                       path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
 
     def _nodes(self, ax: Any, f: Frame, k: int, z: float) -> list[Any]:
         nodes = self.net.nodes
-        names = nodes["name"].astype(str).tolist()
         ids = nodes["id"].astype(str).tolist()
         ok = np.isfinite(f.nodes).all(axis=1)
         xy = f.nodes[ok]
@@ -163,10 +187,4 @@ class _MapDraw:
             if nid in self.disrupted:
                 arts += ax.plot([x], [y], marker="x", ms=7, mew=2, color="#c0392b",
                                 zorder=z + 4)
-            if k and f.x <= x <= f.x + f.w and f.y <= y <= f.y + f.h:
-                label = (names[i] or nid).split(" (")[0]
-                right = f.x + f.w - x > 4.0 * len(label)
-                arts.append(ax.text(x + 4 if right else x - 4, y - 3, label, fontsize=5.5,
-                                    ha="left" if right else "right", color="#1f2d3a",
-                                    zorder=z + 6))
         return arts

@@ -30,7 +30,8 @@ import pandas as pd
 
 from chokepoint.network import Network
 from chokepoint.report import basemap as bm
-from chokepoint.report._maplayout import TITLE_H, Frame, MapLayout, map_layout
+from chokepoint.report._maplabels import LINE_EM, Label, frame_labels, graticule_labels
+from chokepoint.report._maplayout import TITLE_H, TITLE_SIZE, Frame, MapLayout, map_layout
 
 __all__ = ["RAMP", "MapStyle", "colour", "link_values_from_table", "network_svg"]
 
@@ -118,7 +119,7 @@ def _stroke_width(cap: np.ndarray) -> np.ndarray:
     return out
 
 
-def _basemap(f: Frame, layout: MapLayout) -> list[str]:
+def _basemap(f: Frame, layout: MapLayout, k: int) -> list[str]:
     out = ['<g class="basemap" pointer-events="none">',
            f'<rect class="sea" x="{_fmt(f.x)}" y="{_fmt(f.y)}" width="{_fmt(f.w)}" '
            f'height="{_fmt(f.h)}" fill="{SEA if layout.basemap else PLAIN}"/>',
@@ -130,32 +131,39 @@ def _basemap(f: Frame, layout: MapLayout) -> list[str]:
     if f.graticule:
         out.append('<g class="graticule" stroke="#c9d3dc" stroke-width="0.4" fill="#8a96a3" '
                    'font-size="9">')
-        for xy, lab, tx, ty in f.graticule:
-            out.append(f'<path d="{_d(xy)}"/><text x="{_fmt(tx)}" y="{_fmt(ty)}" '
-                       f'stroke="none">{lab}</text>')
+        for xy, lab, tx, ty in graticule_labels(layout, k):
+            out.append(f'<path d="{_d(xy)}"/>' + (f'<text x="{_fmt(tx)}" y="{_fmt(ty)}" '
+                                                  f'stroke="none">{lab}</text>' if lab else ""))
         out.append("</g>")
     out.append("</g>")
     return out
 
 
-def _label_boxes_free(x: float, y: float, text: str, size: float,
-                      taken: list[tuple[float, float, float, float]]) -> bool:
-    w, h = 0.56 * size * len(text), size
-    box = (x + 4, y - h, x + 4 + w, y + 2)
-    if any(box[0] < b[2] and box[2] > b[0] and box[1] < b[3] and box[3] > b[1] for b in taken):
-        return False
-    taken.append(box)
-    return True
-
-
-def _places(f: Frame, reserved: list[tuple[float, float, float, float]]) -> list[str]:
-    out = ['<g class="places" font-size="9" fill="' + PLACE + '" pointer-events="none" '
-           'paint-order="stroke" stroke="#fff" stroke-width="2.5" stroke-linejoin="round">']
-    for name, x, y in f.places:
-        if _label_boxes_free(x, y, name, 9, reserved):
-            out.append(f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="1.4" stroke="none"/>'
-                       f'<text x="{_fmt(x + 4)}" y="{_fmt(y - 2)}">{html.escape(name)}</text>')
-    out.append("</g>")
+def _labels_svg(labels: list[Label]) -> list[str]:
+    """The placed labels as SVG text, one group per kind (halo: a white stroke under)."""
+    attrs = {"node": 'font-size="10" fill="#1f2d3a"',
+             "structure": 'font-size="10" font-style="italic" fill="#5b2c2c"',
+             "place": f'font-size="9" fill="{PLACE}"'}
+    cls = {"node": "node-labels", "structure": "structure-labels", "place": "places"}
+    out = []
+    for kind in ("place", "node", "structure"):
+        mine = [lb for lb in labels if lb.kind == kind]
+        if not mine:
+            continue
+        out.append(f'<g class="{cls[kind]}" {attrs[kind]} pointer-events="none" '
+                   'paint-order="stroke" stroke="#fff" stroke-width="3" '
+                   'stroke-linejoin="round">')
+        for lb in mine:
+            if kind == "place":
+                out.append(f'<circle cx="{_fmt(lb.at[0])}" cy="{_fmt(lb.at[1])}" r="1.4" '
+                           'stroke="none"/>')
+            anchor = "" if lb.anchor == "start" else f' text-anchor="{lb.anchor}"'
+            first, *rest = lb.lines
+            more = "".join(f'<tspan x="{_fmt(lb.x)}" dy="{LINE_EM:.2f}em">{html.escape(t)}'
+                           "</tspan>" for t in rest)
+            out.append(f'<text x="{_fmt(lb.x)}" y="{_fmt(lb.y)}"{anchor}>'
+                       f"{html.escape(first)}{more}</text>")
+        out.append("</g>")
     return out
 
 
@@ -184,7 +192,7 @@ def _link_titles(net: Network, style: MapStyle, tracked: np.ndarray,
         if lid in style.captions:
             title += "\n" + style.captions[lid]
         if any_tracked and not tr:
-            title += "\ndrawn as a straight line (no track geometry)"
+            title += "\ndrawn schematically (no track geometry)"
         out.append(title)
     return out
 
@@ -236,16 +244,13 @@ def _meets(path: np.ndarray, f: Frame) -> bool:
                 and path[:, 1].max() >= f.y and path[:, 1].min() <= f.y + f.h)
 
 
-def _frame_nodes(f: Frame, k: int, net: Network, style: MapStyle,
-                 labels: list[tuple[float, float, float, float]], *,
-                 label_all: bool = False) -> list[str]:
+def _frame_nodes(f: Frame, k: int, net: Network, style: MapStyle) -> list[str]:
     nodes = net.nodes
     ids = nodes["id"].astype(str).tolist()
     names = nodes["name"].astype(str).tolist()
     groups = nodes["group"].astype(str).tolist()
     cut, disrupted, terminals = set(style.cut), set(style.disrupted), set(style.terminals)
     out = ['<g class="nodes">']
-    text: list[str] = []
     for i, (x, y) in enumerate(f.nodes):
         if not (math.isfinite(x) and math.isfinite(y)):
             continue
@@ -274,47 +279,8 @@ def _frame_nodes(f: Frame, k: int, net: Network, style: MapStyle,
             g.append(_cross(x, y))
         g.append("</g>")
         out.append("".join(g))
-        label = (names[i] or nid).split(" (")[0]
-        if (k or label_all or nid in terminals) and _label_boxes_free(x, y, label, 10, labels):
-            text.append(_text_in(f, x, y - 3, label, 10))
     out.append("</g>")
-    if text:
-        out.append('<g class="node-labels" font-size="10" fill="#1f2d3a" pointer-events="none" '
-                   'paint-order="stroke" stroke="#fff" stroke-width="3" '
-                   'stroke-linejoin="round">' + "".join(text) + "</g>")
     return out
-
-
-def _text_in(f: Frame, x: float, y: float, label: str, size: float) -> str:
-    """A label right of ``x``, or left of it where there is more room (cut to fit)."""
-    right, left = f.x + f.w - x - 7, x - f.x - 7
-    room = int(max(right, left) / (0.56 * size))
-    if len(label) > room:
-        label = label[:max(room - 1, 1)] + "…"
-    if 0.56 * size * len(label) > right:
-        return (f'<text x="{_fmt(x - 5)}" y="{_fmt(y)}" text-anchor="end">'
-                f"{html.escape(label)}</text>")
-    return f'<text x="{_fmt(x + 5)}" y="{_fmt(y)}">{html.escape(label)}</text>'
-
-
-def _structure_labels(f: Frame, lk: _Links,
-                      taken: list[tuple[float, float, float, float]]) -> list[str]:
-    out = []
-    for i, path in enumerate(f.paths):
-        if path is None or lk.structures[i] == "none":
-            continue
-        mid = path[len(path) // 2] if len(path) > 2 else path.mean(axis=0)
-        x, y = float(mid[0]), float(mid[1])
-        if not (f.x < x < f.x + f.w and f.y < y < f.y + f.h):
-            continue
-        label = (lk.names[i] or lk.ids[i]).split(" (")[0]
-        if _label_boxes_free(x, y + 12, label, 10, taken):
-            out.append(_text_in(f, x, y + 12, label, 10))
-    if not out:
-        return []
-    return ['<g class="structure-labels" font-size="10" font-style="italic" fill="#5b2c2c" '
-            'pointer-events="none" paint-order="stroke" stroke="#fff" stroke-width="3" '
-            'stroke-linejoin="round">', *out, "</g>"]
 
 
 def network_svg(net: Network, style: MapStyle | None = None, *, width: float = 960.0,
@@ -323,7 +289,7 @@ def network_svg(net: Network, style: MapStyle | None = None, *, width: float = 9
     """The network as an ``<svg>`` string (see the module docstring); ``focusable`` adds
     ``tabindex="0"`` so the web map can take keyboard input (pan and zoom)."""
     style = style or MapStyle()
-    lay = layout or map_layout(net, width=width)
+    lay = layout or map_layout(net, width=width, terminals=style.terminals)
     lk_t = net.links
     lk = _Links(ids=lk_t["id"].astype(str).tolist(), names=lk_t["name"].astype(str).tolist(),
                 modes=lk_t["mode"].astype(str).tolist(),
@@ -336,7 +302,7 @@ def network_svg(net: Network, style: MapStyle | None = None, *, width: float = 9
     notes = list(lay.notes)
     if any_tracked and not lay.tracked.all():
         notes.append(f"{int((~lay.tracked).sum())} link(s) without track geometry are drawn "
-                     "as straight lines.")
+                     "schematically (straight, or bowed where the link is much longer).")
     legend_h = (LEGEND_H + 14 * len(notes)) if legend else 0.0
     total_h = h + legend_h
     eid = html.escape(element_id)
@@ -352,19 +318,16 @@ def network_svg(net: Network, style: MapStyle | None = None, *, width: float = 9
                  for k, f in enumerate(lay.frames)) + "</defs>",
              f'<rect x="0" y="0" width="{_fmt(w)}" height="{_fmt(total_h)}" fill="#fff"/>']
     for k, f in enumerate(lay.frames):
-        taken: list[tuple[float, float, float, float]] = []
-        src = (' data-source="' + " ".join(f"{v:.1f}" for v in f.source_box) + '"'
-               if f.source_box else "")
+        src = (' data-source="' + " ".join(f"{v:.1f}" for v in f.zoom_box) + '"'
+               if f.zoom_box else "")
         parts.append(f'<g class="frame{" inset" if k else ""}" data-frame="{k}"{src} '
                      f'clip-path="url(#{eid}-clip-{k})">')
-        parts += _basemap(f, lay)
-        node_part = _frame_nodes(f, k, net, style, taken, label_all=lay.schematic)
-        if k == 0:
-            parts += _places(f, taken)
+        parts += _basemap(f, lay, k)
+        labels = frame_labels(lay, k, net, terminals=style.terminals, cut=style.cut)
+        parts += _labels_svg([lb for lb in labels if lb.kind == "place"])
         parts += _frame_links(f, k, lk, titles, style, lay.tracked, any_tracked)
-        parts += node_part
-        if k:
-            parts += _structure_labels(f, lk, taken)
+        parts += _frame_nodes(f, k, net, style)
+        parts += _labels_svg([lb for lb in labels if lb.kind != "place"])
         parts.append("</g>")
         if k:
             parts.append(_inset_decor(f))
@@ -393,7 +356,8 @@ def _inset_decor(f: Frame) -> str:
             f'<rect class="inset-frame" x="{_fmt(f.x)}" y="{_fmt(f.y - TITLE_H)}" '
             f'width="{_fmt(f.w)}" height="{_fmt(f.h + TITLE_H)}" fill="none" stroke="#34495e" '
             f'stroke-width="1.5"/>'
-            f'<text x="{_fmt(f.x + 4)}" y="{_fmt(f.y - 3.5)}" font-size="9.5" fill="#fff">'
+            f'<text x="{_fmt(f.x + 4)}" y="{_fmt(f.y - 3.5)}" font-size="{TITLE_SIZE:g}" '
+            'fill="#fff">'
             f"{html.escape(f.title)}</text></g>")
 
 
