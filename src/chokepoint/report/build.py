@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -233,7 +234,8 @@ def _events(s: Scenario, epoch: Any) -> list[Event]:
     when there is one (else dates, for datetime axes)."""
     out = []
     for d in s.disruptions:
-        label = f"{d.element} {d.start:%d %b %Y}"
+        name = re.sub(r"\s*\([^()]*\)", "", s.network.describe(d.element) or d.element)
+        label = f"{name}, {d.start:%d %b %Y %H:%M}"
         if epoch is not None:
             out.append(Event((d.start - epoch).total_seconds() / 86400.0, label))
         out.append(Event(np.datetime64(d.start.replace(tzinfo=None), "s"), label))
@@ -274,8 +276,8 @@ def table_html(frame: pd.DataFrame, *, cols: Sequence[str] | None = None,
             if len(frame) > max_rows else "")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     tid = f' id="{html.escape(table_id)}"' if table_id else ""
-    return (f'<table class="sortable"{tid}>{cap}<thead><tr>{head}</tr></thead><tbody>'
-            f"{''.join(rows)}</tbody></table>{more}")
+    return (f'<div class="tablewrap"><table class="sortable"{tid}>{cap}<thead><tr>{head}</tr>'
+            f"</thead><tbody>{''.join(rows)}</tbody></table></div>{more}")
 
 
 def _figures(d: ReportData) -> list[tuple[str, str]]:
@@ -506,6 +508,9 @@ def _ranking_bars(d: ReportData) -> tuple[list[str], list[float], str] | None:
     if m is None:
         return None
     col, is_rate, label = m
+    if col == "served_loss" and "served_loss_Mt_per_yr" in top.columns:  # bulk traffic
+        return (names, [float(v) for v in top["served_loss_Mt_per_yr"]],
+                f"{label}, all traffic (Mt/yr)")
     vals = top[col].to_numpy(dtype=float)
     if is_rate:
         return names, [d.rate(v) for v in vals], f"{label} ({d.unit})"
@@ -570,16 +575,34 @@ def report_charts(d: ReportData) -> list[Chart]:
                                          x_label=xl)))
     dem = d.brief.demands
     if "served" in d.brief.data and len(dem):
-        net = d.scenario.network
-        labels = [f"{i}: {net.node_name(a)} → {net.node_name(b)}" for i, a, b in
-                  zip(dem["id"], dem["origin"], dem["destination"], strict=True)]
-        out.append(Chart("served", "Served and unmet demand per flow", f.bar_chart(
-            labels, [d.rate(v) for v in dem["served"]],
-            rest=[d.rate(v) for v in (dem["unmet"] if "unmet" in dem.columns
-                                      else dem["demand"] - dem["served"])],
-            title="Served demand, all traffic competing", x_label=d.unit,
-            value_label=f"served ({d.unit})", rest_label=f"unmet ({d.unit})")))
+        out.append(_served_chart(d, dem))
     return out
+
+
+def _served_chart(d: ReportData, dem: pd.DataFrame) -> Chart:
+    """Served and unmet share of each demand; each bar names its figures in the demand's
+    own display unit (containers in TEU/day, bulk exports in Mt/yr)."""
+    from chokepoint.report import figures as f
+    from chokepoint.workflows.findings import display_unit
+
+    s = d.scenario
+    net = s.network
+    by_id = {x.id: x for x in s.demands}
+    labels, share, texts = [], [], []
+    for rec in dem.to_dict("records"):
+        x = by_id.get(str(rec["id"]))
+        unit = display_unit(s, x) if x is not None else d.unit
+        conv = (lambda v, u=unit: s.units.from_base(float(v), u)) if unit != s.units.base \
+            else float
+        total = float(rec["demand"])
+        share.append(100.0 * float(rec["served"]) / total if total > 0 else 100.0)
+        texts.append(f"{fmt(conv(rec['served']), unit)} of {fmt(conv(total), unit)}")
+        labels.append(f"{rec['id']}: {net.node_name(str(rec['origin']))} → "
+                      f"{net.node_name(str(rec['destination']))}")
+    return Chart("served", "Served and unmet demand per flow", f.bar_chart(
+        labels, share, rest=[100.0 - v for v in share], texts=texts,
+        title="Served demand, all traffic competing (intact network)",
+        x_label="share of the demand served (%)", value_label="served", rest_label="unmet"))
 
 
 _STYLE = """
@@ -591,7 +614,8 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f1f3f5}
 table.sortable th{cursor:pointer}caption{text-align:left;font-weight:bold;padding:.3em 0}
 table.figures th{text-align:left;font-weight:normal;background:none}
 .note{color:#555;font-size:.9em}.map{border:1px solid #ccc}
-svg.chart{max-width:760px;display:block}
+svg.chart{max-width:820px;width:100%;height:auto;display:block}
+.tablewrap{overflow-x:auto;max-width:100%}
 .network-map .link:hover .stroke{stroke-width:8}
 details{margin:.3em 0 1em}footer{margin-top:3em;color:#777;font-size:.85em}
 """

@@ -8,7 +8,7 @@ global backend or GUI state, and are safe in worker threads. matplotlib is an op
 dependency (the ``report`` extra).
 
 Every axis carries its label with the unit; attack or disruption dates are drawn as
-labelled vertical lines; series that may coincide (undisrupted and disrupted arrivals)
+vertical lines named in the legend; series that may coincide (undisrupted and disrupted arrivals)
 get distinct line styles and markers and, on request, a difference panel; legends sit
 outside the data; long category labels wrap instead of being cut.
 """
@@ -86,21 +86,25 @@ def _attr(s: str) -> str:
     return s.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
 
-def _events(ax: Any, events: Sequence[Event], datetime: bool) -> None:
-    import matplotlib.transforms as mtransforms
+#: Dash patterns of successive events (two attacks a day apart stay distinguishable).
+_EVENT_DASH: tuple[Any, ...] = ((0, (5, 2)), (0, (1.5, 1.5)), (0, (6, 2, 1.5, 2)), "-")
+_EVENT_COLOURS = ("#222222", "#7d3c98", "#a04000", "#1a5276")
 
-    trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
+
+def _events(ax: Any, events: Sequence[Event], datetime: bool, *, legend: bool = True) -> None:
+    """Vertical lines at the events' dates; each named in the legend (outside the data),
+    never by text drawn over the curves."""
     shown = [e for e in events if isinstance(e.x, np.datetime64) == datetime]
-    if not shown:
-        return
-    lo, hi = ax.get_xlim()
     for k, e in enumerate(shown):
-        ax.axvline(e.x, color="#c0392b", lw=1.0, ls=(0, (4, 2)), zorder=1)
-        right_half = (_num(np.array([e.x]))[0] - lo) > 0.6 * (hi - lo) if not datetime else \
-            k % 2 == 0
-        ax.text(e.x, 0.98 - 0.08 * (k % 4), f" {e.label} " , transform=trans, fontsize=7,
-                color="#c0392b", va="top", ha="right" if right_half else "left", zorder=5,
-                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 0.5})
+        ax.axvline(e.x, color=_EVENT_COLOURS[k % len(_EVENT_COLOURS)], lw=1.3,
+                   ls=_EVENT_DASH[k % len(_EVENT_DASH)], zorder=2,
+                   label=e.label if legend else None)
+
+
+def _legend(ax: Any) -> None:
+    """The legend right of the axes, outside the data."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
 
 
 def line_chart(series: Sequence[Series], *, title: str, x_label: str, y_label: str,
@@ -136,12 +140,11 @@ def line_chart(series: Sequence[Series], *, title: str, x_label: str, y_label: s
         else:
             ax.plot(s.x, s.y, **kw)
     is_dt = any(s.is_datetime for s in series)
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=11)
     ax.set_ylabel(y_label)
     ax.grid(color="#e3e7ec", lw=0.5)
     _events(ax, events, is_dt)
-    if series:
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    _legend(ax)
     last = ax
     if dax is not None and diff is not None:
         a = next(s for s in series if s.name == diff[0])
@@ -151,9 +154,9 @@ def line_chart(series: Sequence[Series], *, title: str, x_label: str, y_label: s
         yb = np.interp(_num(x), _num(b.x), b.y) if len(b.x) else np.zeros(len(x))
         dax.step(x, yb - ya, where="post", color="#444", lw=1.2)
         dax.axhline(0, color="#999", lw=0.6)
-        dax.set_ylabel(f"{diff[1]} − {diff[0]}\n({y_label})", fontsize=7)
+        dax.set_ylabel(f"{diff[1]} − {diff[0]}\n({y_label})", fontsize=8)
         dax.grid(color="#e3e7ec", lw=0.5)
-        _events(dax, [], is_dt)
+        _events(dax, events, is_dt, legend=False)
         last = dax
     last.set_xlabel(x_label)
     if is_dt:
@@ -169,7 +172,7 @@ def _panels(series: Sequence[Series], *, title: str, x_label: str, y_label: str,
     fig = new_figure(8.5, 1.0 + 1.7 * len(groups))
     axes = fig.subplots(len(groups), 1, sharex=True, squeeze=False)[:, 0]
     is_dt = any(s.is_datetime for s in series)
-    for ax, (name, members) in zip(axes, groups.items(), strict=True):
+    for k, (ax, (name, members)) in enumerate(zip(axes, groups.items(), strict=True)):
         for i, s in enumerate(members):
             label = s.name[len(name):].strip(" ()") or s.name
             kw: dict[str, Any] = {"color": SERIES_COLOURS[i % len(SERIES_COLOURS)],
@@ -180,11 +183,11 @@ def _panels(series: Sequence[Series], *, title: str, x_label: str, y_label: str,
                 ax.step(s.x, s.y, where="post", **kw)
             else:
                 ax.plot(s.x, s.y, **kw)
-        ax.set_ylabel(f"{name}\n({y_label})", fontsize=8)
+        ax.set_ylabel(f"{name}\n({y_label})", fontsize=9)
         ax.grid(color="#e3e7ec", lw=0.5)
-        _events(ax, events, is_dt)
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
-    axes[0].set_title(title, fontsize=10)
+        _events(ax, events, is_dt, legend=k == 0)  # named once, in the top legend
+        _legend(ax)
+    axes[0].set_title(title, fontsize=11)
     axes[-1].set_xlabel(x_label)
     if is_dt:
         fig.autofmt_xdate()
@@ -204,9 +207,10 @@ def _num(x: np.ndarray) -> np.ndarray:
 
 def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str, x_label: str,
               rest: Sequence[float] | None = None, value_label: str = "",
-              rest_label: str = "") -> Any:
+              rest_label: str = "", texts: Sequence[str] | None = None) -> Any:
     """Horizontal bars, first label on top; with ``rest``, a second stacked segment (e.g.
-    unmet demand beside served). Long labels wrap (never cut); values are printed."""
+    unmet demand beside served). Long labels wrap (never cut); values are printed (or
+    ``texts``, one per bar, e.g. the figures in their own units beside a percentage)."""
     n = max(len(labels), 1)
     wrapped = [textwrap.fill(lab, 34) for lab in labels]
     lines = sum(w.count("\n") + 1 for w in wrapped) or 1
@@ -221,14 +225,15 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str, x_l
         ax.barh(ypos, other, left=vals, color="#d9d9d9", hatch="//", edgecolor="#999",
                 label=rest_label or None)
         top = vals + other
-    for y, v, t in zip(ypos, vals, top, strict=True):
-        text = _value(v) if rest is None else f"{_value(v)} of {_value(t)}"
-        ax.text(t, y, f" {text}", va="center", fontsize=7)
-    ax.set_yticks(ypos, wrapped, fontsize=7.5)
+    for k, (y, v, t) in enumerate(zip(ypos, vals, top, strict=True)):
+        text = (texts[k] if texts is not None else _value(v) if rest is None
+                else f"{_value(v)} of {_value(t)}")
+        ax.text(t, y, f" {text}", va="center", fontsize=8)
+    ax.set_yticks(ypos, wrapped, fontsize=8.5)
     ax.set_xlim(0, (float(top.max()) if len(top) and top.max() > 0 else 1.0) * 1.15)
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=11)
     ax.set_xlabel(x_label)
     ax.grid(axis="x", color="#e3e7ec", lw=0.5)
-    if rest is not None or value_label:
-        ax.legend(fontsize=7, loc="lower right")
+    if rest is not None or value_label:  # under the axes, never over a bar
+        fig.legend(fontsize=8, loc="outside lower center", ncols=2, frameon=False)
     return fig

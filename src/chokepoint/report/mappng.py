@@ -43,41 +43,62 @@ def map_png(net: Network, path: str | Path, *, values: Mapping[str, float] | Non
             disrupted: Sequence[str] = (), title: str = "",
             layout: MapLayout | None = None, terminals: Sequence[str] = ()) -> Path:
     """The network map as a PNG: the same layout as the SVG map (basemap, track geometry,
-    insets for dense clusters or a schematic layout), drawn with matplotlib."""
-    from matplotlib.cm import ScalarMappable
-    from matplotlib.colors import LinearSegmentedColormap, Normalize
-    from matplotlib.lines import Line2D
-
-    lay = layout or map_layout(net)
-    fig = new_figure(10, 10 * (lay.height + 60) / lay.width)
-    ax = fig.add_subplot()
+    insets for dense clusters or a schematic layout), drawn with matplotlib; the legend,
+    notes and credits in a strip below the map, as on the SVG map (never over the data)."""
+    lay = layout or map_layout(net, terminals=terminals)
+    foot = list(lay.notes)
+    if lay.tracked.any() and not lay.tracked.all():
+        foot.append(f"{int((~lay.tracked).sum())} link(s) without track geometry are drawn "
+                    "schematically (straight, or bowed where the link is much longer).")
+    credit = [ATTRIBUTION] if lay.basemap else []
+    if lay.tracked.any():
+        credit.append("Track geometry © OpenStreetMap contributors (ODbL).")
+    strip = 44.0 + 14.0 * (len(foot) + len(credit))
+    top = 26.0 if title else 4.0
+    total = lay.height + strip + top
+    fig = new_figure(10, 10 * total / lay.width)
+    fig.set_layout_engine("none")
+    ax = fig.add_axes((0.0, strip / total, 1.0, lay.height / total))
     ax.set_xlim(0, lay.width)
     ax.set_ylim(lay.height, 0)
-    ax.set_aspect("equal")
     ax.set_axis_off()
     style = _MapDraw(net, values or {}, set(cut), set(disrupted), lay, terminals)
     for k, f in enumerate(lay.frames):
         style.frame(ax, f, k)
-    cmap = LinearSegmentedColormap.from_list("chokepoint", [(p, c) for p, c in RAMP])
-    cb = fig.colorbar(ScalarMappable(norm=Normalize(0, 1), cmap=cmap), ax=ax,
-                      orientation="horizontal", fraction=0.04, pad=0.02, aspect=50)
-    cb.set_label(label, fontsize=8)
-    cb.ax.tick_params(labelsize=7)
-    handles = [Line2D([], [], color="#111", lw=5, label="min cut"),
-               Line2D([], [], color="#c0392b", marker="x", lw=0, ms=8, mew=2,
-                      label="closed / disrupted")]
-    ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)
-    foot = list(lay.notes)
-    if lay.basemap:
-        foot.append(ATTRIBUTION)
-    if lay.tracked.any():
-        foot.append("Track geometry © OpenStreetMap contributors (ODbL).")
-    if foot:
-        fig.text(0.01, 0.005, "\n".join(foot), fontsize=6, color="#555", ha="left",
-                 va="bottom", wrap=True)
+    leg = fig.add_axes((0.0, 0.0, 1.0, strip / total))
+    _legend_strip(leg, lay.width, strip, label, foot, credit)
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.text(0.5, 1 - top / 2 / total, title, ha="center", va="center", fontsize=PT * 13)
     return to_png(fig, path)
+
+
+def _legend_strip(ax: Any, width: float, height: float, label: str, notes: list[str],
+                  credit: list[str]) -> None:
+    """The colour ramp, the symbols, the notes and the credits, in view-box pixels."""
+    from matplotlib.colors import LinearSegmentedColormap
+
+    ax.set_xlim(0, width)
+    ax.set_ylim(height, 0)
+    ax.set_axis_off()
+    size = PT * 11
+    cmap = LinearSegmentedColormap.from_list("chokepoint", [(p, c) for p, c in RAMP])
+    x, y = 12.0, 18.0
+    ax.text(x, y - 4, label, fontsize=size, va="bottom")
+    ax.imshow(np.linspace(0, 1, 256)[None, :], extent=(x, x + 200, y + 10, y), cmap=cmap,
+              aspect="auto")
+    ax.text(x, y + 13, "0", fontsize=size, va="top")
+    ax.text(x + 200, y + 13, "1", fontsize=size, va="top", ha="right")
+    ax.plot([x + 240, x + 264], [y + 5, y + 5], color="#111", lw=4.5)
+    ax.text(x + 270, y + 5, "min cut", fontsize=size, va="center")
+    ax.plot([x + 335], [y + 5], marker="x", ms=6, mew=2, color="#c0392b")
+    ax.text(x + 345, y + 5, "closed / disrupted", fontsize=size, va="center")
+    ax.text(x + 470, y + 5, "width ∝ log capacity; dashed: sea; grey: no value",
+            fontsize=size, va="center", color="#666")
+    for i, line in enumerate(notes):
+        ax.text(x, y + 30 + 14 * i, line, fontsize=size, va="center", color="#555")
+    for i, line in enumerate(credit):
+        ax.text(width - 8, y + 30 + 14 * (len(notes) + i), line, fontsize=PT * 9,
+                va="center", ha="right", color="#777")
 
 
 class _MapDraw:
