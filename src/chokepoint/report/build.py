@@ -583,7 +583,7 @@ def _served_chart(d: ReportData, dem: pd.DataFrame) -> Chart:
     """Served and unmet share of each demand; each bar names its figures in the demand's
     own display unit (containers in TEU/day, bulk exports in Mt/yr)."""
     from chokepoint.report import figures as f
-    from chokepoint.workflows.findings import display_unit
+    from chokepoint.workflows.shipment import display_unit
 
     s = d.scenario
     net = s.network
