@@ -322,12 +322,12 @@ def test_too_many_elements() -> None:
 
 
 def test_internal_errors_hide_details(monkeypatch: pytest.MonkeyPatch) -> None:
-    import chokepoint.serve.app as app_module
+    import chokepoint.serve.state as state_module
 
     def broken(*_: Any, **__: Any) -> dict[str, Any]:
         raise RuntimeError("secret internals /etc/shadow")
 
-    monkeypatch.setattr(app_module, "close_elements", broken)
+    monkeypatch.setattr(state_module, "close_elements", broken)
     with _client(ServeSettings(), raise_server_exceptions=False) as c:
         r = c.post("/api/close", json={"elements": [TUNNEL]})
         body = _is_error(r, 500)
@@ -341,8 +341,77 @@ def test_analysis_time_limit() -> None:
 
     with _client(ServeSettings(campaign=slow, analysis_timeout_s=0.1)) as c:
         t0 = time.perf_counter()
-        r = c.post("/api/close", json={"elements": [TUNNEL]})
+        r = c.post("/api/campaign", json={"elements": [TUNNEL]})
         assert time.perf_counter() - t0 < 0.9  # answered before the analysis finished
         assert "took longer" in _is_error(r, 504)["error"]
         # the event loop was never blocked: other requests are served meanwhile
         assert c.get("/api/health").status_code == 200
+
+
+def test_campaign_is_a_separate_request() -> None:
+    """A closure never waits for the campaign: /api/close answers without it, and
+    /api/campaign runs the hook once per closure (cached)."""
+    calls: list[tuple[tuple[str, str], ...]] = []
+
+    def hook(_: Scenario, closure: Closure, __: np.ndarray) -> dict[str, Any]:
+        calls.append(closure.elements)
+        return {"delay_days": 2.0}
+
+    with _client(ServeSettings(campaign=hook)) as c:
+        assert c.get("/api/network").json()["campaign"] is True
+        r = c.post("/api/close", json={"elements": [TUNNEL]})
+        assert r.status_code == 200
+        assert r.json()["campaign"] is None
+        assert not calls
+        for _ in range(2):
+            got = c.post("/api/campaign", json={"elements": [TUNNEL]})
+            assert got.json() == {"campaign": {"delay_days": 2.0}}
+        assert calls == [(("link", TUNNEL),)]
+        assert c.post("/api/campaign", json={"elements": []}).json() == {"campaign": None}
+    with TestClient(create_app(), base_url=BASE) as c:
+        assert c.get("/api/network").json()["campaign"] is False
+        assert c.post("/api/campaign", json={"elements": [TUNNEL]}).json() == {
+            "campaign": None}
+
+
+def test_timed_out_analysis_is_cancelled_and_frees_its_worker() -> None:
+    """Past the time limit the request gets 504 and the analysis stops at its next
+    cancellation check, so the only worker is free for the next request."""
+    from chokepoint.cancel import check
+
+    steps: list[int] = []
+
+    def slow(*_: Any) -> dict[str, Any]:
+        for i in range(200):  # 10 s if never cancelled
+            check()
+            steps.append(i)
+            time.sleep(0.05)
+        return {}
+
+    with _client(ServeSettings(campaign=slow, analysis_timeout_s=0.3, workers=1)) as c:
+        r = c.post("/api/campaign", json={"elements": [TUNNEL]})
+        assert "took longer" in _is_error(r, 504)["error"]
+        pool = c.app.state.pool  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 3
+        while pool.in_flight and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert pool.in_flight == 0  # the worker is free again ...
+        assert pool.cancelled == 1
+        assert len(steps) < 20  # ... long before the analysis would have ended
+        # and it serves the next analysis
+        r = c.post("/api/close", json={"elements": [TUNNEL]})
+        assert r.status_code == 200
+        assert c.get("/api/health").json()["pool"]["cancelled"] == 1
+
+
+def test_timed_out_ranking_is_cancelled() -> None:
+    """A real analysis (the criticality ranking) stops between solver calls."""
+    with _client(ServeSettings(analysis_timeout_s=0.05, workers=1)) as c:
+        r = c.get("/api/ranking.csv?kind=link")
+        assert _is_error(r, 504)
+        pool = c.app.state.pool  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 10
+        while pool.in_flight and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert pool.in_flight == 0
+        assert pool.cancelled == 1

@@ -27,6 +27,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
+from chokepoint import cancel
 from chokepoint.analyses._flowlp import FlowLP
 from chokepoint.analyses._highs import new_highs
 from chokepoint.errors import SolverError
@@ -92,6 +93,7 @@ class LexLP:
 
     # -- plain solves -----------------------------------------------------------------------
     def _run(self, cost: np.ndarray, what: str = "served-demand") -> np.ndarray:
+        cancel.check()  # a cancelled computation stops between solver calls
         self.h.changeColsCost(self.n + 1, self._all, np.asarray(cost, dtype=float))
         self.h.run()
         if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal and self.warm:

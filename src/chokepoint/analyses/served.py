@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 
+import highspy
 import numpy as np
 import pandas as pd
 
@@ -43,7 +44,8 @@ from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError, SolverError
 from chokepoint.scenario import Demand
 
-__all__ = ["ServedDemandResult", "capacity_rows", "served_demand"]
+__all__ = ["ServedDemandModel", "ServedDemandResult", "ServedSolution", "capacity_rows",
+           "served_demand"]
 
 
 @dataclass
@@ -114,71 +116,196 @@ def served_demand(
     Returns
     -------
     ServedDemandResult
+
+    See Also
+    --------
+    ServedDemandModel : the same LP built once and re-solved for many closures.
     """
-    if not demands:
-        raise InputError("no demands: add [[commodities]] or [[background]] to the scenario")
-    K, m = len(demands), c.n_arcs
-    cap = effective_capacity(c, removed=removed, factor=factor)
-    rate = np.array([d.rate for d in demands], dtype=float)
-    prio = np.array([d.priority for d in demands], dtype=float)
-    lp = build_flow_lp(c, demands, cap, removed=removed)
-    lex = LexLP(lp)
-    res = lex.solve(-lp.obj)
-    best = -float(res.fun)
-    row_of, n_rows = lp.row_of_arc, lp.cap_value.shape[1]
-    row_cap = lp.cap_value[0]
-    finite = np.isfinite(row_cap)
-    shadow = np.zeros(n_rows)
-    shadow[finite] = -res.ub_dual[lp.cap_row[0, finite]]
-    x = np.asarray(res.x)
-    served_cols = lp.served_col[0]
-    if fair:
-        lex.keep_at_least(lp.obj, best)
-        lex.leximin(served_cols, rate)
-        x = lex.x if lex.x is not None else x
-    if fastest:
-        w = np.nan_to_num(c.time_h if weight in ("time", "time_h") else c.weights(weight))
-        c2 = np.zeros(len(lp.obj))
-        c2[: lp.n_flow] = np.tile(w, lp.n_blocks) if fastest else 0.0
-        # keep every commodity's served amount at its optimum: serving less is never
-        # "faster" then, so the second LP cannot shave served demand
-        bounds2 = lex.bounds.copy()
-        if not fair:
-            bounds2[served_cols, 0] = bounds2[served_cols, 1] = x[served_cols]
-        with contextlib.suppress(SolverError):  # keep the stage-1/2 solution
-            x = np.asarray(lex.solve(c2, bounds=bounds2).x)
-    flows = lp.flows(x)[0]
-    per_k = np.zeros((K, m))
-    np.add.at(per_k, lp.block_demand, flows)
-    served = x[served_cols]
-    load = lp.resource_load(x)
-    arcs = np.arange(m)
-    util = np.divide(load, row_cap, out=np.zeros(n_rows), where=finite & (row_cap > 0))
-    slack = np.where(finite, row_cap, 0.0) - load
-    tol = 1e-6 * np.maximum(1.0, np.where(finite, row_cap, 0.0))
-    binding = finite & (slack <= tol) & (row_cap > 0)
-    binding |= finite & (row_cap == 0) & (shadow > 1e-9)
-    first_arc = np.full(n_rows, -1, dtype=np.int64)
-    first_arc[row_of[::-1]] = arcs[::-1]
-    res_df = pd.DataFrame({
-        "arc": first_arc,
-        "link": [str(c.link_ids[c.arc_link[a]]) if c.arc_link[a] >= 0 else "" for a in first_arc],
-        "node": [str(c.node_ids[c.arc_node[a]]) if c.arc_node[a] >= 0 else "" for a in first_arc],
-        "shared": c.partner[first_arc] >= 0,
-        "capacity": row_cap, "load": load, "utilisation": util, "shadow_price": shadow,
-        "binding": binding,
-    })
-    dem = pd.DataFrame({
-        "id": [d.id for d in demands], "kind": [d.kind for d in demands],
-        "origin": [d.origin for d in demands], "destination": [d.destination for d in demands],
-        "route": [" → ".join(r.stops) for r in lp.routes],
-        "priority": prio, "demand": rate, "served": served,
-        "unmet": np.maximum(rate - served, 0.0),
-    })
-    b = res_df[res_df["binding"]]
-    return ServedDemandResult(
-        demands=dem, flows=per_k, resources=res_df, objective=best,
-        total_demand=float(rate.sum()), total_served=float(served.sum()),
-        binding_links=list(dict.fromkeys(x for x in b["link"] if x)),
-        binding_nodes=list(dict.fromkeys(x for x in b["node"] if x)),
-    )
+    model = ServedDemandModel(c, demands, factor=factor, weight=weight, warm=False)
+    return model.result(model.solve(removed, fastest=fastest, fair=fair))
+
+
+@dataclass
+class ServedSolution:
+    """One solve of a :class:`ServedDemandModel`, as arrays.
+
+    Attributes
+    ----------
+    x
+        The LP solution (model columns).
+    objective
+        Priority-weighted served demand (the first LP's optimum).
+    served
+        Served rate per demand (base unit).
+    load, capacity, shadow, binding
+        Per capacity resource: load, capacity (0 where removed, ``inf`` unlimited), shadow
+        price (served demand gained per unit of capacity) and whether it binds.
+    arc_load
+        Total flow per arc over all commodities.
+    """
+
+    x: np.ndarray
+    objective: float
+    served: np.ndarray
+    load: np.ndarray
+    capacity: np.ndarray
+    shadow: np.ndarray
+    binding: np.ndarray
+    arc_load: np.ndarray
+
+    @property
+    def total_served(self) -> float:
+        """Served rate summed over demands."""
+        return float(self.served.sum())
+
+
+class ServedDemandModel:
+    """The served-demand LP of one network and demand set, built once, solved many times.
+
+    :meth:`solve` answers :func:`served_demand` for any set of removed arcs by changing
+    column and row bounds of one HiGHS model in place (removed arcs' flows bounded at 0,
+    their capacity rows at 0) instead of building the LP again; with ``warm=True`` every
+    solve warm-starts the dual simplex from the previous basis. The rows that the rationing
+    stages add are deleted after each solve, so solves are independent of one another (the
+    served amounts are unique; flows may be another optimal vertex). Not thread-safe: use one
+    model per thread.
+
+    Parameters
+    ----------
+    c, demands, factor, weight
+        As for :func:`served_demand` (``factor`` applies to every solve).
+    warm
+        Keep the basis between solves (presolve off after the first).
+
+    Notes
+    -----
+    Building costs O(B·(n + m)) once; a solve costs the LPs of :func:`served_demand`
+    (one, plus one per fairness level, plus one per undecided demand when duals are
+    degenerate), each warm-started.
+    """
+
+    def __init__(self, c: CompiledNetwork, demands: list[Demand], *,
+                 factor: np.ndarray | None = None, weight: str = "time_h",
+                 warm: bool = True) -> None:
+        if not demands:
+            raise InputError("no demands: add [[commodities]] or [[background]] to the scenario")
+        self.c, self.demands, self.weight = c, list(demands), weight
+        self.cap = effective_capacity(c, factor=factor)
+        self.lp = lp = build_flow_lp(c, self.demands, self.cap)
+        self.lex = LexLP(lp, warm=warm)
+        self.rows = self.lex.h.getNumRow()
+        self.bounds = lp.bounds.copy()
+        self.finite = np.isfinite(lp.cap_value[0])
+        self.rate = np.array([d.rate for d in self.demands], dtype=float)
+        self.solves = 0
+
+    def _closure_bounds(self, removed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Column bounds and resource capacities with ``removed`` arcs closed."""
+        lp, m = self.lp, self.lp.n_arcs
+        bounds = self.bounds.copy()
+        cap = self.cap.copy()
+        if len(removed):
+            cap[removed] = 0.0
+            cols = (np.arange(lp.n_blocks)[:, None] * m + removed[None, :]).ravel()
+            bounds[cols, 1] = 0.0
+        row_cap = np.full(lp.cap_value.shape[1], np.inf)
+        np.minimum.at(row_cap, lp.row_of_arc, cap)
+        return bounds, row_cap
+
+    def solve(self, removed: np.ndarray | None = None, *, fastest: bool = False,
+              fair: bool = True) -> ServedSolution:
+        """Served demand with ``removed`` arcs closed (see :func:`served_demand`)."""
+        lex, h = self.lex, self.lex.h
+        gone = np.unique(np.asarray(removed if removed is not None else [], dtype=np.int64))
+        bounds, row_cap = self._closure_bounds(gone)
+        lex.bounds, lex.x = bounds, None
+        lex._set_bounds(bounds)
+        n_ub = lex.n_ub
+        h.changeRowsBounds(n_ub, np.arange(n_ub, dtype=np.int32), np.full(n_ub, -highspy.kHighsInf),
+                           row_cap[self.finite].astype(float))
+        try:
+            return self._stages(row_cap, fastest=fastest, fair=fair)
+        finally:
+            extra = h.getNumRow() - self.rows
+            if extra > 0:
+                h.deleteRows(extra, np.arange(self.rows, self.rows + extra, dtype=np.int32))
+            self.solves += 1
+
+    def _stages(self, row_cap: np.ndarray, *, fastest: bool, fair: bool) -> ServedSolution:
+        lp, lex, c = self.lp, self.lex, self.c
+        res = lex.solve(-lp.obj)
+        best = -float(res.fun)
+        shadow = np.zeros(len(row_cap))
+        shadow[self.finite] = -res.ub_dual[lp.cap_row[0, self.finite]]
+        x = np.asarray(res.x)
+        served_cols = lp.served_col[0]
+        if fair:
+            lex.keep_at_least(lp.obj, best)
+            lex.leximin(served_cols, self.rate)
+            x = lex.x if lex.x is not None else x
+        if fastest:
+            w = np.nan_to_num(c.time_h if self.weight in ("time", "time_h")
+                              else c.weights(self.weight))
+            c2 = np.zeros(len(lp.obj))
+            c2[: lp.n_flow] = np.tile(w, lp.n_blocks)
+            # keep every commodity's served amount at its optimum: serving less is never
+            # "faster" then, so the second LP cannot shave served demand
+            bounds2 = lex.bounds.copy()
+            if not fair:
+                bounds2[served_cols, 0] = bounds2[served_cols, 1] = x[served_cols]
+            with contextlib.suppress(SolverError):  # keep the stage-1/2 solution
+                x = np.asarray(lex.solve(c2, bounds=bounds2).x)
+        load = lp.resource_load(x)
+        finite = np.isfinite(row_cap)
+        slack = np.where(finite, row_cap, 0.0) - load
+        tol = 1e-6 * np.maximum(1.0, np.where(finite, row_cap, 0.0))
+        binding = finite & (slack <= tol) & (row_cap > 0)
+        binding |= finite & (row_cap == 0) & (shadow > 1e-9)
+        return ServedSolution(x=x, objective=best, served=x[served_cols], load=load,
+                              capacity=row_cap, shadow=shadow, binding=binding,
+                              arc_load=lp.flows(x)[0].sum(axis=0))
+
+    def result(self, sol: ServedSolution) -> ServedDemandResult:
+        """The solution as a :class:`ServedDemandResult` (tables per resource and demand)."""
+        c, lp, demands = self.c, self.lp, self.demands
+        K, m = len(demands), c.n_arcs
+        row_cap, n_rows = sol.capacity, len(sol.capacity)
+        per_k = np.zeros((K, m))
+        np.add.at(per_k, lp.block_demand, lp.flows(sol.x)[0])
+        finite = np.isfinite(row_cap)
+        util = np.divide(sol.load, row_cap, out=np.zeros(n_rows), where=finite & (row_cap > 0))
+        first_arc = self.first_arc
+        res_df = pd.DataFrame({
+            "arc": first_arc,
+            "link": [str(c.link_ids[c.arc_link[a]]) if c.arc_link[a] >= 0 else ""
+                     for a in first_arc],
+            "node": [str(c.node_ids[c.arc_node[a]]) if c.arc_node[a] >= 0 else ""
+                     for a in first_arc],
+            "shared": c.partner[first_arc] >= 0,
+            "capacity": row_cap, "load": sol.load, "utilisation": util,
+            "shadow_price": sol.shadow, "binding": sol.binding,
+        })
+        dem = pd.DataFrame({
+            "id": [d.id for d in demands], "kind": [d.kind for d in demands],
+            "origin": [d.origin for d in demands],
+            "destination": [d.destination for d in demands],
+            "route": [" → ".join(r.stops) for r in lp.routes],
+            "priority": [d.priority for d in demands], "demand": self.rate,
+            "served": sol.served, "unmet": np.maximum(self.rate - sol.served, 0.0),
+        })
+        b = res_df[res_df["binding"]]
+        return ServedDemandResult(
+            demands=dem, flows=per_k, resources=res_df, objective=sol.objective,
+            total_demand=float(self.rate.sum()), total_served=sol.total_served,
+            binding_links=list(dict.fromkeys(x for x in b["link"] if x)),
+            binding_nodes=list(dict.fromkeys(x for x in b["node"] if x)),
+        )
+
+    @property
+    def first_arc(self) -> np.ndarray:
+        """The first arc of each capacity resource."""
+        row_of = self.lp.row_of_arc
+        first = np.full(self.lp.cap_value.shape[1], -1, dtype=np.int64)
+        arcs = np.arange(self.c.n_arcs)
+        first[row_of[::-1]] = arcs[::-1]
+        return first

@@ -2,9 +2,11 @@
 
 At most ``workers`` analyses run at once, at most ``queue`` more wait; beyond that a request
 is answered at once with 503 and ``Retry-After`` instead of piling up threads and memory.
-A request that passes its time limit gets 504; if its analysis is still queued it is
-cancelled, if it is running it keeps its worker until it returns (Python threads cannot be
-killed) and its slot stays counted, so an overload shows as 503s, never as growing threads.
+A request that passes its time limit gets 504 and its analysis is cancelled: dropped if it
+is still queued; if it is running, its :class:`~chokepoint.cancel.CancelToken` is set and the
+analysis stops at its next :func:`chokepoint.cancel.check` (before every solver call), so the
+worker is free again within one solver call. Its slot stays counted until then, so an
+overload shows as 503s, never as growing threads.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from starlette.exceptions import HTTPException
+
+from chokepoint.cancel import CancelledError, CancelToken, cancel_scope
 
 __all__ = ["AnalysisPool", "Busy"]
 
@@ -55,6 +59,7 @@ class AnalysisPool:
         self.in_flight = 0
         self.refused = 0
         self.timed_out = 0
+        self.cancelled = 0
 
     def _pool(self) -> ThreadPoolExecutor:
         if self._executor is None:
@@ -62,9 +67,16 @@ class AnalysisPool:
                                                 thread_name_prefix="chokepoint-analysis")
         return self._executor
 
-    def _release(self, _: Future[Any]) -> None:
+    def _release(self, fut: Future[Any]) -> None:
         with self._lock:
             self.in_flight -= 1
+            if not fut.cancelled() and isinstance(fut.exception(), CancelledError):
+                self.cancelled += 1
+
+    @staticmethod
+    def _scoped(fn: Callable[[], T], token: CancelToken) -> T:
+        with cancel_scope(token):
+            return fn()
 
     async def run(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` on a worker; :class:`Busy` when full, 504 past the time limit."""
@@ -73,13 +85,15 @@ class AnalysisPool:
                 self.refused += 1
                 raise Busy(self.retry_after_s)
             self.in_flight += 1
-        fut = self._pool().submit(fn)
+        token = CancelToken()
+        fut = self._pool().submit(self._scoped, fn, token)
         fut.add_done_callback(self._release)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(fut), self.timeout_s)
         except TimeoutError:
-            fut.cancel()  # dropped if still queued; a running analysis finishes alone
-            with self._lock:
+            fut.cancel()  # dropped if still queued ...
+            token.cancel(f"the analysis passed the time limit of {self.timeout_s:g} s")
+            with self._lock:  # ... else it stops at its next cancellation check
                 self.timed_out += 1
             raise HTTPException(504, f"the analysis took longer than {self.timeout_s:g} s "
                                      "and was abandoned") from None

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import logging
 import math
+import queue
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,14 +25,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from chokepoint.analyses import fastest_route, max_flow, served_demand
+from chokepoint import cancel
+from chokepoint.analyses import fastest_route, max_flow
 from chokepoint.analyses.routes import Route
+from chokepoint.analyses.served import ServedDemandModel, ServedSolution
 from chokepoint.errors import ChokepointError, InputError
 from chokepoint.kinds import check_kind
 from chokepoint.scenario import Scenario
 
-__all__ = ["Baseline", "CampaignHook", "Closure", "baseline", "close_elements",
-           "links_table", "resolve_elements", "simulation_hook"]
+__all__ = ["Baseline", "CampaignHook", "Closure", "ClosureEngine", "ServedAnswer", "baseline",
+           "campaign_answer", "close_elements", "links_table", "resolve_elements",
+           "simulation_hook"]
 
 log = logging.getLogger("chokepoint.serve")
 
@@ -114,29 +121,222 @@ def removed_arcs(s: Scenario, elements: Sequence[tuple[str, str]]) -> np.ndarray
     return np.unique(np.concatenate(arcs)) if arcs else np.zeros(0, dtype=np.int64)
 
 
-def _terminals(s: Scenario) -> tuple[list[str], list[str]]:
-    return s.terminals()
-
-
-def _route(s: Scenario, r: Route) -> dict[str, Any]:
-    net = s.network
+def _route(names: dict[str, str], r: Route) -> dict[str, Any]:
     return {"found": r.found, "time_h": r.time_h if r.found else None,
             "time_days": r.time_h / 24 if r.found else None,
             "length_km": r.length_km if r.found else None,
-            "via": [net.node_name(n) for n in r.nodes], "links": r.links}
+            "via": [names.get(n, n) for n in r.nodes], "links": r.links}
 
 
-def _link_utilisation(resources: pd.DataFrame) -> dict[str, float]:
-    res = resources[resources["link"].astype(str) != ""]
-    if not len(res):
-        return {}
-    grouped = res.groupby(res["link"].astype(str))["utilisation"].max()
-    return {str(k): float(v) for k, v in grouped.items()}
+@dataclass(frozen=True)
+class ServedAnswer:
+    """Served demand with some arcs closed, as the web map shows it.
+
+    Attributes
+    ----------
+    served
+        Served rate summed over demands (base unit).
+    arc_load
+        Total flow per arc in the optimum found (used to reuse the answer for supersets).
+    link_util
+        Highest utilisation of each link's capacity resources, in link order (NaN: the
+        link has none); :attr:`utilisation` as a dict.
+    binding
+        Links and nodes whose capacity binds (id, kind, name).
+    link_ids
+        The network's link ids (shared, not copied).
+    """
+
+    served: float
+    arc_load: np.ndarray
+    link_util: np.ndarray
+    binding: tuple[dict[str, str], ...]
+    link_ids: np.ndarray
+
+    @property
+    def utilisation(self) -> dict[str, float]:
+        """``{link id: utilisation}`` for links with a capacity resource."""
+        u = self.link_util
+        return {str(self.link_ids[i]): float(u[i]) for i in np.flatnonzero(~np.isnan(u))}
+
+
+#: Flow (base unit per day) below which an arc counts as carrying nothing: HiGHS' primal
+#: feasibility tolerance.
+IDLE = 1e-7
+
+
+class ClosureEngine:
+    """What every closure of one scenario shares: names, the served-demand LP, answers.
+
+    * The served-demand LP is built once (:class:`~chokepoint.analyses.served.
+      ServedDemandModel`, one per worker thread) and re-solved warm for each new set of
+      closed arcs.
+    * Answers are memoised per set of closed arcs (least recently used dropped past
+      ``memo_size``); different elements closing the same arcs share one answer.
+    * No LP is solved when a known answer stays optimal: the closed arcs carry no flow in
+      the intact optimum, or in the answer for a subset of the closed elements. The optimum
+      of the larger problem is then feasible for the smaller one, which can serve no more,
+      so it is optimal; the max-min fair served amounts are unique, so it is *the* answer.
+
+    Thread-safe. Costs O(n + m) to build plus one served-demand solve.
+    """
+
+    def __init__(self, s: Scenario, *, memo_size: int = 4096) -> None:
+        self.scenario, self.c = s, s.network.compiled
+        nodes = s.network.nodes
+        self.names = {str(i): str(n) for i, n in zip(nodes["id"], nodes["name"], strict=True)}
+        self._describe: dict[tuple[str, str], dict[str, str]] = {}
+        self._models: queue.SimpleQueue[ServedDemandModel] = queue.SimpleQueue()
+        self._memo: OrderedDict[bytes, ServedAnswer] = OrderedDict()
+        self._lock = threading.Lock()
+        self.memo_size = memo_size
+        self.solves = self.reused = 0
+        self.intact: ServedAnswer | None = None
+        if s.demands:
+            self.intact = self._solve(np.zeros(0, dtype=np.int64))
+            self.solves = 0
+
+    def describe(self, kind: str, eid: str) -> dict[str, str]:
+        """``{"id", "kind", "name"}`` of an element (memoised)."""
+        key = (kind, eid)
+        got = self._describe.get(key)
+        if got is None:
+            name = self.names.get(eid, eid) if kind == "node" else \
+                self.scenario.network.describe(eid)
+            got = self._describe[key] = {"id": eid, "kind": kind, "name": name}
+        return dict(got)
+
+    def _solve(self, arcs: np.ndarray) -> ServedAnswer:
+        """One warm served-demand solve on a model of this thread's pool."""
+        try:
+            model = self._models.get_nowait()
+        except queue.Empty:
+            model = ServedDemandModel(self.c, self.scenario.demands, warm=True)
+        try:
+            sol = model.solve(arcs, fastest=False)
+        finally:
+            self._models.put(model)
+        return ServedAnswer(served=sol.total_served, arc_load=sol.arc_load,
+                            link_util=self._utilisation(model, sol),
+                            binding=self._binding(model, sol), link_ids=self.c.link_ids)
+
+    def _utilisation(self, model: ServedDemandModel, sol: ServedSolution) -> np.ndarray:
+        c, cap = self.c, sol.capacity
+        finite = np.isfinite(cap) & (cap > 0)
+        util = np.divide(sol.load, cap, out=np.zeros(len(cap)), where=finite)
+        link = c.arc_link[model.first_arc]
+        has = link >= 0
+        best = np.full(len(c.link_ids), -np.inf)
+        np.maximum.at(best, link[has], util[has])
+        best[~np.isfinite(best)] = np.nan
+        return best
+
+    def _binding(self, model: ServedDemandModel, sol: ServedSolution
+                 ) -> tuple[dict[str, str], ...]:
+        c = self.c
+        first = model.first_arc[sol.binding]
+        links = dict.fromkeys(str(c.link_ids[c.arc_link[a]]) for a in first
+                              if c.arc_link[a] >= 0)
+        nodes = dict.fromkeys(str(c.node_ids[c.arc_node[a]]) for a in first
+                              if c.arc_node[a] >= 0)
+        return tuple([self.describe("link", i) for i in links]
+                     + [self.describe("node", i) for i in nodes])
+
+    def served(self, parts: Sequence[np.ndarray]) -> ServedAnswer:
+        """Served demand with the arcs of every element in ``parts`` closed."""
+        if self.intact is None:
+            raise InputError("no demands: add [[commodities]] or [[background]] to the "
+                             "scenario")
+        got = self.lookup(parts)
+        if got is None:
+            cancel.check()
+            arcs = _union(parts)
+            got = self._solve(arcs)
+            with self._lock:
+                self.solves += 1
+                self._remember(arcs.tobytes(), got)
+        return got
+
+    def lookup(self, parts: Sequence[np.ndarray]) -> ServedAnswer | None:
+        """The answer for closing ``parts`` if it is known without a solve (memoised, or a
+        known answer that stays optimal), else None. About a microsecond per element."""
+        if self.intact is None:
+            return None
+        arcs = _union(parts)
+        key = arcs.tobytes()
+        with self._lock:
+            hit = self._memo.get(key)
+            if hit is not None:
+                self._memo.move_to_end(key)
+                return hit
+        got = self._known(parts, arcs)
+        if got is not None:
+            with self._lock:
+                self.reused += 1
+                self._remember(key, got)
+        return got
+
+    def _remember(self, key: bytes, answer: ServedAnswer) -> None:
+        self._memo[key] = answer
+        while len(self._memo) > self.memo_size:
+            self._memo.popitem(last=False)
+
+    def parts(self, closure: Closure) -> list[np.ndarray]:
+        """The arcs of each element of ``closure``."""
+        return [self.c.arcs_of(k, [e]) for k, e in closure.elements]
+
+    def answers_now(self, closure: Closure) -> bool:
+        """Whether :func:`close_elements` needs no LP solve for ``closure`` (its served
+        demand is known, or the scenario has no demands): about a millisecond then."""
+        return self.intact is None or self.lookup(self.parts(closure)) is not None
+
+    def elements(self) -> list[tuple[str, str]]:
+        """Every link, node and failure group as ``(kind, id)``."""
+        c = self.c
+        return ([("link", str(x)) for x in c.link_ids] + [("node", str(x)) for x in c.node_ids]
+                + [("group", str(g)) for g in c.group_index if g])
+
+    def prewarm(self, elements: Sequence[tuple[str, str]] | None = None) -> int:
+        """Solve the closure of each single element ahead of requests (so that closures of
+        several elements are often answered by :meth:`lookup`); stops when cancelled.
+        Returns the number of LP solves."""
+        before = self.solves
+        for kind, eid in (self.elements() if elements is None else elements):
+            cancel.check()
+            self.served([self.c.arcs_of(kind, [eid])])
+        return self.solves - before
+
+    def _known(self, parts: Sequence[np.ndarray], arcs: np.ndarray) -> ServedAnswer | None:
+        """A known answer that stays optimal with ``arcs`` closed, if any (see the class)."""
+        assert self.intact is not None
+        if not bool(np.any(self.intact.arc_load[arcs] > IDLE)):
+            return self.intact
+        k = len(parts)
+        if k < 2 or k > 4:
+            return None
+        for r in range(k - 1, 0, -1):
+            for keep in itertools.combinations(range(k), r):
+                with self._lock:
+                    sub = self._memo.get(_union([parts[i] for i in keep]).tobytes())
+                if sub is not None and not bool(np.any(sub.arc_load[arcs] > IDLE)):
+                    return sub
+        return None
+
+    def stats(self) -> dict[str, int]:
+        """LP solves, answers reused without a solve, answers memoised."""
+        return {"solves": self.solves, "reused": self.reused, "memoised": len(self._memo)}
+
+
+def _union(parts: Sequence[np.ndarray]) -> np.ndarray:
+    if not parts:
+        return np.zeros(0, dtype=np.int64)
+    return np.unique(np.concatenate([np.asarray(p, dtype=np.int64) for p in parts]))
 
 
 @dataclass
 class Baseline:
-    """The intact network's figures, computed once per loaded scenario."""
+    """The intact network's figures for one pair of flow terminals, and the scenario's
+    :class:`ClosureEngine`."""
 
     sources: list[str]
     sinks: list[str]
@@ -147,53 +347,63 @@ class Baseline:
     utilisation: dict[str, float]
     route: dict[str, Any] | None
     link_flow: np.ndarray
-    served_arc_load: np.ndarray | None = None
-    served_binding: list[dict[str, str]] | None = None
+    engine: ClosureEngine
+
+    @property
+    def served_arc_load(self) -> np.ndarray | None:
+        """Flow per arc in the intact served-demand optimum (None without demands)."""
+        return None if self.engine.intact is None else self.engine.intact.arc_load
+
+    @property
+    def served_binding(self) -> list[dict[str, str]] | None:
+        """Binding links and nodes of the intact served-demand optimum."""
+        i = self.engine.intact
+        return None if i is None else [dict(x) for x in i.binding]
 
 
-def _describe(s: Scenario, kind: str, eid: str) -> dict[str, str]:
-    return {"id": eid, "kind": kind, "name": s.network.describe(eid)}
-
-
-def _cut_list(s: Scenario, links: Sequence[str], nodes: Sequence[str]) -> list[dict[str, str]]:
-    return [_describe(s, "link", i) for i in links] + [_describe(s, "node", i) for i in nodes]
+def _cut_list(e: ClosureEngine, links: Sequence[str], nodes: Sequence[str]
+              ) -> list[dict[str, str]]:
+    return [e.describe("link", i) for i in links] + [e.describe("node", i) for i in nodes]
 
 
 def _timed(s: Scenario) -> bool:
     return not bool(np.isnan(s.network.compiled.time_h).any())
 
 
+def _flow_utilisation(s: Scenario, flow: np.ndarray) -> dict[str, float]:
+    cap = s.network.links["capacity"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = np.where(np.isfinite(cap) & (cap > 0), np.abs(flow) / cap, np.nan)
+    return {str(i): float(v) for i, v in zip(s.network.links["id"], u, strict=True)}
+
+
 def baseline(s: Scenario, sources: Sequence[str] | None = None,
-             sinks: Sequence[str] | None = None) -> Baseline:
-    """Figures for the intact network (also warms the compiled network's caches)."""
+             sinks: Sequence[str] | None = None, *,
+             engine: ClosureEngine | None = None) -> Baseline:
+    """Figures for the intact network between ``sources`` and ``sinks`` (default: the
+    scenario's terminals); ``engine`` is shared by every baseline of one scenario (built
+    here when None)."""
+    e = engine if engine is not None else ClosureEngine(s)
     c = s.network.compiled
-    src, snk = _terminals(s)
+    src, snk = s.terminals()
     src, snk = list(sources or src), list(sinks or snk)
     thr, cut, flow = math.nan, [], np.zeros(len(c.link_ids))
     if src and snk:
         mf = max_flow(c, src, snk)
-        thr, cut, flow = mf.value, _cut_list(s, mf.cut_links, mf.cut_nodes), mf.link_flow
+        thr, cut, flow = mf.value, _cut_list(e, mf.cut_links, mf.cut_nodes), mf.link_flow
     served = demand = None
     util: dict[str, float] = {}
-    load = binding = None
-    if s.demands:
-        sd = served_demand(c, s.demands, fastest=False)
-        served, demand = sd.total_served, sd.total_demand
-        util = _link_utilisation(sd.resources)
-        load = sd.arc_load
-        binding = [_describe(s, "link", i) for i in sd.binding_links] + [
-            _describe(s, "node", i) for i in sd.binding_nodes]
+    if e.intact is not None:
+        served = e.intact.served
+        demand = float(sum(d.rate for d in s.demands))
+        util = e.intact.utilisation
     elif src and snk:
-        cap = s.network.links["capacity"].to_numpy(dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            u = np.where(np.isfinite(cap) & (cap > 0), np.abs(flow) / cap, np.nan)
-        util = {str(i): float(v) for i, v in zip(s.network.links["id"], u, strict=True)}
+        util = _flow_utilisation(s, flow)
     route = None
     if src and snk and _timed(s):
-        route = _route(s, fastest_route(c, src[0], snk[0]))
+        route = _route(e.names, fastest_route(c, src[0], snk[0]))
     return Baseline(sources=src, sinks=snk, throughput=thr, cut=cut, served=served,
-                    demand=demand, utilisation=util, route=route, link_flow=flow,
-                    served_arc_load=load, served_binding=binding)
+                    demand=demand, utilisation=util, route=route, link_flow=flow, engine=e)
 
 
 def _in_units(s: Scenario, value: float | None) -> dict[str, float | None]:
@@ -217,91 +427,113 @@ def _quantity(s: Scenario, tonnes_or_units: float) -> dict[str, float]:
     return out
 
 
+def _throughput(s: Scenario, base: Baseline, arcs: np.ndarray, out: dict[str, Any]
+                ) -> tuple[float, np.ndarray]:
+    """Max flow with ``arcs`` closed into ``out``; returns it and the per-link flow."""
+    c, e = s.network.compiled, base.engine
+    if not (base.sources and base.sinks):
+        out["throughput"] = out["bottleneck"] = None
+        return math.nan, np.zeros(len(c.link_ids))
+    mf = max_flow(c, base.sources, base.sinks, removed=arcs)
+    out["throughput"] = {
+        "sources": base.sources, "sinks": base.sinks,
+        "source_names": [e.names.get(x, x) for x in base.sources],
+        "sink_names": [e.names.get(x, x) for x in base.sinks],
+        "intact": _in_units(s, base.throughput), "closed": _in_units(s, mf.value),
+        "intact_base": base.throughput, "closed_base": mf.value,
+    }
+    out["bottleneck"] = {"intact": base.cut, "closed": _cut_list(e, mf.cut_links, mf.cut_nodes)}
+    return mf.value, mf.link_flow
+
+
+def _served(s: Scenario, base: Baseline, parts: Sequence[np.ndarray], flow: np.ndarray,
+            out: dict[str, Any]) -> float | None:
+    """Served demand with the closure into ``out`` (with the utilisation); returns it."""
+    if base.engine.intact is None or base.served is None:
+        out["served"] = None
+        util = _flow_utilisation(s, flow) if base.sources and base.sinks else \
+            base.utilisation
+        out["utilisation"] = {k: (v if math.isfinite(v) else None) for k, v in util.items()}
+        return None
+    ans = base.engine.served(parts)
+    out["served"] = {"intact": _in_units(s, base.served), "closed": _in_units(s, ans.served),
+                     "demand": _in_units(s, base.demand), "intact_base": base.served,
+                     "closed_base": ans.served, "binding": [dict(x) for x in ans.binding]}
+    out["utilisation"] = {k: (v if math.isfinite(v) else None)
+                          for k, v in ans.utilisation.items()}
+    return ans.served
+
+
+def _detour(s: Scenario, base: Baseline, arcs: np.ndarray) -> dict[str, Any] | None:
+    if base.route is None:
+        return None
+    names = base.engine.names
+    o, d = base.sources[0], base.sinks[0]
+    r = _route(names, fastest_route(s.network.compiled, o, d, removed=arcs))
+    extra = (r["time_h"] - base.route["time_h"]) if r["found"] else None
+    return {"origin": o, "destination": d, "origin_name": names.get(o, o),
+            "destination_name": names.get(d, d), "intact": base.route, "closed": r,
+            "extra_h": extra}
+
+
+def _period(s: Scenario, base: Baseline, closure: Closure, thr_closed: float,
+            served_closed: float | None) -> dict[str, Any] | None:
+    days = closure.days
+    if days is None:
+        return None
+    lost: dict[str, Any] = {"days": days}
+    if math.isfinite(base.throughput) and math.isfinite(thr_closed):
+        lost["throughput"] = _quantity(s, (base.throughput - thr_closed) * days)
+    if served_closed is not None and base.served is not None:
+        lost["served"] = _quantity(s, (base.served - served_closed) * days)
+    return lost
+
+
+def campaign_answer(s: Scenario, closure: Closure, hook: CampaignHook, *,
+                    arcs: np.ndarray | None = None) -> dict[str, Any] | None:
+    """The campaign ``hook``'s answer for ``closure``; its failures become ``{"error":
+    message}`` (the closure's other figures still stand). A SimPy run: about half a second
+    on the corridor, so the web map asks for it separately from the closure."""
+    if arcs is None:
+        arcs = removed_arcs(s, closure.elements)
+    try:
+        return hook(s, closure, arcs)
+    except cancel.CancelledError:
+        raise
+    except ChokepointError as e:  # e.g. a campaign that cannot be routed any more
+        return {"error": str(e)}
+    except Exception as e:  # the closure's other figures still stand
+        log.error("campaign hook failed: %r", e, exc_info=e)
+        return {"error": "the campaign simulation failed (see the server log)"}
+
+
 def close_elements(s: Scenario, base: Baseline, closure: Closure, *,
                    campaign: CampaignHook | None = None) -> dict[str, Any]:
-    """The corridor's figures with ``closure`` applied, next to the intact ``base``."""
+    """The corridor's figures with ``closure`` applied, next to the intact ``base``.
+
+    Max flow and the fastest detour are recomputed (each well under a millisecond on the
+    corridor); served demand comes from ``base.engine`` (:class:`ClosureEngine`: memoised,
+    reused without a solve where it stays optimal, else one warm-started LP solve). The
+    optional ``campaign`` hook (a SimPy run, about half a second) is the slow part: the web
+    map asks for it separately. Cancellable between stages (:mod:`chokepoint.cancel`).
+    """
     t0 = time.perf_counter()
-    c = s.network.compiled
-    arcs = removed_arcs(s, closure.elements)
-    unit = s.units.report_units[0]
+    parts = base.engine.parts(closure)
+    arcs = _union(parts)
     out: dict[str, Any] = {
-        "scenario": s.name, "unit": unit, "base_unit": s.units.base,
-        "closed": [_describe(s, k, e) for k, e in closure.elements],
+        "scenario": s.name, "unit": s.units.report_units[0], "base_unit": s.units.base,
+        "closed": [base.engine.describe(k, e) for k, e in closure.elements],
         "start": closure.start.isoformat() if closure.start else None,
         "end": closure.end.isoformat() if closure.end else None,
     }
-    thr_closed = math.nan
-    if base.sources and base.sinks:
-        mf = max_flow(c, base.sources, base.sinks, removed=arcs)
-        thr_closed = mf.value
-        out["throughput"] = {
-            "sources": base.sources, "sinks": base.sinks,
-            "source_names": [s.network.node_name(x) for x in base.sources],
-            "sink_names": [s.network.node_name(x) for x in base.sinks],
-            "intact": _in_units(s, base.throughput), "closed": _in_units(s, thr_closed),
-            "intact_base": base.throughput, "closed_base": thr_closed,
-        }
-        out["bottleneck"] = {"intact": base.cut,
-                             "closed": _cut_list(s, mf.cut_links, mf.cut_nodes)}
-        flow_closed = mf.link_flow
-    else:
-        out["throughput"] = None
-        out["bottleneck"] = None
-        flow_closed = np.zeros(len(c.link_ids))
-    served_closed = None
-    util = base.utilisation
-    if s.demands and base.served is not None:
-        if base.served_arc_load is not None and base.served_binding is not None and not bool(
-                np.any(base.served_arc_load[arcs] > 0)):
-            # Incremental: the closed arcs carry nothing in the intact optimum, which stays
-            # feasible and so optimal (the feasible set only shrank); served amounts are
-            # unique (max-min fair rule), so the intact answer is the answer. No LP solve.
-            served_closed, binding = base.served, base.served_binding
-        else:
-            sd = served_demand(c, s.demands, removed=arcs, fastest=False)
-            served_closed, util = sd.total_served, _link_utilisation(sd.resources)
-            binding = [_describe(s, "link", i) for i in sd.binding_links] + [
-                _describe(s, "node", i) for i in sd.binding_nodes]
-        out["served"] = {"intact": _in_units(s, base.served),
-                         "closed": _in_units(s, served_closed),
-                         "demand": _in_units(s, base.demand), "intact_base": base.served,
-                         "closed_base": served_closed, "binding": binding}
-    else:
-        out["served"] = None
-        if base.sources and base.sinks:
-            cap = s.network.links["capacity"].to_numpy(dtype=float)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                u = np.where(np.isfinite(cap) & (cap > 0), np.abs(flow_closed) / cap, np.nan)
-            util = {str(i): float(v) for i, v in zip(s.network.links["id"], u, strict=True)}
-    if base.route is not None:
-        r = _route(s, fastest_route(c, base.sources[0], base.sinks[0], removed=arcs))
-        extra = (r["time_h"] - base.route["time_h"]) if r["found"] else None
-        out["detour"] = {"origin": base.sources[0], "destination": base.sinks[0],
-                         "origin_name": s.network.node_name(base.sources[0]),
-                         "destination_name": s.network.node_name(base.sinks[0]),
-                         "intact": base.route, "closed": r, "extra_h": extra}
-    else:
-        out["detour"] = None
-    days = closure.days
-    if days is not None:
-        lost: dict[str, Any] = {"days": days}
-        if math.isfinite(base.throughput) and math.isfinite(thr_closed):
-            lost["throughput"] = _quantity(s, (base.throughput - thr_closed) * days)
-        if served_closed is not None and base.served is not None:
-            lost["served"] = _quantity(s, (base.served - served_closed) * days)
-        out["period"] = lost
-    else:
-        out["period"] = None
-    out["utilisation"] = {k: (v if math.isfinite(v) else None) for k, v in util.items()}
-    out["campaign"] = None
-    if campaign is not None:
-        try:
-            out["campaign"] = campaign(s, closure, arcs)
-        except ChokepointError as e:  # e.g. a campaign that cannot be routed any more
-            out["campaign"] = {"error": str(e)}
-        except Exception as e:  # the closure's other figures still stand
-            log.error("campaign hook failed: %r", e, exc_info=e)
-            out["campaign"] = {"error": "the campaign simulation failed (see the server log)"}
+    thr_closed, flow = _throughput(s, base, arcs, out)
+    cancel.check()
+    served_closed = _served(s, base, parts, flow, out)
+    cancel.check()
+    out["detour"] = _detour(s, base, arcs)
+    out["period"] = _period(s, base, closure, thr_closed, served_closed)
+    out["campaign"] = (campaign_answer(s, closure, campaign, arcs=arcs)
+                       if campaign is not None else None)
     out["elapsed_ms"] = round(1000 * (time.perf_counter() - t0), 2)
     return out
 

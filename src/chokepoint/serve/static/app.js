@@ -149,18 +149,7 @@
       });
       text('period', r.period.days + ' days; ' + parts.join('; '));
     } else { text('period', '— (choose dates)'); }
-    $('campaign-row').hidden = !r.campaign;
-    if (r.campaign) {
-      var c = r.campaign;
-      if (c.error) { text('campaign', c.error); }
-      else {
-        var day = function (iso) { return iso ? iso.slice(0, 10) : 'never'; };
-        text('campaign', 'last delivery ' + day(c.completion_undisrupted) + ' → ' + day(c.completion) +
-             '; mean delay ' + fmt(c.mean_delay_h) + ' h, max ' + fmt(c.max_delay_h) + ' h; ' +
-             fmt(c.delayed_containers, 0) + ' of ' + fmt(c.containers, 0) + ' containers delayed, ' +
-             fmt(c.undelivered, 0) + ' undelivered');
-      }
-    }
+    showCampaign(r.campaign);
     var util = r.utilisation || {};
     var cut = new Set((r.bottleneck && r.bottleneck.closed || []).map(function (c) { return c.id; }));
     svg.querySelectorAll('g.link').forEach(function (g) {
@@ -170,6 +159,30 @@
     });
     $('dl-csv').href = '/api/results.csv?' + query();
     $('dl-json').href = '/api/results.json?' + query();
+  }
+
+  function showCampaign(c) {
+    $('campaign-row').hidden = !c;
+    if (!c) return;
+    if (c === 'pending') { text('campaign', 'simulating…'); return; }
+    if (c.error) { text('campaign', c.error); return; }
+    var day = function (iso) { return iso ? iso.slice(0, 10) : 'never'; };
+    text('campaign', 'last delivery ' + day(c.completion_undisrupted) + ' → ' + day(c.completion) +
+         '; mean delay ' + fmt(c.mean_delay_h) + ' h, max ' + fmt(c.max_delay_h) + ' h; ' +
+         fmt(c.delayed_containers, 0) + ' of ' + fmt(c.containers, 0) + ' containers delayed, ' +
+         fmt(c.undelivered, 0) + ' undelivered');
+  }
+  // the campaign (a simulation, ~1 s) is asked for after the closure's figures are shown
+  function campaign(body, mine) {
+    if (!net || !net.campaign || !body.elements.length) return;
+    showCampaign('pending');
+    fetch('/api/campaign', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)})
+      .then(function (resp) { return resp.json().then(function (j) { return [resp.ok, j]; }); })
+      .then(function (x) {
+        if (mine !== seq) return;
+        showCampaign(x[0] ? x[1].campaign : {error: x[1].error || 'error'});
+      })
+      .catch(function (e) { if (mine === seq) showCampaign({error: 'request failed: ' + e}); });
   }
 
   function update() {
@@ -182,6 +195,7 @@
         if (mine !== seq) return;
         if (!x[0]) { text('status', x[1].error || 'error'); $('status').className = 'error'; return; }
         show(x[1]);
+        campaign(body, mine);
         text('status', 'updated (' + fmt(x[1].elapsed_ms, 0) + ' ms)');
         document.body.setAttribute('data-updates', String(mine));
       })

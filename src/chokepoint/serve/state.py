@@ -1,0 +1,233 @@
+"""What one server process holds: the loaded scenario, its answers, the analysis pool.
+
+The loaded scenario is shared by every client of one server process (a local, single-user
+tool); an upload replaces it, ``POST /api/reset`` restores the one the server started with.
+Each loaded scenario has one :class:`~chokepoint.workflows.closures.ClosureEngine` (compiled
+network, served-demand LP, memoised answers) shared by its baselines; encoded closure
+answers are kept in a small LRU cache, and identical requests in flight are computed once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from chokepoint.cancel import CancelledError, CancelToken, cancel_scope
+from chokepoint.errors import InputError
+from chokepoint.io.write import to_jsonable
+from chokepoint.scenario import Scenario
+from chokepoint.serve.pool import AnalysisPool
+from chokepoint.serve.requests import CloseRequest
+from chokepoint.serve.settings import ServeSettings
+from chokepoint.workflows.closures import (
+    Baseline,
+    Closure,
+    ClosureEngine,
+    baseline,
+    close_elements,
+    resolve_elements,
+)
+
+__all__ = ["Loaded", "ServerState", "dumps", "load_scenario"]
+
+T = TypeVar("T")
+log = logging.getLogger("chokepoint.serve")
+#: Baselines kept for other flow terminals than the scenario's.
+TERMINAL_BASELINES = 64
+
+
+def dumps(data: Any) -> bytes:
+    """Compact UTF-8 JSON (no NaN: missing figures are null)."""
+    return json.dumps(data, ensure_ascii=False, allow_nan=False,
+                      separators=(",", ":")).encode("utf-8")
+
+
+@dataclass
+class Loaded:
+    """A loaded scenario, its intact baseline and what is computed once for it."""
+
+    scenario: Scenario
+    base: Baseline
+    token: int
+    label: str
+    memo: dict[str, Any] = field(default_factory=dict)
+
+    def once(self, key: str, make: Callable[[], T]) -> T:
+        """``make()``, computed once per loaded scenario."""
+        if key not in self.memo:
+            self.memo[key] = make()
+        return self.memo[key]  # type: ignore[no-any-return]
+
+
+def load_scenario(s: Scenario, token: int, label: str) -> Loaded:
+    """Load ``s`` (its baseline and closure engine; tens of milliseconds on the corridor)."""
+    return Loaded(scenario=s, base=baseline(s), token=token, label=label)
+
+
+def _prewarm(engine: ClosureEngine, token: CancelToken) -> None:
+    with cancel_scope(token):
+        try:
+            engine.prewarm()
+        except CancelledError:
+            pass
+        except Exception as e:  # a failed warm-up only costs speed
+            log.warning("prewarming the closure answers failed: %r", e)
+
+
+class _LRU(OrderedDict[Any, Any]):
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def get_fresh(self, key: Any) -> Any:
+        hit = self.get(key)
+        if hit is not None:
+            self.move_to_end(key)
+        return hit
+
+    def put(self, key: Any, value: Any) -> None:
+        self[key] = value
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
+class ServerState:
+    """The server's shared state and the one way analyses are run (:meth:`run`)."""
+
+    def __init__(self, first: Loaded, settings: ServeSettings) -> None:
+        self.initial = self.current = first
+        self.settings = settings
+        self.pool = AnalysisPool(workers=settings.workers, queue=settings.queue_limit,
+                                 timeout_s=settings.analysis_timeout_s)
+        self.answers = _LRU(settings.cache_size)
+        self.campaigns = _LRU(settings.cache_size)
+        self.bases = _LRU(TERMINAL_BASELINES)
+        self.rankings: dict[tuple[int, str], Any] = {}
+        self.pending: dict[Any, asyncio.Future[Any]] = {}
+        self.computed = 0
+        self._lock = threading.Lock()
+        self._counter = 0
+        self._warming: CancelToken | None = None
+        self.prewarm(first)
+
+    def prewarm(self, loaded: Loaded) -> None:
+        """Solve every single-element closure of ``loaded`` in a background thread (when it
+        has at most ``settings.prewarm_elements`` elements), stopping the previous one."""
+        if self._warming is not None:
+            self._warming.cancel("another scenario was loaded")
+        engine = loaded.base.engine
+        if engine.intact is None or len(engine.elements()) > self.settings.prewarm_elements:
+            self._warming = None
+            return
+        self._warming = token = CancelToken()
+        threading.Thread(target=_prewarm, args=(engine, token), daemon=True,
+                         name="chokepoint-prewarm").start()
+
+    def shutdown(self) -> None:
+        """Stop the pool and any warm-up."""
+        if self._warming is not None:
+            self._warming.cancel("shutting down")
+        self.pool.shutdown()
+
+    def next_token(self) -> int:
+        """A new scenario token (uploads)."""
+        with self._lock:
+            self._counter += 1
+            return self._counter
+
+    async def run(self, fn: Callable[[], T]) -> T:
+        """``fn()`` on the bounded pool (503 when full, 504 + cancellation past the limit)."""
+        return await self.pool.run(fn)
+
+    async def shared(self, key: Any, make: Callable[[], Awaitable[T]]) -> T:
+        """One computation per key at a time: concurrent requests for it await the same."""
+        task = self.pending.get(key)
+        if task is None:
+            task = asyncio.ensure_future(make())
+            self.pending[key] = task
+            task.add_done_callback(lambda _: self.pending.pop(key, None))
+        return await asyncio.shield(task)  # type: ignore[no-any-return]
+
+    def closure(self, req: CloseRequest) -> tuple[Loaded, Closure]:
+        """The loaded scenario and the resolved :class:`Closure` of a request."""
+        cur = self.current
+        if len(req.elements) > self.settings.max_elements:
+            raise InputError(f"at most {self.settings.max_elements} elements can be closed "
+                             "at once")
+        elements = resolve_elements(cur.scenario, req.refs())
+        return cur, Closure(elements=elements, start=req.start, end=req.end)
+
+    async def _baseline(self, cur: Loaded, req: CloseRequest) -> Baseline:
+        """The intact figures between the request's terminals (the scenario's by default)."""
+        if not (req.sources or req.sinks):
+            return cur.base
+        nodes = cur.scenario.network.compiled.node_index
+        bad = [x for x in (*req.sources, *req.sinks) if x not in nodes]
+        if bad:
+            raise InputError(f"no node {bad[0]!r} (sources and sinks are node ids)")
+        key = (cur.token, tuple(req.sources), tuple(req.sinks))
+        got = self.bases.get_fresh(key)
+        if got is None:
+            s, engine = cur.scenario, cur.base.engine
+            got = await self.run(lambda: baseline(s, req.sources or None, req.sinks or None,
+                                                  engine=engine))
+            self.bases.put(key, got)
+        return got  # type: ignore[no-any-return]
+
+    async def closure_answer(self, req: CloseRequest) -> tuple[Loaded, bytes]:
+        """A closure's answer as encoded JSON: cached; computed here when it needs no LP
+        solve (about a millisecond), else on the pool."""
+        cur, closure = self.closure(req)
+        key = (cur.token, closure, tuple(req.sources), tuple(req.sinks))
+        hit = self.answers.get_fresh(key)
+        if hit is not None:
+            return cur, hit  # type: ignore[no-any-return]
+        base = await self._baseline(cur, req)
+
+        def answer() -> bytes:
+            encoded = dumps(to_jsonable(close_elements(cur.scenario, base, closure)))
+            self.computed += 1
+            self.answers.put(key, encoded)
+            return encoded
+
+        if base.engine.answers_now(closure):
+            return cur, answer()
+        return cur, await self.shared(key, lambda: self.run(answer))
+
+    async def campaign_answer(self, req: CloseRequest) -> bytes:
+        """``{"campaign": ...}`` of a closure: the campaign hook's answer (None without a
+        hook or closed elements), cached per closure and dates."""
+        cur, closure = self.closure(req)
+        hook = self.settings.campaign
+        if hook is None or not closure.elements:
+            return dumps({"campaign": None})
+        key = (cur.token, closure)
+        hit = self.campaigns.get_fresh(key)
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
+
+        async def compute() -> bytes:
+            from chokepoint.workflows.closures import campaign_answer
+
+            got = await self.run(lambda: to_jsonable(campaign_answer(cur.scenario, closure,
+                                                                     hook)))
+            encoded = dumps({"campaign": got})
+            self.campaigns.put(key, encoded)
+            return encoded
+
+        return await self.shared(("campaign", key), compute)
+
+    def health(self) -> dict[str, Any]:
+        """Liveness figures: scenario, cached and computed answers, pool and engine."""
+        pool = self.pool
+        return {"status": "ok", "scenario": self.current.scenario.name,
+                "cached_results": len(self.answers), "computed_results": self.computed,
+                "pool": {"in_flight": pool.in_flight, "refused": pool.refused,
+                         "timed_out": pool.timed_out, "cancelled": pool.cancelled},
+                "engine": self.current.base.engine.stats()}
