@@ -295,3 +295,25 @@ def test_compare_2023_attack_on_corridor() -> None:
     assert cmp.worst.status == "optimal"
     assert 0.0 <= cmp.actual_lost <= cmp.worst.value + 1e-6 * cmp.intact
     assert len(cmp.worst.removed) <= 2
+
+
+SERIES = settings(max_examples=60, deadline=None, derandomize=True)
+
+
+@SERIES
+@given(timed_cases())
+def test_attackers_sharing_one_operator_equal_brute_force(case: TimedCase) -> None:
+    """Several attackers on one operator LP (cuts carried over from one to the next) give
+    each its own brute-force optimum."""
+    from chokepoint.analyses.interdiction import timed_interdictions
+
+    attackers = [(2, case.budget), (1, case.budget)]
+    results = timed_interdictions(case.c, case.demands, attackers=attackers,
+                                  horizon_days=case.horizon, repair_days=case.repair,
+                                  kind=case.kind, cost=case.cost, attack_day=case.attack_day,
+                                  backlog_days=case.backlog)
+    for (k, _), r in zip(attackers, results, strict=True):
+        case.k = k
+        truth = _brute_force(case)
+        assert r.status == "optimal"
+        assert r.value == pytest.approx(truth, abs=1e-6 * max(1.0, r.intact_value))

@@ -48,7 +48,7 @@ def test_findings_are_computed_from_the_results(corridor_study: Study) -> None:
     st = corridor_study
     keys = [f.key for f in st.findings]
     assert keys == ["shipment", "attack_cost", "spof_shipment", "spof_corridor", "weakest",
-                    "weak_point"]
+                    "weak_point", "attack_2023"]
     by = {f.key: f for f in st.findings}
     ship = by["shipment"]
     # the munitions go by sea to Dunai, away from the tunnel: the attack does not touch them

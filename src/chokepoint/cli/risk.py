@@ -1,4 +1,4 @@
-"""Commands on what failures cost: ``criticality``, ``interdict``, ``harden``."""
+"""Commands on what failures cost: ``criticality``, ``interdict``, ``harden``, ``attack``."""
 
 from __future__ import annotations
 
@@ -268,3 +268,44 @@ def harden(
     out.print(f"worst case with protection:    [bold]{_num(conv(r.value), 2)}[/] {unit} "
               f"(attack: {', '.join(r.attack) or 'none'})")
 
+
+
+@app.command()
+def attack(
+    path: PathArg,
+    horizon_days: Annotated[int, typer.Option(
+        "--horizon-days", min=1, help="Daily periods from the first closure's day.")] = 90,
+    k: Annotated[list[int] | None, typer.Option(
+        "--k", min=1, help="Also the exact worst attack on this many elements (repeatable; "
+                           "default 1, 2, 3).")] = None,
+    defend: Annotated[bool, typer.Option(
+        "--defend/--no-defend", help="Also the element to protect first.")] = True,
+    backlog_days: Annotated[float, typer.Option(
+        help="Demand not carried queues up to this many days of demand.")] = 7.0,
+    time_limit: Annotated[float, typer.Option(help="Seconds per exact solve.")] = 120.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """The scenario's attack (its closures, with their dates and repair times) against the
+    exact worst timed attack of the same size and attack cost, and of k elements."""
+    from chokepoint.workflows.attack import attack_2023, attack_statement
+
+    s = _load(path)
+    a = attack_2023(s, horizon_days=horizon_days, ks=tuple(k or (1, 2, 3)), defend=defend,
+                    backlog_days=backlog_days, time_limit=time_limit)
+    if as_json:
+        _print_json(a.to_dict())
+        return
+    shipment = s.commodities[0].id if s.commodities else None
+    out.print(escape(attack_statement(a, shipment=shipment)))
+    t = Table("attack", "elements (closed from → reopened)", "lost (t)", "status",
+              title=f"Demand not delivered over {horizon_days} days from {a.start}")
+    t.add_row("the scenario's", "; ".join(
+        f"{p['name']} ({p['attack_date']}, {_num(p['repair_days'], 1)} d)" for p in a.plan),
+        _num(a.actual_t, 0), "given")
+    rows = a.by_k if any(r["k"] == a.worst["k"] for r in a.by_k) else [a.worst, *a.by_k]
+    for row in rows:
+        same = " (same size)" if row["k"] == a.worst["k"] else ""
+        t.add_row(f"worst, k = {row['k']}{same}", "; ".join(
+            f"{x['name']} ({x['attack_date']} → {x['reopen_date']})" for x in row["timing"]),
+            _num(row["lost_t"], 0), row["status"])
+    out.print(t)

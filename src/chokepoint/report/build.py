@@ -576,6 +576,9 @@ def report_charts(d: ReportData) -> list[Chart]:
     dem = d.brief.demands
     if "served" in d.brief.data and len(dem):
         out.append(_served_chart(d, dem))
+    tornado = _tornado(d)
+    if tornado is not None:
+        out.append(tornado)
     return out
 
 
@@ -603,6 +606,30 @@ def _served_chart(d: ReportData, dem: pd.DataFrame) -> Chart:
         labels, share, rest=[100.0 - v for v in share], texts=texts,
         title="Served demand, all traffic competing (intact network)",
         x_label="share of the demand served (%)", value_label="served", rest_label="unmet"))
+
+
+def _tornado(d: ReportData) -> Chart | None:
+    """The weak-point finding's one-at-a-time sensitivity as a tornado chart."""
+    from chokepoint.report import figures as f
+
+    found = next((x for x in d.brief.data.get("findings") or []
+                  if x.get("key") == "weak_point"), None)
+    bars = (found or {}).get("figures", {}).get("tornado") or []
+    if not bars:
+        return None
+    panels = []
+    for key in dict.fromkeys(b["answer"] for b in bars):
+        mine = [b for b in bars if b["answer"] == key]
+        panels.append((f"{mine[0]['title']} ({mine[0]['unit']})", mine[0]["base"], [
+            f.TornadoBar(f"{b['name']} ({b['low']:g}–{b['high']:g} "
+                         f"{b['assumption_unit'].replace('_', ' ')})", b["at_low"],
+                         b["at_high"]) for b in mine]))
+    rows = pd.DataFrame([{k: b[k] for k in ("answer", "unit", "assumption", "low", "high",
+                                            "at_low", "base", "at_high")} for b in bars])
+    return Chart("tornado", "Sensitivity of the weak-point answers", f.tornado_chart(
+        panels, title="Each assumption at the ends of its range, the others at the "
+        "scenario's values"), "<details><summary>table</summary>"
+        + table_html(rows, caption="tornado") + "</details>")
 
 
 _STYLE = """

@@ -29,7 +29,8 @@ from chokepoint.errors import require
 from chokepoint.io.write import atomic_path
 from chokepoint.report.charts import SERIES_COLOURS, Series
 
-__all__ = ["Event", "bar_chart", "line_chart", "new_figure", "to_png", "to_svg"]
+__all__ = ["Event", "TornadoBar", "bar_chart", "line_chart", "new_figure", "to_png", "to_svg",
+           "tornado_chart"]
 
 DPI = 150
 _STYLES = ("-", "--", ":", "-.")
@@ -236,4 +237,49 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str, x_l
     ax.grid(axis="x", color="#e3e7ec", lw=0.5)
     if rest is not None or value_label:  # under the axes, never over a bar
         fig.legend(fontsize=8, loc="outside lower center", ncols=2, frameon=False)
+    return fig
+
+
+@dataclass(frozen=True)
+class TornadoBar:
+    """One bar of a tornado chart: an answer at an assumption's low and high ends."""
+
+    label: str
+    at_low: float
+    at_high: float
+
+
+def tornado_chart(panels: Sequence[tuple[str, float, Sequence[TornadoBar]]], *,
+                  title: str) -> Any:
+    """One-at-a-time sensitivity: per panel ``(axis label with unit, base value, bars)``
+    a horizontal bar per assumption from the answer at its low end (blue) to its high end
+    (orange) around the base value (black line); widest swing on top."""
+    heights = [max(len(bars), 1) for _, _, bars in panels] or [1]
+    fig = new_figure(8.5, 1.2 + sum(0.32 * h + 0.8 for h in heights))
+    axes = fig.subplots(len(heights), 1, squeeze=False,
+                        gridspec_kw={"height_ratios": heights})[:, 0]
+    for ax, (label, base, bars) in zip(axes, panels, strict=True):
+        order = sorted(bars, key=lambda b: abs(b.at_high - b.at_low))
+        y = np.arange(len(order))
+        for yy, b in zip(y, order, strict=True):
+            ax.barh(yy, b.at_low - base, left=base, color="#3b7dd8", height=0.6)
+            ax.barh(yy, b.at_high - base, left=base, color="#e67e22", height=0.6)
+            for v, end in ((b.at_low, "low"), (b.at_high, "high")):
+                if abs(v - base) > 1e-9 * max(1.0, abs(base)):  # the base line says it
+                    ax.text(v, yy, f" {_value(v)} ({end}) ", va="center", fontsize=6.5,
+                            ha="left" if v > base else "right")
+        ax.axvline(base, color="#222", lw=1.0)
+        ax.annotate(_value(base), (base, 1.0), xycoords=("data", "axes fraction"),
+                    fontsize=6.5, ha="center", va="bottom")
+        ax.set_yticks(y, [textwrap.fill(b.label, 40) for b in order], fontsize=7.5)
+        ax.set_xlabel(label, fontsize=8)
+        ax.margins(x=0.25)
+        ax.grid(axis="x", color="#e3e7ec", lw=0.5)
+    from matplotlib.patches import Patch
+
+    fig.legend(handles=[Patch(color="#3b7dd8", label="assumption at its low end"),
+                        Patch(color="#e67e22", label="assumption at its high end"),
+                        Patch(color="#222", label="all at the scenario's values")],
+               fontsize=7, loc="outside lower center", ncols=3, frameon=False)
+    fig.suptitle(title, fontsize=10)
     return fig

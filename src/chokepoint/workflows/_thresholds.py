@@ -49,6 +49,17 @@ class Points:
         self._defaults = dict(defaults or {})
         self._cache: dict[tuple[tuple[str, float], ...], Scenario] = {}
 
+    @classmethod
+    def of(cls, build: Callable[[dict[str, float] | None], Scenario]) -> Points:
+        """Builds of ``build``, whose scenario's own values are taken from its
+        assumptions (those whose figures all share the value)."""
+        out = cls(build)
+        s = out.at(None)
+        given = s.citations.values  # every figure's value by path
+        out._defaults = {a.id: a.value for a in s.assumptions
+                         if all(given.get(p) == a.value for p in a.paths)}
+        return out
+
     def at(self, values: dict[str, float] | None = None) -> Scenario:
         """The scenario with ``values`` (assumption id → value) set; values equal to the
         scenario's own (``defaults``) share its build."""

@@ -214,6 +214,23 @@ def _weak_point(s: Scenario, ranking: pd.DataFrame | None) -> Finding | None:
     return Finding("weak_point", title, " ".join(ans.statements), ans.to_dict())
 
 
+def _attack_2023(s: Scenario) -> Finding | None:
+    """The scenario's attack against the exact worst of the same size and of k = 1..3
+    (``answer``'s statement, issue 12)."""
+    from chokepoint.errors import InputError
+    from chokepoint.workflows.attack import attack_2023, attack_statement
+
+    if not s.demands or not any(d.capacity_factor <= 0.0 for d in s.disruptions):
+        return None
+    try:
+        a = attack_2023(s, ks=(1, 2, 3), time_limit=30.0)
+    except InputError:  # closures of mixed kinds: no comparison
+        return None
+    shipment = s.commodities[0].id if s.commodities else None
+    return Finding("attack_2023", "The attack against the worst of its size",
+                   attack_statement(a, shipment=shipment), a.to_dict())
+
+
 def findings(s: Scenario, *, ranking: pd.DataFrame | None = None,
              cost: DisruptionCost | None = None, ship: Shipment | None = None
              ) -> list[Finding]:
@@ -240,7 +257,7 @@ def findings(s: Scenario, *, ranking: pd.DataFrame | None = None,
     w = _weakest(s, ranking)
     if w is not None:
         out.append(w)
-    out += [f for f in (_weak_point(s, ranking),) if f is not None]
+    out += [f for f in (_weak_point(s, ranking), _attack_2023(s)) if f is not None]
     for f in out:
         f.figures = {k: (None if isinstance(v, float) and math.isnan(v) else v)
                      for k, v in f.figures.items()}

@@ -133,6 +133,7 @@ class Flip:
     above: Any
     bracket: tuple[float, float]
     unit: str = ""
+    method: str = "bisection"
 
 
 @dataclass
@@ -154,12 +155,38 @@ class SensitivityResult:
                 "assumptions": [{"id": a.id, "name": a.name, "value": a.value, "low": a.low,
                                  "high": a.high, "unit": a.unit, "paths": list(a.paths)}
                                 for a in self.assumptions],
-                "flips": [{"assumption": f.assumption, "answer": f.answer, "value": f.value,
-                           "unit": f.unit, "below": f.below, "above": f.above,
-                           "bracket": list(f.bracket)} for f in self.flips],
+                "flips": [_flip(f) for f in self.flips],
+                "answers": self.by_answer(),
                 "tornado": self.tornado, "one_at_a_time": [_clean(r) for r in self.one_at_a_time],
                 "joint": [_clean(r) for r in self.joint],
                 "joint_agreement": self.joint_agreement}
+
+
+    def by_answer(self) -> list[dict[str, Any]]:
+        """Per headline answer: the assumption values at which it flips (categorical
+        answers) and the assumptions that move it, with their swings (numeric answers);
+        ``stable`` when nothing within the ranges changes it."""
+        out = []
+        for key in (*CATEGORICAL, *NUMERIC):
+            if key not in self.base:
+                continue
+            flips = [_flip(f) for f in self.flips if f.answer == key]
+            moves = [{k: b[k] for k in ("assumption", "at_low", "at_high", "min", "max",
+                                        "swing")}
+                     for b in self.tornado if b["answer"] == key and b["swing"] > 0]
+            base = self.base[key]
+            out.append({"answer": key, "unit": UNITS.get(key, ""),
+                        "base": None if isinstance(base, float) and not math.isfinite(base)
+                        else base, "flips": flips,
+                        "moves_with": sorted(moves, key=lambda m: -m["swing"]),
+                        "stable": not flips and not moves})
+        return out
+
+
+def _flip(f: Flip) -> dict[str, Any]:
+    return {"assumption": f.assumption, "answer": f.answer, "value": f.value, "unit": f.unit,
+            "below": f.below, "above": f.above, "bracket": list(f.bracket),
+            "method": f.method}
 
 
 def _clean(row: dict[str, Any]) -> dict[str, Any]:
@@ -218,6 +245,39 @@ def _tornado(rows: list[dict[str, Any]], assumptions: list[Assumption],
                          "swing": float(np.nanmax(vals) - np.nanmin(vals))})
     bars.sort(key=lambda b: (b["answer"], -b["swing"]))
     return bars
+
+
+def _exact(study: Study, assumptions: list[Assumption], flips: list[Flip],
+           measures: Sequence[str]) -> list[Flip]:
+    """Replace bisected flips of the route and shipment answers by exact ones where the
+    assumption moves times or capacities affinely (:mod:`chokepoint.workflows._thresholds`):
+    every flip within the range, including any the grid stepped over."""
+    from chokepoint.workflows import _thresholds as th
+
+    if not study.focus or not {"route", "shipment"} & set(measures):
+        return flips
+    keys = ["route_via_focus", *(["shipment_weakest"] if "shipment" in measures else [])]
+    points = th.Points.of(study.scenario)
+    out = []
+    for a in assumptions:
+        mine = [f for f in flips if f.assumption == a.id]
+        kind = th.effect(a.paths) if a.high > a.low else "none"
+        exact: list[th.ExactFlip] = []
+        covered: set[str] = set()
+        if kind in ("time", "capacity"):
+            dep = th.dependence(points, a.id, a.low, a.high, {}, value=a.value)
+            if dep.kind == "time":  # exact for the route; the shipment's weakest is bisected
+                exact = th.route_flips(points, a.id, a.low, a.high, dep, study.focus, {})
+                covered = {"route_via_focus"}
+            elif dep.kind == "capacity":
+                exact = th.capacity_flips(points, a.id, a.low, a.high, dep, keys, lambda s:
+                                          headline(s, measures=("route", "shipment"),
+                                                   focus=study.focus), {})
+                covered = set(keys)
+        out += [f for f in mine if f.answer not in covered]
+        out += [Flip(a.id, x.answer, x.value, x.below, x.above, (x.value, x.value), a.unit,
+                     "exact") for x in exact if x.answer in covered]
+    return out
 
 
 def sample_points(assumptions: Sequence[Assumption], samples: int, seed: int
@@ -292,6 +352,7 @@ def sensitivity(study: Study, *, only: Sequence[str] = (), measures: Sequence[st
         res.flips += flips
         if progress is not None:
             progress(i + 1, len(chosen))
+    res.flips = _exact(study, chosen, res.flips, measures)
     res.tornado = _tornado(res.one_at_a_time, chosen, base)
     if samples:
         res.joint, res.joint_agreement = _joint(study, chosen, measures, samples, seed, base,

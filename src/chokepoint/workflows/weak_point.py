@@ -25,6 +25,7 @@ reference. :func:`weak_point_statements` gives the findings' sentences for a loa
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -63,13 +64,13 @@ class WeakPointAnswer:
     corridor: dict[str, Any] = field(default_factory=dict)
     route: dict[str, Any] = field(default_factory=dict)
     shipment: dict[str, Any] = field(default_factory=dict)
-    attack: dict[str, Any] = field(default_factory=dict)
+    tornado: list[dict[str, Any]] = field(default_factory=list)
     statements: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"focus": list(self.focus), "corridor": self.corridor, "route": self.route,
-                "shipment": self.shipment, "attack": self.attack,
+                "shipment": self.shipment, "tornado": self.tornado,
                 "statements": self.statements}
 
 
@@ -245,11 +246,9 @@ def weak_point(study: Study, *, ranking: pd.DataFrame | None = None, corridor: b
     per time assumption; one route-and-shipment evaluation per capacity interval; three LPs
     per end of each capacity or demand assumption. About a second on the built-in corridor.
     """
-    s = study.scenario()
+    points = Points.of(study.scenario)
+    s = points.at(None)
     assumptions = list(s.assumptions)
-    given = s.citations.values  # every figure's value by path
-    points = Points(study.scenario, {a.id: a.value for a in assumptions
-                                     if all(given.get(p) == a.value for p in a.paths)})
     ans = WeakPointAnswer(focus=study.focus)
     if not study.focus:
         return ans
@@ -258,8 +257,64 @@ def weak_point(study: Study, *, ranking: pd.DataFrame | None = None, corridor: b
     ans.shipment = _shipment(study, points, assumptions, deps, ans.route)
     if corridor and s.demands:
         ans.corridor = _corridor(study, points, assumptions, deps, ranking)
+    ans.tornado = _tornado(study, points, assumptions, deps, ans.corridor)
     ans.statements = _statements(s, ans)
     return ans
+
+
+#: The tornado's answers: key → (title, unit); ``{focus}`` is the first focus element's
+#: name, ``{section}`` all of them.
+TORNADO = {"route_time_h": ("Shipment's fastest route time", "h"),
+           "focus_delay_h": ("Shipment's delay if {focus} is lost", "h"),
+           "section_loss_Mt_per_yr": ("Served demand lost with {section}", "Mt/yr")}
+
+
+def _route_answers(s: Scenario, focus: Sequence[str]) -> dict[str, float]:
+    """Route time and the first focus group's delay: a few Dijkstra runs."""
+    from chokepoint.workflows._headline import _unusable, shipment_path
+
+    dead = _unusable(s)
+    base = shipment_path(s, dead)[0]
+    _, arcs = element_arcs(s.network.compiled, "group", [focus[0]])
+    return {"route_time_h": base,
+            "focus_delay_h": shipment_path(s, np.union1d(dead, arcs[0]))[0] - base}
+
+
+def _tornado(study: Study, points: Points, assumptions: Sequence[Assumption],
+             deps: dict[str, Dependence], corridor: dict[str, Any]) -> list[dict[str, Any]]:
+    """One bar per (answer, assumption) that moves it: the answer at the range's low and high
+    ends, the others at the scenario's values (the builds are those of the thresholds)."""
+    base = _route_answers(points.at(None), study.focus)
+    rows = {r["at"]: r for r in corridor.get("points", [])}
+    if rows:
+        base["section_loss_Mt_per_yr"] = rows["scenario"]["section_loss_Mt_per_yr"]
+    s = points.at(None)
+    names = {"focus": s.network.describe(study.focus[0]),
+             "section": " and ".join(s.network.describe(g) for g in study.focus)}
+    bars = []
+    for a in assumptions:
+        kind = deps.get(a.id, Dependence("none")).kind
+        if kind in ("time", "capacity"):
+            ends = [_route_answers(points.at({a.id: v}), study.focus) for v in (a.low, a.high)]
+        else:
+            ends = [{}, {}]
+        for end, side in zip(ends, ("low", "high"), strict=True):
+            if f"{a.id}={side}" in rows:
+                end["section_loss_Mt_per_yr"] = rows[f"{a.id}={side}"]["section_loss_Mt_per_yr"]
+        for key, (title, unit) in TORNADO.items():
+            if key not in ends[0] or key not in ends[1] or key not in base:
+                continue
+            lo, hi = float(ends[0][key]), float(ends[1][key])
+            vals = [v for v in (lo, hi, base[key]) if np.isfinite(v)]
+            swing = max(vals) - min(vals) if vals else math.inf
+            if swing > 1e-9:
+                bars.append({"answer": key, "title": title.format(**names), "unit": unit,
+                             "assumption": a.id, "name": a.name or a.id,
+                             "assumption_unit": a.unit, "low": a.low, "high": a.high,
+                             "base": float(base[key]), "at_low": lo, "at_high": hi,
+                             "swing": swing})
+    bars.sort(key=lambda b: (list(TORNADO).index(b["answer"]), -b["swing"]))
+    return bars
 
 
 def weak_point_of(s: Scenario, *, ranking: pd.DataFrame | None = None

@@ -17,7 +17,11 @@ from chokepoint.analyses.interdiction.attack import KINDS, AttackModel, attack_m
 from chokepoint.analyses.interdiction.maxflow import max_flow_interdiction
 from chokepoint.analyses.interdiction.result import InterdictionResult
 from chokepoint.analyses.interdiction.shortest_path import shortest_path_interdiction
-from chokepoint.analyses.interdiction.timed import TimedInterdictionResult, timed_interdiction
+from chokepoint.analyses.interdiction.timed import (
+    TimedInterdictionResult,
+    timed_interdiction,
+    timed_interdictions,
+)
 
 __all__ = [
     "KINDS",
@@ -28,4 +32,5 @@ __all__ = [
     "max_flow_interdiction",
     "shortest_path_interdiction",
     "timed_interdiction",
+    "timed_interdictions",
 ]

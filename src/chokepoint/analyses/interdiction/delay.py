@@ -37,7 +37,7 @@ from chokepoint.analyses.interdiction._cuts import min_cut
 from chokepoint.analyses.interdiction.attack import AttackModel, attack_model
 from chokepoint.analyses.interdiction.maxflow import wood_mip
 from chokepoint.analyses.interdiction.timed import AttackOptions, attack_options
-from chokepoint.analyses.routing import commodity_route
+from chokepoint.analyses.routing import commodity_route, via_implied
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError
 from chokepoint.scenario import Demand
@@ -179,7 +179,9 @@ def delay_interdiction(
         The compiled network.
     demand
         The shipment's commodity (origin, destination; forbidden and allowed links are
-        honoured, ``via`` stops are not).
+        honoured; ``via`` stops must be forced by them — checked with
+        :func:`~chokepoint.analyses.routing.via_implied`, an ``InputError`` otherwise —
+        because a quickest transshipment is one origin → destination flow).
     units
         Quantity to deliver (base unit).
     k, kind, budget, cost, protected, repair_days, default_repair_days, attack_day
@@ -202,6 +204,11 @@ def delay_interdiction(
         raise InputError(f"step_h must divide 24 hours, got {step_h}")
     if not units > 0:
         raise InputError(f"the shipment must be a positive quantity, got {units}")
+    if not via_implied(c, demand):
+        raise InputError(f"the delay objective follows {demand.id}'s route rules but not "
+                         f"its via stops ({', '.join(demand.via)}), which they do not force: "
+                         "forbid the links that bypass them (forbidden_links or "
+                         "allowed_links)", element=demand.id)
     base = attack_model(c, kind=kind, k=k, budget=budget, cost=cost, protected=protected)
     repair = np.full(len(base.ids), float(default_repair_days))
     index = {e: i for i, e in enumerate(base.ids)}

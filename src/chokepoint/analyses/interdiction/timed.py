@@ -42,7 +42,7 @@ from chokepoint.errors import InputError
 from chokepoint.scenario import Demand
 
 __all__ = ["AttackOptions", "TimedInterdictionResult", "attack_options", "plan_value",
-           "timed_interdiction", "timed_plan_cost"]
+           "timed_interdiction", "timed_interdictions", "timed_plan_cost"]
 
 
 @dataclass(kw_only=True)
@@ -207,24 +207,64 @@ def timed_interdiction(
     iterations is finite but can grow exponentially with ``k`` (the problem contains
     max-flow interdiction, NP-hard: Wood 1993).
     """
-    t0 = time.perf_counter()
+    return timed_interdictions(
+        c, demands, attackers=[(k, budget)], horizon_days=horizon_days,
+        repair_days=repair_days, default_repair_days=default_repair_days, kind=kind,
+        cost=cost, protected=protected, attack_day=attack_day, backlog_days=backlog_days,
+        unit=unit, time_limit=time_limit, rel_gap=rel_gap)[0]
+
+
+def timed_interdictions(
+    c: CompiledNetwork,
+    demands: Sequence[Demand],
+    *,
+    attackers: Sequence[tuple[int | None, float | None]],
+    horizon_days: int,
+    repair_days: Mapping[str, float],
+    default_repair_days: float = math.inf,
+    kind: str = "group",
+    cost: Mapping[str, float] | None = None,
+    protected: Sequence[str] = (),
+    attack_day: int | None = 0,
+    backlog_days: float | None = None,
+    unit: str = "unit",
+    time_limit: float = 120.0,
+    rel_gap: float = 0.0,
+) -> list[TimedInterdictionResult]:
+    """:func:`timed_interdiction` for several attackers ``(k, budget)`` on one operator LP.
+
+    The operator's LP is built once (its closable arcs: those of every attacker's options)
+    and every plan evaluated is kept: a cut ``V(x) ≥ V_j − Σ W_j z`` holds whatever the
+    attacker's size or budget, so each decomposition starts with the cuts of the ones
+    before it, and a closure pattern is never solved twice. ``time_limit`` applies to each
+    attacker. Returns one result per attacker, in order.
+    """
     if horizon_days < 1:
         raise InputError(f"the horizon must be at least one day, got {horizon_days}")
-    model = attack_model(c, kind=kind, k=k, budget=budget, cost=cost, protected=protected)
-    repair = np.full(len(model.ids), float(default_repair_days))
-    index = {e: i for i, e in enumerate(model.ids)}
-    for e, r in repair_days.items():
-        if e in index:
-            repair[index[e]] = float(r)
-    opts = attack_options(model, repair, n_periods=int(horizon_days), attack_period=attack_day)
+    P = int(horizon_days)
+    setups = []
+    for k, budget in attackers:
+        model = attack_model(c, kind=kind, k=k, budget=budget, cost=cost, protected=protected)
+        repair = np.full(len(model.ids), float(default_repair_days))
+        index = {e: i for i, e in enumerate(model.ids)}
+        for e, r in repair_days.items():
+            if e in index:
+                repair[index[e]] = float(r)
+        setups.append((k, model, attack_options(model, repair, n_periods=P,
+                                                attack_period=attack_day)))
     closable = np.unique(np.concatenate(
-        [model.arcs(np.unique(opts.elem)), np.zeros(0, dtype=np.int64)]))
-    op = build_operator(c, demands, n_periods=int(horizon_days), closable=closable,
-                        backlog_days=backlog_days)
-    search = _Search(op=op, model=model, opts=opts, deadline=t0 + time_limit, rel_gap=rel_gap)
-    best, lower, status = search.run()
-    return _result(search, best, lower, status, c=c, demands=demands, k=k, unit=unit,
-                   seconds=time.perf_counter() - t0)
+        [np.zeros(0, dtype=np.int64), *(m.arcs(np.unique(o.elem)) for _, m, o in setups)]))
+    op = build_operator(c, demands, n_periods=P, closable=closable, backlog_days=backlog_days)
+    seen: dict[bytes, tuple[float, np.ndarray]] = {}
+    out = []
+    for k, model, opts in setups:
+        t0 = time.perf_counter()
+        search = _Search(op=op, model=model, opts=opts, deadline=t0 + time_limit,
+                         rel_gap=rel_gap, seen=seen)
+        best, lower, status = search.run()
+        out.append(_result(search, best, lower, status, demands=demands, k=k, unit=unit,
+                           seconds=time.perf_counter() - t0))
+    return out
 
 
 @dataclass(kw_only=True)
@@ -236,13 +276,23 @@ class _Search:
     opts: AttackOptions
     deadline: float
     rel_gap: float
+    seen: dict[bytes, tuple[float, np.ndarray]] = field(default_factory=dict)
     intact: float = math.nan
     values: dict[tuple[int, ...], float] = field(default_factory=dict)
     iterations: int = 0
 
+    def solve(self, plan: Sequence[int]) -> tuple[float, np.ndarray]:
+        """The operator's optimum and solution under a plan (each closure pattern solved
+        once, across the attackers sharing ``seen``)."""
+        closed = _closure(self.op, self.model, self.opts, plan)
+        key = np.packbits(closed).tobytes()
+        if key not in self.seen:
+            self.seen[key] = self.op.solve(closed)
+        return self.seen[key]
+
     def evaluate(self, plan: tuple[int, ...], cuts: Cuts) -> float:
         """Solve the operator's LP for a plan and add its cut."""
-        v, x = self.op.solve(_closure(self.op, self.model, self.opts, plan))
+        v, x = self.solve(plan)
         self.values[plan] = v
         cuts.add(value=v, weight=self.op.row_values(x))
         return v
@@ -250,6 +300,8 @@ class _Search:
     def run(self) -> tuple[tuple[int, ...], float, str]:
         """Iterate to optimality; returns (best plan, lower bound on V, status)."""
         cuts = Cuts(self.op, self.model, self.opts)
+        for v, x in list(self.seen.values()):  # plans of earlier attackers: valid cuts
+            cuts.add(value=v, weight=self.op.row_values(x))
         self.intact = self.evaluate((), cuts)
         best: tuple[int, ...] = ()
         lower = 0.0
@@ -277,12 +329,12 @@ class _Search:
 
 
 def _result(s: _Search, best: tuple[int, ...], lower_v: float, status: str, *,
-            c: CompiledNetwork, demands: Sequence[Demand], k: int | None, unit: str,
+            demands: Sequence[Demand], k: int | None, unit: str,
             seconds: float) -> TimedInterdictionResult:
-    """Assemble the result; the plan's value is recomputed with the operator's LP."""
+    """Assemble the result from the operator's solutions of the plan and of no attack."""
     op, model, opts = s.op, s.model, s.opts
-    v, x = op.solve(_closure(op, model, opts, best))
-    intact_v, x0 = op.solve(np.zeros((opts.n_periods, len(op.closable)), dtype=bool))
+    v, x = s.solve(best)
+    intact_v, x0 = s.solve(())
     lost = intact_v - v
     served = op.lp.served_col
     by = {d.id: float(np.sum(x0[served[:, i]] - x[served[:, i]]))
