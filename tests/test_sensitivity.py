@@ -80,19 +80,21 @@ def _toy(tmp_path: Path) -> Study:
     return Study.of(p, measures=("route", "shipment"))
 
 
-def test_flip_found_by_bisection_matches_the_hand_value(tmp_path: Path) -> None:
+def test_flip_matches_the_hand_value_exactly(tmp_path: Path) -> None:
     study = _toy(tmp_path)
     assert study.focus == ("slow_line",)
     res = sensitivity(study, measures=("route",), grid=4, tol=1e-4)
     flips = [f for f in res.flips if f.answer == "route_via_focus"]
     assert len(flips) == 1
-    # 100 km at v km/h beats the 3 h detour iff v > 100 / 3
-    assert flips[0].value == pytest.approx(100 / 3, abs=30 * 1e-4)
+    # 100 km at v km/h beats the 3 h detour iff v > 100 / 3: exact (the route times' lines
+    # cross there), where bisection would give a bracket
+    assert flips[0].method == "exact"
+    assert flips[0].value == pytest.approx(100 / 3, rel=1e-12)
     assert flips[0].below is False
     assert flips[0].above is True
-    lo, hi = flips[0].bracket
-    assert study.answers({"line_speed": lo}, ("route",))["route_via_focus"] is False
-    assert study.answers({"line_speed": hi}, ("route",))["route_via_focus"] is True
+    v = flips[0].value
+    assert study.answers({"line_speed": v * (1 - 1e-9)}, ("route",))["route_via_focus"] is False
+    assert study.answers({"line_speed": v * (1 + 1e-9)}, ("route",))["route_via_focus"] is True
     rows = [r for r in res.one_at_a_time if r["assumption"] == "line_speed"]
     assert [r["value"] for r in rows] == sorted(r["value"] for r in rows)
     assert {20.0, 30.0, 50.0} <= {r["value"] for r in rows}  # the grid plus the scenario value

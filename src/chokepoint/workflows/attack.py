@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chokepoint.analyses.interdiction import timed_interdictions
-from chokepoint.analyses.interdiction.timed import timed_plan_cost
 from chokepoint.analyses.interdiction.repair import repair_days
+from chokepoint.analyses.interdiction.timed import timed_plan_cost
 from chokepoint.errors import InputError
 from chokepoint.formatting import fmt
 from chokepoint.scenario import Scenario
@@ -201,30 +201,32 @@ def attack_statement(a: AttackAnswer, *, shipment: str | None = None) -> str:
     """The finding's sentence, computed from the answer (``shipment``: a commodity id whose
     own loss to name; its figure is unique when it has the highest priority — the other
     commodities' split of a loss is one optimal allocation among several)."""
-    plan = "; ".join(f"{p['name']} from {p['attack_date']} for {fmt(p['repair_days'], 'days')}"
-                     for p in a.plan)
+    def closes(items: list[tuple[str, float, str]]) -> str:
+        return "; ".join(f"{name} {days:g} days from {day}" for name, days, day in items)
+
     w = a.worst
-    hit = "; ".join(f"{t['name']} {t['attack_date']} to {t['reopen_date']}"
-                    for t in w["timing"])
+    given = [(p["name"], p["repair_days"], p["attack_date"]) for p in a.plan]
+    worst = [(x["name"], x["reopen_day"] - x["attack_day"], x["attack_date"])
+             for x in w["timing"]]
     exact = ("the exact worst" if w["status"] == "optimal" else
              f"the worst found ({w['status']}; at most {fmt(w['upper_bound_t'], 't', digits=0)})")
-    text = (f"Over {a.horizon_days} days from {a.start.isoformat()} the attack ({plan}) cost "
-            f"{fmt(a.actual_t, 't', digits=0)} of deliveries; {exact} attack of the same size "
-            f"and attack cost ({len(a.plan)} elements, cost <= {a.budget:g}) closes {hit} and "
-            f"costs {fmt(w['lost_t'], 't', digits=0)}")
+    text = (f"The attack ({closes(given)}) cost "
+            f"{fmt(a.actual_t, 't', digits=0)} of deliveries over {a.horizon_days} days; "
+            f"{exact} attack of the same size and attack cost ({closes(worst)})"
+            f" costs {fmt(w['lost_t'], 't', digits=0)}")
     text += f", {a.ratio:.1f} times as much." if a.actual_t > 0 else "."
     if shipment is not None and shipment in a.actual_by_commodity:
         mine = max(a.actual_by_commodity[shipment], 0.0)
         theirs = max(w["by_commodity"].get(shipment, 0.0), 0.0)
-        text += (f" The shipment {shipment} loses {fmt(mine, 't', digits=0)} to the attack "
-                 f"and {fmt(theirs, 't', digits=0)} to the worst one.")
+        text += (f" The shipment {shipment} loses {fmt(mine, 't', digits=0)} to it and "
+                 f"{fmt(theirs, 't', digits=0)} to the worst.")
     if a.protect_first is not None and a.worst_after_protection_t is not None:
         text += (f" Protecting {a.protect_first_name or a.protect_first} first would hold "
-                 "that attacker to "
-                 f"{fmt(a.worst_after_protection_t, 't', digits=0)}.")
+                 f"that attacker to {fmt(a.worst_after_protection_t, 't', digits=0)}.")
     if a.by_k:
-        text += " The exact worst attack on k elements (attack cost up to " + fmt(
-            a.budget / len(a.plan), digits=1) + " per element): " + "; ".join(
-            f"k = {r['k']}, {fmt(r['lost_t'], 't', digits=0)} ({', '.join(r['names'])})"
-            + ("" if r["status"] == "optimal" else f" [{r['status']}]") for r in a.by_k) + "."
+        text += (" Worst attack on k = " + " / ".join(str(r["k"]) for r in a.by_k)
+                 + " elements: " + " / ".join(
+                     fmt(r["lost_t"], digits=0) + ("" if r["status"] == "optimal"
+                                                   else f" ({r['status']})") for r in a.by_k)
+                 + " t.")
     return text

@@ -291,7 +291,7 @@ def _tornado(study: Study, points: Points, assumptions: Sequence[Assumption],
     s = points.at(None)
     names = {"focus": s.network.describe(study.focus[0]),
              "section": " and ".join(s.network.describe(g) for g in study.focus)}
-    bars = []
+    bars: list[dict[str, Any]] = []
     for a in assumptions:
         kind = deps.get(a.id, Dependence("none")).kind
         if kind in ("time", "capacity"):
@@ -348,37 +348,37 @@ def _statements(s: Scenario, a: WeakPointAnswer) -> list[str]:
     c = a.corridor
     if c:
         ends = len(c["assumptions_tested"])
+        verdict = ("the weak point at some end of an assumption's range"
+                   if c["focus_is_weakest_anywhere"] else
+                   f"never the weak point within the ranges of its {ends} capacity and demand "
+                   "assumptions")
         out.append(
-            f"Corridor: losing {focus} together costs {c['section_loss_Mt_per_yr']:.1f} Mt/yr "
-            f"of served demand; the corridor's weakest element, {name(c['weakest'])}, costs "
-            f"{c['weakest_loss_Mt_per_yr']:.1f} Mt/yr. "
-            + ("At some end of an assumption's range the section is the weakest."
-               if c["focus_is_weakest_anywhere"] else
-               f"At both ends of the {ends} capacity and demand assumptions' ranges the section "
-               f"costs at most {c['max_section_share']:.0%} of the weakest: it is never the "
-               "corridor's weak point."))
+            f"Corridor: {verdict} — losing {focus} together costs "
+            f"{c['section_loss_Mt_per_yr']:.1f} Mt/yr of served demand, at most "
+            f"{c['max_section_share']:.0%} of the weakest element's loss ("
+            f"{name(c['weakest'])}, {c['weakest_loss_Mt_per_yr']:.1f} Mt/yr at the scenario's "
+            "values).")
     f = a.route.get("flip")
     first = name(a.focus[0])
     if f is not None:
         now = "runs through" if a.route["via_focus"] else "avoids"
         side = "above" if f["above"] else "below"
         out.append(
-            f"Route: at the scenario's {f['scenario_value']:g} {_unit(f['unit'])} "
-            f"({f['name']}) the shipment's fastest route {now} {first} "
-            f"({a.route['time_h']:.1f} h); it runs through it {side} {f['value']:.2f} "
-            f"{_unit(f['unit'])}, the exact value at which both routes take the same time.")
+            f"Route: the shipment's fastest route {now} {first} at the scenario's "
+            f"{f['assumption']} = {f['scenario_value']:g} {_unit(f['unit'])} "
+            f"({a.route['time_h']:.1f} h) and runs through it {side} {f['value']:.2f} "
+            f"{_unit(f['unit'])}, where both routes take the same time (exact).")
     sh, g = a.shipment, a.shipment.get("flip")
     if sh and sh["via_focus"]:
         unit = _unit(f["unit"]) if f is not None else ""
         when = ", ".join(f"{k} = {v:g} {unit}".strip() for k, v in sh["assumed"].items())
-        text = (f"Shipment on the route through {first}" + (f" ({when})" if when else "")
+        text = ("Shipment on that route" + (f" ({when})" if when else "")
                 + f": losing {first} delays it {sh['focus_delay_h']:.1f} h")
         if g is not None:
-            text += (f", the detour using the bypass while {g['name']} is at least "
-                     f"{g['value']:.3f} {_unit(g['unit'])} (the shipment's own rate; the "
-                     f"scenario assumes {g['scenario_value']:g}); with less, the detour goes "
-                     f"elsewhere and costs {sh['delay_without_bypass_h']:.1f} h")
-        out.append(text + f". The route's element whose loss delays the shipment most "
-                   f"(leaving aside its {len(sh['single_points'])} single points of failure) "
-                   f"is {name(sh['weakest'])}: {sh['weakest_delay_h']:.1f} h.")
+            text += (f" by the bypass while {g['assumption']} >= {g['value']:.3f} "
+                     f"{_unit(g['unit'])} (the shipment's own rate; assumed "
+                     f"{g['scenario_value']:g}), {sh['delay_without_bypass_h']:.1f} h below")
+        out.append(text + f"; its worst element is {name(sh['weakest'])} "
+                   f"({sh['weakest_delay_h']:.1f} h), besides {len(sh['single_points'])} "
+                   "single points of failure.")
     return out
