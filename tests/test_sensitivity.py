@@ -14,64 +14,12 @@ from typing import Any
 
 import pytest
 
+from _toys import TWO_ROUTES
 from chokepoint.cli import main
 from chokepoint.errors import InputError
 from chokepoint.workflows.sensitivity import Study, sensitivity, set_figure
 
-TOY = """
-version = 1
-[units]
-tonnes_per_train = 1000
-[[nodes]]
-id = "a"
-[[nodes]]
-id = "b"
-[[nodes]]
-id = "m"
-[[links]]
-id = "slow_line"
-from = "a"
-to = "b"
-length_km = 100
-speed_kmh = 30
-capacity = 10
-unit = "trains/day"
-provenance = { speed_kmh = "assumption: see [[assumptions]] line_speed" }
-[[links]]
-id = "detour_1"
-from = "a"
-to = "m"
-time_h = 1.5
-capacity = 10
-unit = "trains/day"
-[[links]]
-id = "detour_2"
-from = "m"
-to = "b"
-time_h = 1.5
-capacity = 10
-unit = "trains/day"
-[[commodities]]
-id = "goods"
-origin = "a"
-destination = "b"
-rate = 1
-unit = "trains/day"
-[[disruptions]]
-element = "slow_line"
-start = 2024-01-01
-repair_days = 2
-[flow]
-sources = ["a"]
-sinks = ["b"]
-[[assumptions]]
-id = "line_speed"
-paths = ["links.slow_line.speed_kmh"]
-low = 20.0
-high = 50.0
-unit = "km/h"
-reasoning = "a toy range around the assumed speed"
-"""
+TOY = TWO_ROUTES
 
 
 def _toy(tmp_path: Path) -> Study:

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import chokepoint
+from _toys import TWO_ROUTES
 from chokepoint.data import builtin_path, load_builtin
 from chokepoint.workflows._thresholds import Points, dependence, route_flips
 from chokepoint.workflows.findings import findings
@@ -25,55 +26,7 @@ from chokepoint.workflows.ranking import criticality
 from chokepoint.workflows.sensitivity import Study
 from chokepoint.workflows.weak_point import bisect_flip, weak_point, weak_point_statements
 
-TOY = """
-version = 1
-[units]
-tonnes_per_train = 1000
-[[nodes]]
-id = "a"
-[[nodes]]
-id = "b"
-[[nodes]]
-id = "m"
-[[links]]
-id = "slow_line"
-from = "a"
-to = "b"
-length_km = 100
-speed_kmh = 30
-capacity = 10
-unit = "trains/day"
-[[links]]
-id = "detour_1"
-from = "a"
-to = "m"
-time_h = 1.5
-capacity = 10
-unit = "trains/day"
-[[links]]
-id = "detour_2"
-from = "m"
-to = "b"
-time_h = 1.5
-capacity = 10
-unit = "trains/day"
-[[commodities]]
-id = "goods"
-origin = "a"
-destination = "b"
-rate = 1
-unit = "trains/day"
-[[disruptions]]
-element = "slow_line"
-start = 2024-01-01
-repair_days = 2
-[[assumptions]]
-id = "line_speed"
-paths = ["links.slow_line.speed_kmh"]
-low = 20.0
-high = 50.0
-unit = "km/h"
-reasoning = "a toy range around the assumed speed"
+TOY = TWO_ROUTES + """
 [[assumptions]]
 id = "detour_capacity"
 paths = ["links.detour_1.capacity"]
@@ -212,5 +165,5 @@ def test_statements_and_the_finding_carry_the_computed_thresholds() -> None:
 
 def test_no_weak_point_without_assumptions(tmp_path: Path) -> None:
     p = tmp_path / "plain.toml"
-    p.write_text(TOY.split("[[assumptions]]")[0], encoding="utf-8")
+    p.write_text(TOY.split("\n[[assumptions]]")[0], encoding="utf-8")
     assert weak_point_statements(chokepoint.load(p)) == []

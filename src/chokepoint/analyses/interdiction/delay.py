@@ -36,7 +36,7 @@ from chokepoint.analyses._timeexp import (
 from chokepoint.analyses.interdiction._cuts import min_cut
 from chokepoint.analyses.interdiction.attack import AttackModel, attack_model
 from chokepoint.analyses.interdiction.maxflow import wood_mip
-from chokepoint.analyses.interdiction.timed import AttackOptions, attack_options
+from chokepoint.analyses.interdiction.timed import AttackOptions, repair_options
 from chokepoint.analyses.routing import commodity_route, via_implied
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError
@@ -210,12 +210,8 @@ def delay_interdiction(
                          "forbid the links that bypass them (forbidden_links or "
                          "allowed_links)", element=demand.id)
     base = attack_model(c, kind=kind, k=k, budget=budget, cost=cost, protected=protected)
-    repair = np.full(len(base.ids), float(default_repair_days))
-    index = {e: i for i, e in enumerate(base.ids)}
-    for e, r in repair_days.items():
-        if e in index:
-            repair[index[e]] = float(r)
-    opts = attack_options(base, repair, n_periods=int(horizon_days), attack_period=attack_day)
+    opts = repair_options(base, repair_days, default_repair_days, n_periods=int(horizon_days),
+                          attack_period=attack_day)
     n_steps = round(horizon_days * 24.0 / step_h)
     exp = _expand(c, demand, float(units), n_steps=n_steps, step_h=step_h, base=base,
                   opts=opts)

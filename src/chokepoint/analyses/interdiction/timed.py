@@ -42,7 +42,8 @@ from chokepoint.errors import InputError
 from chokepoint.scenario import Demand
 
 __all__ = ["AttackOptions", "TimedInterdictionResult", "attack_options", "plan_value",
-           "timed_interdiction", "timed_interdictions", "timed_plan_cost"]
+           "repair_options", "timed_interdiction", "timed_interdictions",
+           "timed_plan_cost"]
 
 
 @dataclass(kw_only=True)
@@ -85,6 +86,18 @@ def attack_options(model: AttackModel, repair_days: np.ndarray, *, n_periods: in
     keep = end > start
     return AttackOptions(elem=elem[keep], start=start[keep], end=end[keep],
                          n_periods=n_periods)
+
+
+def repair_options(model: AttackModel, repair_days: Mapping[str, float], default: float, *,
+                   n_periods: int, attack_period: int | None) -> AttackOptions:
+    """:func:`attack_options` with each element's repair days looked up by id (``default``
+    for the elements not listed)."""
+    repair = np.full(len(model.ids), float(default))
+    index = {e: i for i, e in enumerate(model.ids)}
+    for e, r in repair_days.items():
+        if e in index:
+            repair[index[e]] = float(r)
+    return attack_options(model, repair, n_periods=n_periods, attack_period=attack_period)
 
 
 @dataclass(kw_only=True)
@@ -245,13 +258,8 @@ def timed_interdictions(
     setups = []
     for k, budget in attackers:
         model = attack_model(c, kind=kind, k=k, budget=budget, cost=cost, protected=protected)
-        repair = np.full(len(model.ids), float(default_repair_days))
-        index = {e: i for i, e in enumerate(model.ids)}
-        for e, r in repair_days.items():
-            if e in index:
-                repair[index[e]] = float(r)
-        setups.append((k, model, attack_options(model, repair, n_periods=P,
-                                                attack_period=attack_day)))
+        setups.append((k, model, repair_options(model, repair_days, default_repair_days,
+                                                n_periods=P, attack_period=attack_day)))
     closable = np.unique(np.concatenate(
         [np.zeros(0, dtype=np.int64), *(m.arcs(np.unique(o.elem)) for _, m, o in setups)]))
     op = build_operator(c, demands, n_periods=P, closable=closable, backlog_days=backlog_days)
