@@ -45,9 +45,6 @@ unit = "trains/day"
 element = "slow_line"
 start = 2024-01-01
 repair_days = 2
-[flow]
-sources = ["a"]
-sinks = ["b"]
 [[assumptions]]
 id = "line_speed"
 paths = ["links.slow_line.speed_kmh"]
