@@ -95,6 +95,14 @@ def test_cli_sensitivity_json(capsys: pytest.CaptureFixture[str]) -> None:
     f = flips["bam_speed", "route_via_focus"]
     assert 36.0 < f["value"] < 39.5
     assert f["unit"] == "km/h"
+    assert f["method"] == "exact"
+    # every headline answer is named with the values at which it flips (or none)
+    answers = {a["answer"]: a for a in data["answers"]}
+    assert {"route_via_focus", "route_time_h"} <= set(answers)
+    assert [x["value"] for x in answers["route_via_focus"]["flips"]] == [f["value"]]
+    assert answers["route_via_focus"]["stable"] is False
+    moves = {m["assumption"] for m in answers["route_time_h"]["moves_with"]}
+    assert moves == {"bam_speed"}
 
 
 def test_joint_sample_on_the_sweep_runner_equals_in_process(tmp_path: Path) -> None:

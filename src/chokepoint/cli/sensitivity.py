@@ -23,13 +23,17 @@ def _show(res: Any, weak: Any) -> None:
 
     out.print(f"[bold]Sensitivity[/] of {len(res.assumptions)} assumptions "
               f"({', '.join(res.measures)})")
-    t = Table("assumption", "answer", "flips at", "below", "above", title="Where answers flip")
+    t = Table("assumption", "answer", "flips at", "below", "above", "how",
+              title="Where answers flip")
     for f in res.flips:
         t.add_row(f.assumption, f.answer, f"{_num(f.value, 3)} {f.unit}", str(f.below),
-                  str(f.above))
+                  str(f.above), f.method)
     if not res.flips:
-        t.add_row("—", "no answer flips within the ranges", "", "", "")
+        t.add_row("—", "no answer flips within the ranges", "", "", "", "")
     out.print(t)
+    stable = [a["answer"] for a in res.by_answer() if a["stable"]]
+    if stable:
+        out.print(f"Unchanged across every range: {', '.join(stable)}")
     bars = Table("answer", "assumption", "at low", "base", "at high", title="Swings (tornado)")
     for b in res.tornado:
         if b["swing"] > 0:
