@@ -33,6 +33,12 @@ def test_plan_is_the_scenarios_closures_with_their_dates_and_repair_times() -> N
     rep = repair_days(load_builtin().network, "group")
     assert by["devils_bridge"]["repair_days"] == pytest.approx(rep["devils_bridge"])
     assert rep["severomuysky_tunnel"] == pytest.approx(3.0)
+    # every element the attacker may choose has the corridor's own repair time (no default)
+    s = load_builtin()
+    _, locked = s.network.attack_terms("group")
+    links = s.network.links
+    unset = set(links.loc[links["repair_days"].isna(), "id"])
+    assert unset <= set(locked)
 
 
 def test_worst_attacks_are_exact_and_grow_with_k(answer: object) -> None:
