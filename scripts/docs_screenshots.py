@@ -1,8 +1,9 @@
 """Screenshots for the how-to pages: the web map and the report's maps, as a user sees them.
 
 Runs the web map on 127.0.0.1 (a free port, in a thread) and headless Chromium (Debian's
-``chromium``), writes the offline report of the built-in corridor and a CSV network, and
-saves small palette PNGs under ``docs/img/``::
+``chromium``), writes the offline report of the built-in corridor (with its campaign) and
+of a CSV network, and saves small palette PNGs under ``docs/img/``: the web map at 1400 and
+420 px, the schematic web map, the report's PNG maps and its arrivals and served charts::
 
     python scripts/docs_screenshots.py            # needs the web and report extras
 
@@ -89,9 +90,16 @@ def main() -> None:
         url, srv = _serve(create_app(s, label="links.csv"))
         _shoot(url, OUT / "web-map-schematic.png", 1400, 800)
         srv.should_exit = True  # type: ignore[attr-defined]
-        write_report(load_builtin(), t / "report", ranking=False, campaign=False,
+        write_report(s, t / "own-report", ranking=False, campaign=False, sources=["port"],
+                     sinks=["depot"], generated="2026-12-03")
+        _shrink_png(t / "own-report" / "figures" / "map_utilisation.png",
+                    OUT / "report-map-schematic.png", width=800)
+        write_report(load_builtin(), t / "report", ranking=False, campaign=True,
                      generated="2026-12-03")
         _shrink_png(t / "report" / "figures" / "map_utilisation.png", OUT / "report-map.png")
+        for chart in ("arrivals", "served"):
+            _shrink_png(t / "report" / "figures" / f"{chart}.png",
+                        OUT / f"report-{chart}.png", width=900)
 
 
 if __name__ == "__main__":

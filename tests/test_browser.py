@@ -336,6 +336,48 @@ def test_csv_network_without_coordinates_gets_a_schematic_map(csv_server: str, b
     _shot(drv, tmp_path, "web-map-csv-schematic.png")
 
 
+#: Label boxes as the browser draws them (getBBox), per frame of the first map: overlapping
+#: pairs, labels outside their frame, main-map labels under an inset, overlapping insets.
+_LABEL_AUDIT = """
+var svg = document.querySelector(arguments[0]), bad = {overlap: [], outside: [], covered: [],
+    insets: [], count: 0};
+function box(b, pad) { return {x0: b.x - pad, y0: b.y - pad, x1: b.x + b.width + pad,
+                                y1: b.y + b.height + pad}; }
+function meet(a, b) { return a.x0 < b.x1 - 1 && a.x1 > b.x0 + 1 && a.y0 < b.y1 - 1 &&
+                             a.y1 > b.y0 + 1; }
+var frames = Array.from(svg.querySelectorAll('g.frame'));
+var insets = frames.slice(1).map(function (f) {
+  var b = box(f.querySelector('rect.sea').getBBox(), 0); b.y0 -= 14; return b; });
+frames.forEach(function (f, k) {
+  var sea = box(f.querySelector('rect.sea').getBBox(), 0), labels = [];
+  f.querySelectorAll('g.node-labels text, g.places text, g.structure-labels text')
+    .forEach(function (t) { var b = box(t.getBBox(), 0); b.t = t.textContent; labels.push(b); });
+  bad.count += labels.length;
+  labels.forEach(function (a, i) {
+    if (a.x0 < sea.x0 - 1 || a.x1 > sea.x1 + 1 || a.y0 < sea.y0 - 1 || a.y1 > sea.y1 + 1)
+      bad.outside.push(a.t);
+    if (k === 0) insets.forEach(function (r) { if (meet(a, r)) bad.covered.push(a.t); });
+    labels.slice(i + 1).forEach(function (b) {
+      if (meet(a, b)) bad.overlap.push(a.t + ' / ' + b.t); });
+  });
+});
+insets.forEach(function (a, i) { insets.slice(i + 1).forEach(function (b) {
+  if (meet(a, b)) bad.insets.push(i); }); });
+return bad;
+"""
+
+
+def _labels_clear(drv: Any, css: str) -> int:
+    """Assert that the map's labels, as drawn, neither overlap nor leave their frame nor hide
+    under an inset, and that insets do not overlap; the number of labels checked."""
+    bad = drv.execute_script(_LABEL_AUDIT, css)
+    assert not bad["overlap"], bad["overlap"]
+    assert not bad["outside"], bad["outside"]
+    assert not bad["covered"], bad["covered"]
+    assert not bad["insets"], bad["insets"]
+    return int(bad["count"])
+
+
 def test_report_file_opens_offline(browser: Any, tmp_path: Path) -> None:
     """The offline report, opened from disk, makes no request at all."""
     from selenium.webdriver.common.by import By
@@ -349,6 +391,12 @@ def test_report_file_opens_offline(browser: Any, tmp_path: Path) -> None:
     drv.get((tmp_path / "report.html").as_uri())
     assert len(drv.find_elements(By.CSS_SELECTOR, "svg.network-map g.link")) >= 60
     assert drv.find_elements(By.CSS_SELECTOR, "svg.network-map path.land")
+    assert _labels_clear(drv, "svg.network-map") >= 20  # nodes, tunnel, bridge, cities
+    titles = drv.execute_script("return Array.from(document.querySelectorAll("
+                                "'svg.network-map .inset-decor text')).map(t => t.textContent)")
+    assert any("Vladivostok" in t for t in titles), titles  # the Far-East ports' detail
+    assert "detail: Devil's Bridge" in titles
+    assert not any("…" in t for t in titles), titles
     urls = [u for u in _requested_urls(drv) if not u.startswith(("file:", "data:"))]
     assert not urls, f"the report requested: {urls}"
     _shot(drv, tmp_path, "report.png")

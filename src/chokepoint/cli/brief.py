@@ -207,6 +207,31 @@ def _print_brief(s: Scenario, d: dict[str, Any]) -> None:
     _print_routes(s, d)
 
 
+CommodityOpt = Annotated[str | None, typer.Option(
+    "--commodity", "-c", help="The commodity whose shipment the throughput, map highlights "
+                              "and charts follow, along its route rules (default: the first "
+                              "commodity; not with --source/--sink).")]
+
+
+def _shipment_args(s: Scenario, commodity: str | None, source: list[str] | None,
+                   sink: list[str] | None) -> tuple[Scenario, dict[str, Any]]:
+    """The scenario (with ``--source``/``--sink`` as its flow terminals, checked) and the
+    keyword arguments naming its shipment for the workflows."""
+    from chokepoint.report.build import with_terminals
+
+    if commodity is not None and (source or sink):
+        raise InputError("give --commodity or --source/--sink, not both")
+    if commodity is not None and commodity not in {d.id for d in s.commodities}:
+        raise InputError(f"unknown --commodity {commodity!r} (have: "
+                         f"{', '.join(d.id for d in s.commodities) or 'none'})")
+    s = with_terminals(s, source or (), sink or ())
+    if commodity is not None:
+        return s, {"commodity": commodity}
+    if source or sink:
+        return s, {"sources": list(s.sources), "sinks": list(s.sinks)}
+    return s, {}
+
+
 @app.command()
 def report(
     path: PathArg,
@@ -222,33 +247,34 @@ def report(
     png: Annotated[bool, typer.Option("--png/--no-png",
                                       help="Also write PNG figures (matplotlib).")] = True,
     source: Annotated[list[str] | None, typer.Option(
-        "--source", "-s", help="Throughput source node (repeatable; default: [flow], else "
-                               "the first commodity's origin).")] = None,
+        "--source", "-s", help="Throughput source node, on the whole network (repeatable; "
+                               "default: the commodity's origin, else [flow]).")] = None,
     sink: Annotated[list[str] | None, typer.Option(
         "--sink", "-t", help="Throughput sink node (repeatable).")] = None,
+    commodity: CommodityOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write the offline report: one self-contained HTML file, PNG figures and CSV tables."""
     from chokepoint.errors import require
     from chokepoint.report import write_report
-    from chokepoint.report.build import with_terminals
     from chokepoint.workflows.study import study
 
     if ranking not in ("link", "node", "group", "none"):
         raise InputError(f"--ranking must be link, node, group or none, not {ranking!r}")
     if png:
         require("matplotlib", "report")
-    s = with_terminals(_load(path), source or (), sink or ())
+    s, ship = _shipment_args(_load(path), commodity, source, sink)
     table = None
     if ranking != "none":
         from chokepoint.workflows.ranking import criticality as rank
 
         with _progress() as cb:
-            table = rank(s, kind=ranking, progress=cb)
-    b = study(s, with_campaign=False).brief
+            table = rank(s, kind=ranking, progress=cb, **ship)
+    b = study(s, with_campaign=False, **ship).brief
     written = write_report(b, out_dir, scenario=s,
                            ranking=table if table is not None else False,
-                           campaign=campaign and bool(s.commodities), seed=seed, png=png)
+                           campaign=campaign and bool(s.commodities), seed=seed, png=png,
+                           commodity=commodity)
     if as_json:
         _print_json({"out": str(out_dir), "files": [str(p) for p in written]})
         return

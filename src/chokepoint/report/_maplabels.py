@@ -3,11 +3,12 @@ their frame, shared by the SVG and the PNG maps.
 
 A greedy label placer in the spirit of cartographic point-feature labelling (Imhof 1975;
 Christensen, Marks & Shieber, *ACM TOG* 14(3), 1995): labels are placed in priority order
-(structures, then the flow terminals, then the other nodes, then place names), each at the
-first free candidate position (right, left, above, below its anchor, then diagonally; on one
-line or wrapped at a comma into two); a label that fits nowhere is left out (its element keeps
-its hover text). Every box is kept inside its frame, clear of node markers, of the insets that
-lie over the main map and of every label placed before it. Text width is estimated from
+(structures, then the flow terminals, ports and border crossings, the other nodes, then
+place names), each at the first free candidate position (right, left, above, below its
+anchor, then diagonally; on one line or wrapped at a comma into two); a label that fits
+nowhere is left out (its element keeps its hover text). Every box is kept inside its frame,
+clear of node markers, of the insets that lie over the main map and of every label placed
+before it. Text width is estimated from
 :data:`CHAR_EM`, the mean advance of a sans-serif (DejaVu Sans, what headless Chromium and
 matplotlib draw here) per em, so the estimate errs on the wide side.
 
@@ -78,11 +79,14 @@ def _inside(a: Box, f: Frame, margin: float = 2.0) -> bool:
 
 
 def _variants(text: str) -> list[tuple[str, ...]]:
-    """The label on one line, then wrapped at its first comma (or middle space)."""
+    """The label on one line, then wrapped at its first comma or slash (or middle space)."""
     out: list[tuple[str, ...]] = [(text,)]
     if ", " in text:
         a, b = text.split(", ", 1)
         out.append((a + ",", b))
+    elif " / " in text:
+        a, b = text.split(" / ", 1)
+        out.append((a + " /", b))
     elif " " in text and len(text) > 14:
         words = text.split(" ")
         cut = min(range(1, len(words)),
@@ -195,7 +199,10 @@ def frame_labels(lay: MapLayout, k: int, net: Network, *, terminals: Sequence[st
         _ = p.place(name, x, y, 5.0, NODE_SIZE, "structure") or p.place(
             name, x, y, 16.0, NODE_SIZE, "structure")
     prefixes = {s for s, _, _ in structures}
-    order = sorted(shown, key=lambda i: (ids[i] not in term, i))
+    kinds = (net.nodes["kind"].astype(str).tolist() if "kind" in net.nodes.columns
+             else [""] * len(ids))
+    rank = {"port": 0, "border": 1, "depot": 1}  # terminals, then ports, borders, the rest
+    order = sorted(shown, key=lambda i: (ids[i] not in term, rank.get(kinds[i], 2), i))
     for i in order:
         if not (k or lay.schematic or ids[i] in term) or (i in detailed and ids[i] not in term):
             continue

@@ -25,7 +25,7 @@ __all__ = ["Frame", "MapLayout", "link_paths", "map_layout"]
 MAX_INSETS = 3
 INSET_MAX = (250.0, 190.0)
 INSET_NESTED_MAX = (170.0, 150.0)
-INSET_MIN_W = 150.0
+INSET_MIN_W = (230.0, 150.0)  # an inset of the map, an inset of an inset: room for labels
 #: Mean advance width of a sans-serif character, in em (DejaVu Sans: ~0.60; with margin).
 CHAR_EM = 0.62
 CLUSTER_PX = 9.0
@@ -36,6 +36,9 @@ TITLE_SIZE = 9.0
 BOW_RATIO = 1.5
 LAKE_WEIGHT = 150.0
 LAKE_PX = 20.0
+#: Least height / width of a geographic map: a long east-west corridor keeps room below it
+#: for the insets.
+MIN_ASPECT = 0.56
 
 
 def merc_y(lat: np.ndarray) -> np.ndarray:
@@ -199,7 +202,7 @@ def _fit(lon: np.ndarray, my: np.ndarray, w: float, h: float | None, pad: float,
     if h is None:
         scale = (w - 2 * pad) / sx
         aspect = min(max(sy * scale + 2 * pad, w * min_aspect), w * max_aspect)
-        h = aspect
+        h = float(round(aspect))  # whole pixels: a view box the browser keeps exactly
         scale = min(scale, (h - 2 * pad) / sy)
     else:
         scale = min((w - 2 * pad) / sx, (h - 2 * pad) / sy)
@@ -263,26 +266,41 @@ def _grow(clusters: list[np.ndarray], px: np.ndarray) -> list[np.ndarray]:
     return out
 
 
+def _crosses(p: tuple[float, float], q: tuple[float, float],
+             r: tuple[float, float, float, float]) -> bool:
+    """Whether the segment ``p``–``q`` meets the rectangle ``r`` (sampled, 2 px)."""
+    n = int(max(abs(q[0] - p[0]), abs(q[1] - p[1])) / 2) + 2
+    t = np.linspace(0.0, 1.0, n)
+    x, y = p[0] + (q[0] - p[0]) * t, p[1] + (q[1] - p[1]) * t
+    return bool(np.any((x > r[0]) & (x < r[2]) & (y > r[1]) & (y < r[3])))
+
+
 def _place_inset(main: Frame, iw: float, ih: float, avoid: tuple[np.ndarray, np.ndarray],
                  taken: list[tuple[float, float, float, float]],
-                 near: tuple[float, float]) -> tuple[float, float]:
-    """Top-left corner of an ``iw`` × ``ih`` inset covering the fewest ``avoid`` points
-    (and, among equals, nearest to ``near``)."""
+                 near: tuple[float, float], *, parent: int = -1) -> tuple[float, float]:
+    """Top-left corner of an ``iw`` × ``ih`` inset covering the fewest ``avoid`` points,
+    overlapping no inset in ``taken``, its leader line (from ``near``, what it magnifies)
+    crossing none but its ``parent`` (an index into ``taken``), and, among equals, nearest
+    to ``near`` (an inset of an inset: much nearer)."""
     m = 8.0
     x0, y0, x1, y1 = main.box
-    xs = np.linspace(x0 + m, x1 - iw - m, 13)
-    ys = np.linspace(y0 + m, y1 - ih - m, 9)
+    xs = np.linspace(x0 + m, x1 - iw - m, 17)
+    ys = np.linspace(y0 + m, y1 - ih - m, 11)
     best, best_score = (x0 + m, y1 - ih - m), math.inf
     pts, weight = avoid
+    pull = 10.0 if parent < 0 else 2.0
     for cx in xs:
         for cy in ys:
             inside = ((pts[:, 0] > cx - 6) & (pts[:, 0] < cx + iw + 6)
                       & (pts[:, 1] > cy - 6) & (pts[:, 1] < cy + ih + 6))
-            score = float(weight[inside].sum()) + math.hypot(cx + iw / 2 - near[0],
-                                                            cy + ih / 2 - near[1]) / 10
-            for tx0, ty0, tx1, ty1 in taken:
+            mid = (cx + iw / 2, cy + ih / 2)
+            score = float(weight[inside].sum()) + math.hypot(mid[0] - near[0],
+                                                            mid[1] - near[1]) / pull
+            for k, (tx0, ty0, tx1, ty1) in enumerate(taken):
                 if cx < tx1 + m and cx + iw > tx0 - m and cy < ty1 + m and cy + ih > ty0 - m:
                     score += 1e6
+                elif k != parent and _crosses(near, mid, (tx0, ty0, tx1, ty1)):
+                    score += 800.0  # a leader line across another inset
             if score < best_score:
                 best, best_score = (float(cx), float(cy)), score
     return best
@@ -322,7 +340,7 @@ def map_layout(net: Network, *, width: float = 960.0, insets: bool = True,
     pts += [p for p in paths if p is not None]
     allpts = np.concatenate(pts) if any(len(p) for p in pts) else np.array([[0.0, 0.0]])
     scale, lon0, my1, w, h = _fit(allpts[:, 0], merc_y(allpts[:, 1]), width, None, 30.0,
-                                  0.5 if not schematic else 0.45, 0.95)
+                                  MIN_ASPECT if not schematic else 0.45, 0.95)
     main = _frame(0.0, 0.0, w, h, scale, lon0, my1, lon, lat, located, paths)
     main.node_ids = [str(i) for i in nodes["id"]]
     out = MapLayout(width=w, height=h, main=main, insets=[], tracked=tracked,
@@ -511,10 +529,11 @@ def _inset(out: MapLayout, parent: int, members: np.ndarray, lonlat: np.ndarray,
     big = INSET_MAX if parent == 0 else INSET_NESTED_MAX
     mw, mh = big[0] - 2 * INSET_MARGIN, big[1] - 2 * INSET_MARGIN - TITLE_H
     scale = min(mw / sx, mh / sy)
-    iw = min(big[0], max(sx * scale + 2 * INSET_MARGIN, INSET_MIN_W, min_w))
+    iw = min(big[0], max(sx * scale + 2 * INSET_MARGIN, INSET_MIN_W[parent > 0], min_w))
     ih = min(big[1], sy * scale + 2 * INSET_MARGIN + TITLE_H)
     centre = up.nodes[members].mean(axis=0)
-    ix, iy = _place_inset(main, iw, ih, avoid, taken, (float(centre[0]), float(centre[1])))
+    ix, iy = _place_inset(main, iw, ih, avoid, taken, (float(centre[0]), float(centre[1])),
+                          parent=parent - 1)
     fh = ih - TITLE_H
     lon0 = (mx.min() + mx.max()) / 2 - iw / 2 / scale
     my1 = (my.min() + my.max()) / 2 + fh / 2 / scale

@@ -132,14 +132,15 @@ def campaign_series(result: Any) -> tuple[list[Series], list[Series], str]:
     return arrivals, backlog, f"days since {epoch:%Y-%m-%d %H:%M}"
 
 
-def simulate_campaign(s: Scenario, *, seed: int = 0) -> tuple[Any, Any]:
+def simulate_campaign(s: Scenario, *, seed: int = 0,
+                      commodity: str | None = None) -> tuple[Any, Any]:
     """Run the scenario's campaign (:func:`chokepoint.simulate.simulate`) and the matching
-    earliest-arrival bound: the first commodity's containers all available at its origin at
-    the campaign's start, sent as fast as capacities allow
+    earliest-arrival bound: the commodity's containers (default: the first commodity's) all
+    available at its origin at the campaign's start, sent as fast as capacities allow
     (:func:`chokepoint.analyses.dynamic.earliest_arrival_curve`, same horizon)."""
     from chokepoint.workflows.brief import campaign
 
-    cb = campaign(s, seed=seed)
+    cb = campaign(s, seed=seed, **({"commodity": commodity} if commodity else {}))
     return cb.result, cb.curve
 
 
@@ -148,12 +149,15 @@ def build_report_data(source: Brief | Scenario, *, scenario: Scenario | None = N
                       earliest_arrival: Any = None, backlog: Any = None,
                       campaign: Any = None, seed: int = 0, x_label: str = "days",
                       quantity_unit: str = "", title: str = "",
-                      sources: Sequence[str] = (), sinks: Sequence[str] = ()) -> ReportData:
+                      sources: Sequence[str] = (), sinks: Sequence[str] = (),
+                      commodity: str | None = None) -> ReportData:
     """Resolve :func:`write_report`'s inputs (runs :func:`~chokepoint.workflows.brief.brief` and,
     with ``ranking=True``, the link criticality ranking)."""
+    ship: dict[str, Any] = ({"commodity": commodity} if commodity else
+                            {"sources": list(sources) or None, "sinks": list(sinks) or None})
     if isinstance(source, Scenario):
         s = with_terminals(source, sources, sinks)
-        b = study(s, with_campaign=False).brief
+        b = study(s, with_campaign=False, **ship).brief
     else:
         if scenario is None:
             raise TypeError("write_report(brief, ...) needs scenario= (the brief's scenario: "
@@ -163,7 +167,7 @@ def build_report_data(source: Brief | Scenario, *, scenario: Scenario | None = N
     if ranking is True:
         from chokepoint.workflows.ranking import criticality
 
-        table = criticality(s, kind="link")
+        table = criticality(s, kind="link", **ship)
     elif isinstance(ranking, pd.DataFrame):
         table = ranking
     elif ranking is None:
@@ -179,7 +183,7 @@ def build_report_data(source: Brief | Scenario, *, scenario: Scenario | None = N
             from chokepoint.errors import ChokepointError
 
             try:
-                campaign, curve = simulate_campaign(s, seed=seed)
+                campaign, curve = simulate_campaign(s, seed=seed, commodity=commodity)
                 earliest_arrival = curve if earliest_arrival is None else earliest_arrival
             except (ChokepointError, ValueError) as e:
                 notes.append(f"No campaign simulated: {e}")
@@ -293,6 +297,8 @@ def _figures(d: ReportData) -> list[tuple[str, str]]:
                               for u, v in mf["in_report_units"].items())
             ends = (f"{' + '.join(net.node_name(x) for x in mf['sources'])} → "
                     f"{' + '.join(net.node_name(x) for x in mf['sinks'])}")
+            if mf.get("commodity"):  # the shipment along its route rules
+                ends = f"{mf.get('label') or mf['commodity']}, along its route: {ends}"
             out.append((f"{label} ({html.escape(ends)})", vals))
             out.append((f"Bottleneck ({'disrupted' if 'disrupted' in key else 'intact'})",
                         html.escape("; ".join(c["name"] for c in mf["cut"]) or "—")))
@@ -410,10 +416,13 @@ def render_report(d: ReportData, *, generated: str | None = None,
                                          cut=_cut(d), disrupted=_disrupted(d), captions=caps,
                                          terminals=terminals), element_id="map-utilisation",
                            layout=d.layout)
+    mf = data.get("max_flow", {})
+    whose = (f"of the shipment {mf.get('label') or mf['commodity']} (along its route rules)"
+             if mf.get("commodity") else "between the flow terminals")
     sections.append("<section id='maps'><h2>Map: utilisation, minimum cut and disruptions</h2>"
                     "<p class='note'>Hover a line or node for names and figures. Black casing: "
-                    "the minimum cut between the flow terminals (intact network); red crosses: "
-                    "the scenario's disruptions.</p>"
+                    f"the minimum cut {html.escape(whose)}, intact network; large circles: its "
+                    "origin and destination; red crosses: the scenario's disruptions.</p>"
                     f"<div class='map'>{map_util}</div><p id='hover' class='note'></p>")
     crit, clabel = d.criticality()
     if crit:
@@ -688,7 +697,8 @@ def write_report(source: Brief | Scenario, out_dir: str | Path, *,
                  campaign: Any = None, seed: int = 0, x_label: str = "days",
                  quantity_unit: str = "", title: str = "", png: bool = True,
                  generated: str | None = None, unit: bool = True,
-                 sources: Sequence[str] = (), sinks: Sequence[str] = ()) -> list[Path]:
+                 sources: Sequence[str] = (), sinks: Sequence[str] = (),
+                 commodity: str | None = None) -> list[Path]:
     """Write the offline report of a scenario to ``out_dir``.
 
     Parameters
@@ -729,8 +739,12 @@ def write_report(source: Brief | Scenario, out_dir: str | Path, *,
         sibling swapped in at the end, stale files gone); False when the caller already
         writes into such a temporary folder.
     sources, sinks
-        Node ids for the throughput figures (default: the scenario's ``[flow]``, else its
-        first commodity's ends).
+        Node ids for the throughput figures, on the whole network (default: the shipment of
+        ``commodity``).
+    commodity
+        The commodity whose shipment the throughput figures, the map's minimum cut and the
+        campaign charts follow, along its route rules (default: the first commodity; see
+        :func:`chokepoint.workflows.shipment.shipment`).
 
     Returns
     -------
@@ -741,7 +755,7 @@ def write_report(source: Brief | Scenario, out_dir: str | Path, *,
                           earliest_arrival=earliest_arrival, backlog=backlog,
                           campaign=campaign, seed=seed, x_label=x_label,
                           quantity_unit=quantity_unit, title=title, sources=sources,
-                          sinks=sinks)
+                          sinks=sinks, commodity=commodity)
     out = Path(out_dir)
     if not unit:
         return _write_parts(d, out, png=png, generated=generated)
