@@ -253,3 +253,30 @@ def test_import_rejects_bad_bbox(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["import", "-", "--kind", "world-rail", "--bbox", "1,2,3"], capsys)
     assert code == 2
     assert "--bbox" in err
+
+
+def test_report_follows_the_chosen_commodity_or_terminals(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("matplotlib", reason="report extra (matplotlib) not installed")
+    base = ["report", "builtin:corridor", "--no-campaign", "--ranking", "none", "--no-png"]
+    code, _, err = run([*base, "--commodity", "nope", "--out", str(tmp_path / "x")], capsys)
+    assert code != 0
+    assert "unknown --commodity 'nope'" in err
+    assert "dprk_munitions" in err  # the known ones
+    code, _, err = run([*base, "--commodity", "dprk_munitions", "--source", "dunai", "--out",
+                        str(tmp_path / "x")], capsys)
+    assert code != 0
+    assert "--commodity or --source/--sink" in err
+    assert not (tmp_path / "x").exists()  # nothing half-written
+    code, _, _ = run([*base, "--commodity", "dprk_munitions", "--out", str(tmp_path / "c")],
+                     capsys)
+    assert code == 0
+    html = " ".join((tmp_path / "c" / "report.html").read_text(encoding="utf-8").split())
+    assert "dprk_munitions: rajin → dunai → tikhoretsk_depot, along its route" in html
+    assert "125.0 TEU/day" in html  # along its route rules (by sea to Dunai)
+    code, _, _ = run([*base, "-s", "dunai", "-t", "tikhoretsk_depot", "--out",
+                      str(tmp_path / "t")], capsys)
+    assert code == 0
+    html = " ".join((tmp_path / "t" / "report.html").read_text(encoding="utf-8").split())
+    assert "150.0 TEU/day" in html  # Dunai → depot on the whole network
+    assert "along its route" not in html
