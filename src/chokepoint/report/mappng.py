@@ -171,8 +171,13 @@ class _MapDraw:
             a.set_clip_path(clip)
         if k and f.source_box is not None:
             x0, y0, x1, y1 = f.source_box
+            zs = 10.0 * f.parent + 8  # over the frame it lies in (the map or an inset)
             ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, lw=0.8,
-                                   edgecolor="#34495e", zorder=5))
+                                   edgecolor="#34495e", zorder=zs))
+            ex = min(max(f.x + f.w / 2, x0), x1)  # the leader line, as on the SVG map
+            ey = min(max(f.y + f.h / 2, y0), y1)
+            ax.plot([ex, min(max(ex, f.x), f.x + f.w)], [ey, min(max(ey, f.y), f.y + f.h)],
+                    color="#34495e", lw=0.6, ls=(0, (3, 2)), zorder=zs)
             ax.add_patch(Rectangle((f.x, f.y - TITLE_H), f.w, TITLE_H, facecolor="#34495e",
                                    zorder=z + 5))
             ax.text(f.x + 4, f.y - 3.5, f.title, fontsize=PT * TITLE_SIZE, color="white",
