@@ -438,7 +438,8 @@ def render_report(d: ReportData, *, generated: str | None = None,
 
     notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in d.notes)
     drawn = charts if charts is not None else report_charts(d)
-    body = "".join(f"<h3>{html.escape(c.heading)}</h3>{c.svg()}{c.table}" for c in drawn)
+    body = "".join(f"<h3>{html.escape(c.heading)}</h3><div class='figure'>{c.svg()}</div>"
+                   f"{c.table}" for c in drawn)
     if not drawn:
         body = ("<p class='note'>No charts: the report was given no time series, and the "
                 "scenario has no ranking or demands to chart.</p>")
@@ -649,8 +650,10 @@ td,th{border:1px solid #d5d9de;padding:2px 6px;vertical-align:top}
 td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f1f3f5}
 table.sortable th{cursor:pointer}caption{text-align:left;font-weight:bold;padding:.3em 0}
 table.figures th{text-align:left;font-weight:normal;background:none}
-.note{color:#555;font-size:.9em}.map{border:1px solid #ccc}
+.note{color:#555;font-size:.9em}.map{border:1px solid #ccc;overflow-x:auto}
 svg.chart{max-width:820px;width:100%;height:auto;display:block}
+.figure{overflow-x:auto}
+@media (max-width:700px){.map svg{min-width:680px}svg.chart{min-width:600px}}
 .tablewrap{overflow-x:auto;max-width:100%}
 .network-map .link:hover .stroke{stroke-width:8}
 details{margin:.3em 0 1em}footer{margin-top:3em;color:#777;font-size:.85em}
