@@ -366,17 +366,19 @@ def _link_captions(d: ReportData, util: dict[str, float]) -> dict[str, str]:
     u = d.unit
     ucol = f"capacity_{u}"
     caps: dict[str, str] = {}
+    mf = d.brief.data.get("max_flow", {})
+    who = mf.get("commodity") or "the flow terminals"
     for rec in links.to_dict("records"):
         lines = [f"capacity {_fmt(rec.get(ucol, rec['capacity']))} {u}"]
         if "flow" in rec and rec["flow"] == rec["flow"]:
-            lines.append(f"max-flow flow {_fmt(d.rate(abs(float(rec['flow']))))} {u}")
+            lines.append(f"max flow of {who} here {_fmt(d.rate(abs(float(rec['flow']))))} {u}")
         if "lp_load" in rec:
             lines.append(f"load (all traffic) {_fmt(d.rate(float(rec['lp_load'])))} {u}")
         v = util.get(str(rec["id"]))
         if v is not None and math.isfinite(v):
             lines.append(f"utilisation {100 * v:.0f} %")
         if rec.get("in_min_cut"):
-            lines.append("in the minimum cut")
+            lines.append(f"in the minimum cut of {who}")
         caps[str(rec["id"])] = "\n".join(html.unescape(x) for x in lines)
     return caps
 
