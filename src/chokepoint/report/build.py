@@ -138,9 +138,16 @@ def simulate_campaign(s: Scenario, *, seed: int = 0,
     earliest-arrival bound: the commodity's containers (default: the first commodity's) all
     available at its origin at the campaign's start, sent as fast as capacities allow
     (:func:`chokepoint.analyses.dynamic.earliest_arrival_curve`, same horizon)."""
+    import dataclasses
+
     from chokepoint.workflows.brief import campaign
 
-    cb = campaign(s, seed=seed, **({"commodity": commodity} if commodity else {}))
+    chosen = [d for d in s.commodities if d.id == commodity]
+    if chosen:  # the campaign workflow simulates the first commodity: put this one first
+        s = dataclasses.replace(
+            s, commodities=[*chosen, *[d for d in s.commodities if d.id != commodity]],
+            simulation={**s.simulation, "commodity": commodity})
+    cb = campaign(s, seed=seed)
     return cb.result, cb.curve
 
 
