@@ -227,8 +227,11 @@ def test_downloads(client: TestClient) -> None:
     _is_error(client.get("/api/ranking.csv", params={"kind": "bogus"}), 422)
 
 
-def test_report_download(client: TestClient) -> None:
-    r = client.get("/api/report.html")
+def test_report_download() -> None:
+    # the whole study, the link ranking and the charts: ~20 s alone, more under a loaded
+    # parallel test run, so a limit well above the default 30 s
+    with _client(ServeSettings(analysis_timeout_s=180.0)) as client:
+        r = client.get("/api/report.html")
     assert r.status_code == 200
     assert "default-src 'none'" in r.text
     assert "Criticality ranking" in r.text
