@@ -225,6 +225,7 @@ def test_map_page_offline_click_closes_tunnel_and_bridge(server: str, browser: A
         path = drv.find_element(By.CSS_SELECTOR, f"{main} path.{layer}")
         assert path.size["width"] > 100, layer  # drawn across the map, not an empty path
     assert drv.find_elements(By.CSS_SELECTOR, "svg.network-map g.frame.inset")  # Far East
+    assert _labels_clear(drv, "svg.network-map") >= 20
 
     served_before = drv.find_element(By.ID, "served").text
     assert "TEU/day" in served_before
