@@ -184,7 +184,7 @@ def test_unreachable_scheduler_fails_fast(tmp_path: Path,
     pytest.importorskip("distributed", reason="the sweep extra is not installed")
     refused(["sweep", "criticality", "builtin:corridor", "--out", str(tmp_path / "s"),
              "--scheduler", "tcp://127.0.0.1:1"], capsys, "no Dask scheduler")
-    assert not list(tmp_path.rglob("*.parquet"))  # no results (a resumable manifest only)
+    assert not (tmp_path / "s").exists()  # nothing under the final name, not even a manifest
 
 
 # -- geometry ---------------------------------------------------------------------------------

@@ -418,3 +418,25 @@ def test_timed_out_ranking_is_cancelled() -> None:
             time.sleep(0.02)
         assert pool.in_flight == 0
         assert pool.cancelled == 1
+
+
+def test_single_closures_are_prewarmed() -> None:
+    """After loading, every single-element closure is solved in the background; then a
+    closure of one element needs no LP solve and is answered on the event loop."""
+    with _client(ServeSettings()) as c:
+        deadline = time.monotonic() + 60
+        while not c.get("/api/health").json()["prewarmed"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        h = c.get("/api/health").json()
+        assert h["prewarmed"]
+        assert h["engine"]["solves"] > 0
+        state = c.app.state.chokepoint  # type: ignore[attr-defined]
+        closure = Closure((("link", TUNNEL),))
+        assert state.current.base.engine.answers_now(closure)
+        solves = h["engine"]["solves"]
+        assert c.post("/api/close", json={"elements": [TUNNEL]}).status_code == 200
+        assert c.get("/api/health").json()["engine"]["solves"] == solves
+    with _client(ServeSettings(prewarm_elements=0)) as c:
+        h = c.get("/api/health").json()
+        assert h["prewarmed"]
+        assert h["engine"]["solves"] == 0

@@ -225,6 +225,21 @@ def test_resume_refuses_another_sweep(scenario: Scenario, tmp_path: Path) -> Non
     assert again.info.chunks_skipped == 2
 
 
+def test_unreachable_scheduler_leaves_no_output(scenario: Scenario, tmp_path: Path) -> None:
+    """The manifest is written with the first finished chunk, after the scheduler answered:
+    a sweep that cannot connect leaves nothing under ``out`` (issue 14)."""
+    out = tmp_path / "never"
+    with pytest.raises(InputError, match=r"no Dask scheduler answers at tcp://127\.0\.0\.1:1"):
+        sweep_criticality(scenario, measures=["throughput"], out=out,
+                          scheduler="tcp://127.0.0.1:1")
+    assert not out.exists()
+    # the store alone writes nothing; its first chunk brings the manifest
+    store = SweepStore(out, {"chunks": [[0, 1]]})
+    assert not out.exists()
+    store.write_chunk(0, pd.DataFrame({"x": [1]}))
+    assert json.loads((out / MANIFEST).read_text())["chunks"] == [[0, 1]]
+
+
 def test_store_rewrites_an_unreadable_chunk(tmp_path: Path) -> None:
     store = SweepStore(tmp_path, {"chunks": [[0, 1], [1, 2]]})
     store.write_chunk(0, pd.DataFrame({"x": [1]}))

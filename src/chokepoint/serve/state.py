@@ -70,7 +70,7 @@ def load_scenario(s: Scenario, token: int, label: str) -> Loaded:
     return Loaded(scenario=s, base=baseline(s), token=token, label=label)
 
 
-def _prewarm(engine: ClosureEngine, token: CancelToken) -> None:
+def _prewarm(engine: ClosureEngine, token: CancelToken, done: threading.Event) -> None:
     with cancel_scope(token):
         try:
             engine.prewarm()
@@ -78,6 +78,8 @@ def _prewarm(engine: ClosureEngine, token: CancelToken) -> None:
             pass
         except Exception as e:  # a failed warm-up only costs speed
             log.warning("prewarming the closure answers failed: %r", e)
+        finally:
+            done.set()
 
 
 class _LRU(OrderedDict[Any, Any]):
@@ -114,6 +116,7 @@ class ServerState:
         self._lock = threading.Lock()
         self._counter = 0
         self._warming: CancelToken | None = None
+        self.warm = threading.Event()
         self.prewarm(first)
 
     def prewarm(self, loaded: Loaded) -> None:
@@ -122,11 +125,13 @@ class ServerState:
         if self._warming is not None:
             self._warming.cancel("another scenario was loaded")
         engine = loaded.base.engine
+        self.warm = done = threading.Event()
         if engine.intact is None or len(engine.elements()) > self.settings.prewarm_elements:
             self._warming = None
+            done.set()
             return
         self._warming = token = CancelToken()
-        threading.Thread(target=_prewarm, args=(engine, token), daemon=True,
+        threading.Thread(target=_prewarm, args=(engine, token, done), daemon=True,
                          name="chokepoint-prewarm").start()
 
     def shutdown(self) -> None:
@@ -227,6 +232,7 @@ class ServerState:
         """Liveness figures: scenario, cached and computed answers, pool and engine."""
         pool = self.pool
         return {"status": "ok", "scenario": self.current.scenario.name,
+                "prewarmed": self.warm.is_set(),
                 "cached_results": len(self.answers), "computed_results": self.computed,
                 "pool": {"in_flight": pool.in_flight, "refused": pool.refused,
                          "timed_out": pool.timed_out, "cancelled": pool.cancelled},

@@ -7,7 +7,9 @@ Layout of ``out/``::
     results.parquet, results.csv      the combined table (written when every chunk is done)
     summary.json             the sweep's summary (percentiles, worst runs...)
 
-Every file is written to a temporary name in the same folder and then renamed
+Nothing is written until the first chunk is done (:meth:`SweepStore.prepare`): a sweep that
+fails before it — no scheduler at the address, a refused option — leaves no folder, no
+manifest. Every file is written to a temporary name in the same folder and then renamed
 (:func:`os.replace`, atomic on POSIX and Windows), so a chunk file either exists whole or not
 at all: an interrupted sweep leaves only complete chunks behind, and ``resume=True`` runs
 exactly the chunks whose files are missing. A resume is refused when the manifest on disk
@@ -86,6 +88,9 @@ class SweepStore:
         Keep the chunks already on disk (the manifest must match). Without it, a folder that
         already holds a sweep is refused, so that nothing is overwritten by accident.
 
+    Checks the folder at once but writes nothing: the folder and its manifest are created
+    with the first chunk (:meth:`prepare`).
+
     Raises
     ------
     InputError
@@ -110,12 +115,20 @@ class SweepStore:
             if diff is not None:
                 raise InputError(f"cannot resume: the sweep in {self.root} differs in {diff!r} "
                                  "(other scenario or parameters); use another --out folder")
-        else:
+            for stale in self.root.glob("chunks/.*.tmp"):  # left by a killed writer
+                stale.unlink(missing_ok=True)
+        self._prepared = False
+
+    def prepare(self) -> None:
+        """Create the folder and write the manifest (once; a resumed sweep's is kept)."""
+        if self._prepared:
+            return
+        path = self.root / MANIFEST
+        if not path.exists():
             self.root.mkdir(parents=True, exist_ok=True)
             _atomic_write(path, lambda p: p.write_text(json.dumps(self.manifest, indent=2)))
         (self.root / "chunks").mkdir(exist_ok=True)
-        for stale in (self.root / "chunks").glob(".*.tmp"):  # left by a killed writer
-            stale.unlink(missing_ok=True)
+        self._prepared = True
 
     # -- chunks -------------------------------------------------------------------------------
     def chunk_path(self, i: int) -> Path:
@@ -137,7 +150,8 @@ class SweepStore:
         return out
 
     def write_chunk(self, i: int, table: pd.DataFrame) -> None:
-        """Write chunk ``i`` atomically."""
+        """Write chunk ``i`` atomically (the manifest first, with the first chunk)."""
+        self.prepare()
         _atomic_write(self.chunk_path(i), lambda p: table.to_parquet(p, index=False))
 
     def read_chunk(self, i: int) -> pd.DataFrame:
@@ -153,6 +167,7 @@ class SweepStore:
     # -- combined results ---------------------------------------------------------------------
     def write_results(self, table: pd.DataFrame, summary: dict[str, Any]) -> list[Path]:
         """Write ``results.parquet``, ``results.csv`` and ``summary.json``; return the paths."""
+        self.prepare()
         paths = [self.root / "results.parquet", self.root / "results.csv",
                  self.root / "summary.json"]
         _atomic_write(paths[0], lambda p: table.to_parquet(p, index=False))
