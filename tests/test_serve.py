@@ -61,14 +61,18 @@ def _is_error(r: Any, status: int) -> dict[str, Any]:
 
 # -- the analysis, without the web -----------------------------------------------------------
 
-def test_close_tunnel_changes_served_not_dunai_throughput(corridor: Scenario) -> None:
+def test_close_tunnel_changes_served_not_the_shipments_throughput(corridor: Scenario
+                                                                   ) -> None:
     base = baseline(corridor)
     closure = Closure(resolve_elements(corridor, [TUNNEL]), dt.date(2023, 11, 29),
                       dt.date(2023, 12, 5))
     r = close_elements(corridor, base, closure)
-    # Dunai's port limits Dunai → depot, so that max flow does not move ...
+    # the shipment (dprk_munitions along its route rules) is limited by its sea leg
+    # Rajin → Dunai, so its max flow does not move ...
+    assert r["throughput"]["commodity"] == "dprk_munitions"
+    assert r["throughput"]["sources"] == ["rajin"]
     assert r["throughput"]["closed_base"] == pytest.approx(r["throughput"]["intact_base"])
-    assert r["bottleneck"]["closed"][0]["id"] == "dunai"
+    assert r["bottleneck"]["closed"][0]["id"] == "sea_rajin_dunai"
     # ... but the corridor serves less traffic with the tunnel shut
     assert r["served"]["closed_base"] < r["served"]["intact_base"] - 1000
     assert r["period"]["days"] == 7
@@ -157,7 +161,7 @@ def test_page_is_local_only(client: TestClient) -> None:
 
 def test_network_and_openapi(client: TestClient) -> None:
     j = client.get("/api/network").json()
-    assert j["sources"] == ["dunai"]
+    assert j["sources"] == ["rajin"]  # the shipment: the first commodity's origin
     assert j["unit"] == "TEU/day"
     net = load_builtin().network
     assert len(j["links"]) == len(net.links)

@@ -26,12 +26,13 @@ import numpy as np
 import pandas as pd
 
 from chokepoint import cancel
-from chokepoint.analyses import fastest_route, max_flow
+from chokepoint.analyses import fastest_route
 from chokepoint.analyses.routes import Route
 from chokepoint.analyses.served import ServedDemandModel, ServedSolution
 from chokepoint.errors import ChokepointError, InputError
 from chokepoint.kinds import check_kind
 from chokepoint.scenario import Scenario
+from chokepoint.workflows.shipment import Shipment, shipment, throughput
 
 __all__ = ["Baseline", "CampaignHook", "Closure", "ClosureEngine", "ServedAnswer", "baseline",
            "campaign_answer", "close_elements", "links_table", "resolve_elements",
@@ -335,8 +336,8 @@ def _union(parts: Sequence[np.ndarray]) -> np.ndarray:
 
 @dataclass
 class Baseline:
-    """The intact network's figures for one pair of flow terminals, and the scenario's
-    :class:`ClosureEngine`."""
+    """The intact network's figures for one shipment (its terminals and, for a commodity,
+    its route rules), and the scenario's :class:`ClosureEngine`."""
 
     sources: list[str]
     sinks: list[str]
@@ -348,6 +349,7 @@ class Baseline:
     route: dict[str, Any] | None
     link_flow: np.ndarray
     engine: ClosureEngine
+    shipment: Shipment
 
     @property
     def served_arc_load(self) -> np.ndarray | None:
@@ -361,10 +363,6 @@ class Baseline:
         return None if i is None else [dict(x) for x in i.binding]
 
 
-def _cut_list(e: ClosureEngine, links: Sequence[str], nodes: Sequence[str]
-              ) -> list[dict[str, str]]:
-    return [e.describe("link", i) for i in links] + [e.describe("node", i) for i in nodes]
-
 
 def _timed(s: Scenario) -> bool:
     return not bool(np.isnan(s.network.compiled.time_h).any())
@@ -377,20 +375,25 @@ def _flow_utilisation(s: Scenario, flow: np.ndarray) -> dict[str, float]:
     return {str(i): float(v) for i, v in zip(s.network.links["id"], u, strict=True)}
 
 
+def _cut(block: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"id": x["id"], "kind": x["kind"], "name": x["name"]} for x in block["cut"]]
+
+
 def baseline(s: Scenario, sources: Sequence[str] | None = None,
-             sinks: Sequence[str] | None = None, *,
+             sinks: Sequence[str] | None = None, *, commodity: str | None = None,
              engine: ClosureEngine | None = None) -> Baseline:
-    """Figures for the intact network between ``sources`` and ``sinks`` (default: the
-    scenario's terminals); ``engine`` is shared by every baseline of one scenario (built
-    here when None)."""
+    """Figures for the intact network for the shipment (:func:`~chokepoint.workflows.
+    shipment.shipment`: the first commodity along its route rules by default, or
+    ``commodity``, or explicit ``sources`` and ``sinks`` on the whole network); ``engine`` is
+    shared by every baseline of one scenario (built here when None)."""
     e = engine if engine is not None else ClosureEngine(s)
     c = s.network.compiled
-    src, snk = s.terminals()
-    src, snk = list(sources or src), list(sinks or snk)
+    sh = shipment(s, commodity=commodity, sources=sources, sinks=sinks)
+    src, snk = list(sh.sources), list(sh.sinks)
     thr, cut, flow = math.nan, [], np.zeros(len(c.link_ids))
     if src and snk:
-        mf = max_flow(c, src, snk)
-        thr, cut, flow = mf.value, _cut_list(e, mf.cut_links, mf.cut_nodes), mf.link_flow
+        block = throughput(s, sh)
+        thr, cut, flow = block["value"], _cut(block), block["link_flow"]
     served = demand = None
     util: dict[str, float] = {}
     if e.intact is not None:
@@ -401,9 +404,10 @@ def baseline(s: Scenario, sources: Sequence[str] | None = None,
         util = _flow_utilisation(s, flow)
     route = None
     if src and snk and _timed(s):
-        route = _route(e.names, fastest_route(c, src[0], snk[0]))
+        route = _route(e.names, fastest_route(sh.network, src[0], snk[0]))
     return Baseline(sources=src, sinks=snk, throughput=thr, cut=cut, served=served,
-                    demand=demand, utilisation=util, route=route, link_flow=flow, engine=e)
+                    demand=demand, utilisation=util, route=route, link_flow=flow, engine=e,
+                    shipment=sh)
 
 
 def _in_units(s: Scenario, value: float | None) -> dict[str, float | None]:
@@ -434,16 +438,19 @@ def _throughput(s: Scenario, base: Baseline, arcs: np.ndarray, out: dict[str, An
     if not (base.sources and base.sinks):
         out["throughput"] = out["bottleneck"] = None
         return math.nan, np.zeros(len(c.link_ids))
-    mf = max_flow(c, base.sources, base.sinks, removed=arcs)
+    sh = base.shipment
+    block = throughput(s, sh, removed=arcs)
+    value = float(block["value"])
     out["throughput"] = {
         "sources": base.sources, "sinks": base.sinks,
         "source_names": [e.names.get(x, x) for x in base.sources],
         "sink_names": [e.names.get(x, x) for x in base.sinks],
-        "intact": _in_units(s, base.throughput), "closed": _in_units(s, mf.value),
-        "intact_base": base.throughput, "closed_base": mf.value,
+        "commodity": block["commodity"], "label": sh.label, "display_unit": sh.unit,
+        "intact": _in_units(s, base.throughput), "closed": _in_units(s, value),
+        "intact_base": base.throughput, "closed_base": value,
     }
-    out["bottleneck"] = {"intact": base.cut, "closed": _cut_list(e, mf.cut_links, mf.cut_nodes)}
-    return mf.value, mf.link_flow
+    out["bottleneck"] = {"intact": base.cut, "closed": _cut(block)}
+    return value, np.asarray(block["link_flow"], dtype=float)
 
 
 def _served(s: Scenario, base: Baseline, parts: Sequence[np.ndarray], flow: np.ndarray,
@@ -469,7 +476,7 @@ def _detour(s: Scenario, base: Baseline, arcs: np.ndarray) -> dict[str, Any] | N
         return None
     names = base.engine.names
     o, d = base.sources[0], base.sinks[0]
-    r = _route(names, fastest_route(s.network.compiled, o, d, removed=arcs))
+    r = _route(names, fastest_route(base.shipment.network, o, d, removed=arcs))
     extra = (r["time_h"] - base.route["time_h"]) if r["found"] else None
     return {"origin": o, "destination": d, "origin_name": names.get(o, o),
             "destination_name": names.get(d, d), "intact": base.route, "closed": r,
