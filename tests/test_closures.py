@@ -133,3 +133,23 @@ def test_a_cancelled_closure_stops_before_its_solve() -> None:
     r = close_elements(CORRIDOR, base, Closure((busy,)))
     assert r["served"]["closed_base"] == pytest.approx(_fresh(CORRIDOR, (busy,)), rel=1e-7,
                                                        abs=1e-5)
+
+
+def test_detour_equals_a_fresh_fastest_route() -> None:
+    """The intact route is kept when no closed arc lies on it; every detour's time equals a
+    fresh fastest route on the shipment's network."""
+    from chokepoint.analyses import fastest_route
+
+    base = baseline(CORRIDOR)
+    assert base.route is not None
+    o, d = base.sources[0], base.sinks[0]
+    kept = 0
+    for el in ELEMENTS:
+        r = close_elements(CORRIDOR, base, Closure((el,)))["detour"]["closed"]
+        fresh = fastest_route(base.shipment.network, o, d,
+                              removed=removed_arcs(CORRIDOR, [el]))
+        assert r["found"] == fresh.found
+        if fresh.found:
+            assert r["time_h"] == pytest.approx(fresh.time_h, rel=1e-12)
+        kept += r is base.route
+    assert 0 < kept < len(ELEMENTS)

@@ -444,3 +444,28 @@ def test_single_closures_are_prewarmed() -> None:
         h = c.get("/api/health").json()
         assert h["prewarmed"]
         assert h["engine"]["solves"] == 0
+
+
+def test_dates_reuse_the_cached_closure(corridor: Scenario) -> None:
+    """The same closure over other dates is computed once; only its period differs, and it
+    equals the period of a direct computation."""
+    with _client(ServeSettings(prewarm_elements=0)) as c:
+        body = {"elements": [TUNNEL]}
+        plain = c.post("/api/close", json=body).json()
+        computed = c.get("/api/health").json()["computed_results"]
+        dated = c.post("/api/close", json={**body, "start": "2023-11-29",
+                                           "end": "2023-12-05"}).json()
+        assert c.get("/api/health").json()["computed_results"] == computed
+    assert plain["period"] is None
+    assert plain["start"] is None
+    assert dated["start"] == "2023-11-29"
+    assert dated["end"] == "2023-12-05"
+    direct = close_elements(corridor, baseline(corridor),
+                            Closure(resolve_elements(corridor, [TUNNEL]),
+                                    dt.date(2023, 11, 29), dt.date(2023, 12, 5)))
+    assert dated["period"]["days"] == direct["period"]["days"] == 7
+    for k in ("throughput", "served"):
+        assert dated["period"][k] == pytest.approx(direct["period"][k])
+    assert {k: v for k, v in dated.items() if k not in ("start", "end", "period",
+                                                        "elapsed_ms")} == \
+        {k: v for k, v in plain.items() if k not in ("start", "end", "period", "elapsed_ms")}

@@ -64,7 +64,7 @@ class ServeSettings:
     max_elements: int = 200
     max_upload_elements: int = 200_000
     prewarm_elements: int = 5000
-    cache_size: int = 512
+    cache_size: int = 4096
     allowed_hosts: tuple[str, ...] = LOOPBACK
     write_hosts: tuple[str, ...] | None = None
     token: str | None = None

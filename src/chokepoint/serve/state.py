@@ -31,12 +31,15 @@ from chokepoint.workflows.closures import (
     ClosureEngine,
     baseline,
     close_elements,
+    closure_period,
     resolve_elements,
 )
 
 __all__ = ["Loaded", "ServerState", "dumps", "load_scenario"]
 
 T = TypeVar("T")
+#: Keys of a closure's answer that depend on its dates.
+DATED = ("start", "end", "period")
 log = logging.getLogger("chokepoint.serve")
 #: Baselines kept for other flow terminals than the scenario's.
 TERMINAL_BASELINES = 64
@@ -80,6 +83,29 @@ def _prewarm(engine: ClosureEngine, token: CancelToken, done: threading.Event) -
             log.warning("prewarming the closure answers failed: %r", e)
         finally:
             done.set()
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """An undated closure answer: its JSON without the closing brace and the dated keys,
+    and the base-unit figures the ``period`` block is computed from."""
+
+    prefix: bytes
+    figures: dict[str, Any]
+
+    @classmethod
+    def of(cls, result: dict[str, Any]) -> _Answer:
+        core = {k: v for k, v in result.items() if k not in DATED}
+        figures = {k: ({x: result[k][x] for x in ("intact_base", "closed_base")}
+                       if result.get(k) else None) for k in ("throughput", "served")}
+        return cls(prefix=dumps(core)[:-1], figures=figures)
+
+    def encode(self, s: Scenario, closure: Closure) -> bytes:
+        """The answer for ``closure``'s dates."""
+        dated = {"start": closure.start.isoformat() if closure.start else None,
+                 "end": closure.end.isoformat() if closure.end else None,
+                 "period": to_jsonable(closure_period(s, closure, self.figures))}
+        return self.prefix + b"," + dumps(dated)[1:]
 
 
 class _LRU(OrderedDict[Any, Any]):
@@ -186,24 +212,29 @@ class ServerState:
         return got  # type: ignore[no-any-return]
 
     async def closure_answer(self, req: CloseRequest) -> tuple[Loaded, bytes]:
-        """A closure's answer as encoded JSON: cached; computed here when it needs no LP
-        solve (about a millisecond), else on the pool."""
+        """A closure's answer as encoded JSON: cached per closed elements and terminals (the
+        dates only change ``start``, ``end`` and ``period``, added per request); computed
+        here when it needs no LP solve (about a millisecond), else on the pool."""
         cur, closure = self.closure(req)
-        key = (cur.token, closure, tuple(req.sources), tuple(req.sinks))
+        undated = Closure(closure.elements)
+        key = (cur.token, undated, tuple(req.sources), tuple(req.sinks))
         hit = self.answers.get_fresh(key)
-        if hit is not None:
-            return cur, hit  # type: ignore[no-any-return]
-        base = await self._baseline(cur, req)
+        if hit is None:
+            base = await self._baseline(cur, req)
 
-        def answer() -> bytes:
-            encoded = dumps(to_jsonable(close_elements(cur.scenario, base, closure)))
-            self.computed += 1
-            self.answers.put(key, encoded)
-            return encoded
+            def answer() -> _Answer:
+                result = to_jsonable(close_elements(cur.scenario, base, undated))
+                got = _Answer.of(result)
+                self.computed += 1
+                self.answers.put(key, got)
+                return got
 
-        if base.engine.answers_now(closure):
-            return cur, answer()
-        return cur, await self.shared(key, lambda: self.run(answer))
+            if base.engine.answers_now(undated):
+                hit = answer()
+            else:
+                hit = await self.shared(key, lambda: self.run(answer))
+        assert isinstance(hit, _Answer)
+        return cur, hit.encode(cur.scenario, closure)
 
     async def campaign_answer(self, req: CloseRequest) -> bytes:
         """``{"campaign": ...}`` of a closure: the campaign hook's answer (None without a

@@ -35,7 +35,7 @@ from chokepoint.scenario import Scenario
 from chokepoint.workflows.shipment import Shipment, shipment, throughput
 
 __all__ = ["Baseline", "CampaignHook", "Closure", "ClosureEngine", "ServedAnswer", "baseline",
-           "campaign_answer", "close_elements", "links_table", "resolve_elements",
+           "campaign_answer", "close_elements", "closure_period", "links_table", "resolve_elements",
            "simulation_hook"]
 
 log = logging.getLogger("chokepoint.serve")
@@ -350,6 +350,7 @@ class Baseline:
     link_flow: np.ndarray
     engine: ClosureEngine
     shipment: Shipment
+    route_arcs: np.ndarray
 
     @property
     def served_arc_load(self) -> np.ndarray | None:
@@ -402,12 +403,13 @@ def baseline(s: Scenario, sources: Sequence[str] | None = None,
         util = e.intact.utilisation
     elif src and snk:
         util = _flow_utilisation(s, flow)
-    route = None
+    route, route_arcs = None, np.zeros(0, dtype=np.int64)
     if src and snk and _timed(s):
-        route = _route(e.names, fastest_route(sh.network, src[0], snk[0]))
+        r = fastest_route(sh.network, src[0], snk[0])
+        route, route_arcs = _route(e.names, r), np.asarray(r.arcs, dtype=np.int64)
     return Baseline(sources=src, sinks=snk, throughput=thr, cut=cut, served=served,
                     demand=demand, utilisation=util, route=route, link_flow=flow, engine=e,
-                    shipment=sh)
+                    shipment=sh, route_arcs=route_arcs)
 
 
 def _in_units(s: Scenario, value: float | None) -> dict[str, float | None]:
@@ -476,23 +478,34 @@ def _detour(s: Scenario, base: Baseline, arcs: np.ndarray) -> dict[str, Any] | N
         return None
     names = base.engine.names
     o, d = base.sources[0], base.sinks[0]
-    r = _route(names, fastest_route(base.shipment.network, o, d, removed=arcs))
+    if base.route["found"] and not bool(np.isin(base.route_arcs, arcs).any()):
+        r = base.route  # still open, and closing arcs makes no other route faster
+    else:
+        r = _route(names, fastest_route(base.shipment.network, o, d, removed=arcs))
     extra = (r["time_h"] - base.route["time_h"]) if r["found"] else None
     return {"origin": o, "destination": d, "origin_name": names.get(o, o),
             "destination_name": names.get(d, d), "intact": base.route, "closed": r,
             "extra_h": extra}
 
 
-def _period(s: Scenario, base: Baseline, closure: Closure, thr_closed: float,
-            served_closed: float | None) -> dict[str, Any] | None:
+def closure_period(s: Scenario, closure: Closure, answer: dict[str, Any]
+                   ) -> dict[str, Any] | None:
+    """The ``period`` block of a closure's answer (:func:`close_elements`): the volume lost
+    from ``closure.start`` to ``closure.end`` (None without dates), from the answer's
+    base-unit throughput and served demand, so that the same closure over other dates
+    needs no other computation."""
     days = closure.days
     if days is None:
         return None
     lost: dict[str, Any] = {"days": days}
-    if math.isfinite(base.throughput) and math.isfinite(thr_closed):
-        lost["throughput"] = _quantity(s, (base.throughput - thr_closed) * days)
-    if served_closed is not None and base.served is not None:
-        lost["served"] = _quantity(s, (base.served - served_closed) * days)
+    thr, served = answer.get("throughput"), answer.get("served")
+    if thr is not None:
+        a, b = thr["intact_base"], thr["closed_base"]
+        if a is not None and b is not None and math.isfinite(a) and math.isfinite(b):
+            lost["throughput"] = _quantity(s, (a - b) * days)
+    if served is not None and served["closed_base"] is not None \
+            and served["intact_base"] is not None:
+        lost["served"] = _quantity(s, (served["intact_base"] - served["closed_base"]) * days)
     return lost
 
 
@@ -533,12 +546,12 @@ def close_elements(s: Scenario, base: Baseline, closure: Closure, *,
         "start": closure.start.isoformat() if closure.start else None,
         "end": closure.end.isoformat() if closure.end else None,
     }
-    thr_closed, flow = _throughput(s, base, arcs, out)
+    _, flow = _throughput(s, base, arcs, out)
     cancel.check()
-    served_closed = _served(s, base, parts, flow, out)
+    _served(s, base, parts, flow, out)
     cancel.check()
     out["detour"] = _detour(s, base, arcs)
-    out["period"] = _period(s, base, closure, thr_closed, served_closed)
+    out["period"] = closure_period(s, closure, out)
     out["campaign"] = (campaign_answer(s, closure, campaign, arcs=arcs)
                        if campaign is not None else None)
     out["elapsed_ms"] = round(1000 * (time.perf_counter() - t0), 2)
