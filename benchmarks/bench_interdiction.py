@@ -270,7 +270,11 @@ def main(argv: list[str] | None = None) -> None:
             "`python -m benchmarks.bench_interdiction` (instances in its docstring): the "
             "decomposition (`timed_interdiction`) against brute force valuing every plan with "
             "the same warm-started operator LP, side by side in one process; ratios are "
-            "brute-force wall time over the decomposition's. Load average at the start "
+            "brute-force wall time over the decomposition's. Brute force is timed from its "
+            "intact solve through the plans it valued; where it stopped early (marked "
+            "extrapolated) that time is scaled by plans / valued, which counts the intact "
+            "solve again per plan: with few plans valued (the 5k rows) the extrapolation, "
+            "and the ratio, overstate by up to ×2. Load average at the start "
             f"{info['loadavg_at_start']}, at the end {info['loadavg_at_end']} (2 cores shared "
             "with other work: absolute seconds are inflated, the ratios are the figures to "
             "quote).\n\n" + md)
