@@ -280,3 +280,15 @@ def test_report_follows_the_chosen_commodity_or_terminals(
     html = " ".join((tmp_path / "t" / "report.html").read_text(encoding="utf-8").split())
     assert "150.0 TEU/day" in html  # Dunai → depot on the whole network
     assert "along its route" not in html
+
+
+def test_serve_refuses_an_unknown_commodity(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("fastapi", reason="the web extra is not installed")
+    code, _, err = run(["serve", "--commodity", "bogus", "--port", "1"], capsys)
+    assert code != 0
+    assert "unknown --commodity 'bogus' (have: dprk_munitions)" in err
+    from chokepoint.report.build import with_commodity
+
+    s = load_builtin()
+    assert with_commodity(s, None) is s
+    assert with_commodity(s, "dprk_munitions").simulation["commodity"] == "dprk_munitions"

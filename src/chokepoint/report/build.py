@@ -31,7 +31,8 @@ from chokepoint.workflows.brief import Brief
 from chokepoint.workflows.study import study
 
 __all__ = ["Chart", "ReportData", "build_report_data", "campaign_series", "render_report",
-           "report_charts", "simulate_campaign", "with_terminals", "write_report"]
+           "report_charts", "simulate_campaign", "with_commodity", "with_terminals",
+           "write_report"]
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
        "img-src data:; base-uri 'none'; form-action 'none'")
@@ -138,17 +139,36 @@ def simulate_campaign(s: Scenario, *, seed: int = 0,
     earliest-arrival bound: the commodity's containers (default: the first commodity's) all
     available at its origin at the campaign's start, sent as fast as capacities allow
     (:func:`chokepoint.analyses.dynamic.earliest_arrival_curve`, same horizon)."""
-    import dataclasses
-
     from chokepoint.workflows.brief import campaign
 
-    chosen = [d for d in s.commodities if d.id == commodity]
-    if chosen:  # the campaign workflow simulates the first commodity: put this one first
-        s = dataclasses.replace(
-            s, commodities=[*chosen, *[d for d in s.commodities if d.id != commodity]],
-            simulation={**s.simulation, "commodity": commodity})
-    cb = campaign(s, seed=seed)
+    cb = campaign(with_commodity(s, commodity), seed=seed)
     return cb.result, cb.curve
+
+
+def with_commodity(s: Scenario, commodity: str | None) -> Scenario:
+    """``s`` with ``commodity`` as its first commodity and the one its campaign simulates:
+    the shipment every default of the workflows (and the web map) follows (unchanged for
+    None).
+
+    Raises
+    ------
+    InputError
+        For an unknown commodity (naming the known ones).
+    """
+    if commodity is None:
+        return s
+    import dataclasses
+
+    from chokepoint.errors import InputError
+
+    chosen = [d for d in s.commodities if d.id == commodity]
+    if not chosen:
+        raise InputError(f"unknown commodity {commodity!r} (have: "
+                         f"{', '.join(d.id for d in s.commodities) or 'none'})",
+                         source=s.path, element=commodity)
+    return dataclasses.replace(
+        s, commodities=[*chosen, *[d for d in s.commodities if d.id != commodity]],
+        simulation={**s.simulation, "commodity": commodity})
 
 
 def build_report_data(source: Brief | Scenario, *, scenario: Scenario | None = None,
