@@ -317,17 +317,17 @@ def serve(
 ) -> None:
     """The web map: click links, nodes or structures to close them; a JSON API."""
     from chokepoint.errors import require
+    from chokepoint.report.build import with_commodity
 
+    s, _ = _shipment_args(_load(path or f"{BUILTIN_PREFIX}corridor"), commodity, source, sink)
+    s = with_commodity(s, commodity)  # the web map's shipment: the scenario's first commodity
     require("fastapi", "web")
     require("uvicorn", "web")
     require("multipart", "web")
-    from chokepoint.report.build import with_commodity
     from chokepoint.serve import ServeSettings
     from chokepoint.serve import serve as run_server
     from chokepoint.workflows.closures import simulation_hook
 
-    s, _ = _shipment_args(_load(path or f"{BUILTIN_PREFIX}corridor"), commodity, source, sink)
-    s = with_commodity(s, commodity)  # the web map's shipment: the scenario's first commodity
     if not timeout > 0 or timeout == float("inf"):
         raise InputError(f"--timeout must be a positive number of seconds, not {timeout}")
     settings = ServeSettings(analysis_timeout_s=timeout, token=token, workers=workers,
