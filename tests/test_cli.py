@@ -287,7 +287,7 @@ def test_serve_refuses_an_unknown_commodity(capsys: pytest.CaptureFixture[str]) 
     code, _, err = run(["serve", "--commodity", "bogus", "--port", "1"], capsys)
     assert code != 0
     assert "unknown --commodity 'bogus' (have: dprk_munitions)" in err
-    from chokepoint.report.build import with_commodity
+    from chokepoint.workflows.shipment import with_commodity
 
     s = load_builtin()
     assert with_commodity(s, None) is s

@@ -52,9 +52,7 @@ def demo(
 
         with atomic_dir(out_dir) as tmp:  # the whole folder appears as a unit
             parts = write_brief(b, s.network, tmp)
-            parts += write_report(b, tmp, scenario=s,
-                                  campaign=cb.result if cb is not None else False,
-                                  earliest_arrival=cb.curve if cb is not None else None,
+            parts += write_report(st, tmp, campaign=None if cb is not None else False,
                                   png=importlib.util.find_spec("matplotlib") is not None,
                                   unit=False)
         written = [out_dir / p.relative_to(tmp) for p in parts]
@@ -264,15 +262,14 @@ def report(
     if png:
         require("matplotlib", "report")
     s, ship = _shipment_args(_load(path), commodity, source, sink)
-    table = None
-    if ranking != "none":
+    st = study(s, with_campaign=False, **ship)
+    table: Any = False if ranking == "none" else None  # None: the study's group ranking
+    if ranking in ("link", "node"):
         from chokepoint.workflows.ranking import criticality as rank
 
         with _progress() as cb:
             table = rank(s, kind=ranking, progress=cb, **ship)
-    b = study(s, with_campaign=False, **ship).brief
-    written = write_report(b, out_dir, scenario=s,
-                           ranking=table if table is not None else False,
+    written = write_report(st, out_dir, ranking=table,
                            campaign=campaign and bool(s.commodities), seed=seed, png=png,
                            commodity=commodity)
     if as_json:
@@ -317,7 +314,7 @@ def serve(
 ) -> None:
     """The web map: click links, nodes or structures to close them; a JSON API."""
     from chokepoint.errors import require
-    from chokepoint.report.build import with_commodity
+    from chokepoint.workflows.shipment import with_commodity
 
     s, _ = _shipment_args(_load(path or f"{BUILTIN_PREFIX}corridor"), commodity, source, sink)
     s = with_commodity(s, commodity)  # the web map's shipment: the scenario's first commodity

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,14 +24,14 @@ from chokepoint.io.write import atomic_dir, write_csv, write_text
 from chokepoint.report._maplayout import MapLayout, map_layout
 from chokepoint.report.charts import Series, to_series, to_table
 from chokepoint.report.figures import Event
-from chokepoint.report.svgmap import MapStyle, link_values_from_table, network_svg
+from chokepoint.report.svgmap import MapStyle, network_svg
 from chokepoint.scenario import Scenario
+from chokepoint.workflows import views
 from chokepoint.workflows.brief import Brief
-from chokepoint.workflows.study import study
+from chokepoint.workflows.files import plain_columns
 
 __all__ = ["Chart", "ReportData", "build_report_data", "campaign_series", "render_report",
-           "report_charts", "simulate_campaign", "with_commodity", "with_terminals",
-           "write_report"]
+           "report_charts", "with_terminals", "write_report"]
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
        "img-src data:; base-uri 'none'; form-action 'none'")
@@ -73,173 +72,50 @@ class ReportData:
         return self.scenario.units.from_base(value_base, self.unit)
 
     def utilisation(self) -> dict[str, float]:
-        """Link id → utilisation: the served-demand LP's, else max-flow flow / capacity."""
-        links = self.brief.links
-        vals = link_values_from_table(links, "utilisation")
-        if vals and any(math.isfinite(v) for v in vals.values()):
-            return vals
-        if "flow" in links.columns:
-            cap = links["capacity"].to_numpy(dtype=float)
-            flow = np.abs(links["flow"].to_numpy(dtype=float))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                u = np.where(np.isfinite(cap) & (cap > 0), flow / cap, np.nan)
-            return {str(i): float(v) for i, v in zip(links["id"], u, strict=True)}
-        return {}
+        """Link id → utilisation (:func:`chokepoint.workflows.views.utilisation`)."""
+        return views.utilisation(self.brief.links)
 
     def criticality(self) -> tuple[dict[str, float], str]:
-        """Link id → criticality in [0, 1] (share of the largest loss) and its label.
-
-        A link ranking colours each link; a failure-group ranking colours each link with its
-        group's value; a node ranking gives no link colours.
-        """
-        r = self.ranking
-        if r is None or not len(r) or str(r["kind"].iloc[0]) not in ("link", "group"):
-            return {}, ""
-        m = _rank_measure(r)
-        if m is not None:
-            values = link_values_from_table(r, m[0], normalise=True)
-            label = f"{m[2]} (share of the largest)"
-        else:
-            n = len(r)
-            values = {str(e): 1 - (k - 1) / max(n - 1, 1) for e, k in
-                      zip(r["element"], r["rank"], strict=True)}
-            label = "criticality rank (1 = top)"
-        if str(r["kind"].iloc[0]) == "group":
-            links = self.scenario.network.links
-            values = {str(i): values[str(g)] for i, g in zip(links["id"], links["group"],
-                                                             strict=True) if str(g) in values}
-            label += ", by failure group"
-        return values, label
+        """Link id → criticality in [0, 1] and its label
+        (:func:`chokepoint.workflows.views.criticality_values`)."""
+        return views.criticality_values(self.scenario, self.ranking)
 
 
 def campaign_series(result: Any) -> tuple[list[Series], list[Series], str]:
-    """Cumulative deliveries and yard backlogs of a campaign simulation
-    (:class:`chokepoint.simulate.CampaignResult`), x in days since the campaign's epoch."""
-    runs = [result.baseline] if result.run is result.baseline else [result.baseline, result.run]
-    arrivals, backlog = [], []
-    for r in runs:
-        a = r.arrivals
-        x = np.concatenate([[0.0], a["t_h"].to_numpy(dtype=float) / 24.0])
-        y = np.concatenate([[0.0], a["delivered"].to_numpy(dtype=float)])
-        arrivals.append(Series(str(r.label), x, y))
-        nb = r.node_backlog
-        nb = nb[nb["kind"].astype(str) == "campaign_containers"]
-        for node, grp in nb.groupby(nb["node"].astype(str), sort=True):
-            if grp["backlog"].max() > 0:
-                backlog.append(Series(f"{node} ({r.label})",
-                                      grp["t_h"].to_numpy(dtype=float) / 24.0,
-                                      grp["backlog"].to_numpy(dtype=float)))
-    epoch = result.baseline.epoch
-    return arrivals, backlog, f"days since {epoch:%Y-%m-%d %H:%M}"
+    """Cumulative deliveries and yard backlogs of a campaign simulation as chart series
+    (computed by :func:`chokepoint.workflows.views.campaign_series`)."""
+    arrivals, backlog, x_label = views.campaign_series(result)
+    return to_series(arrivals), to_series(backlog), x_label
 
 
-def simulate_campaign(s: Scenario, *, seed: int = 0,
-                      commodity: str | None = None) -> tuple[Any, Any]:
-    """Run the scenario's campaign (:func:`chokepoint.simulate.simulate`) and the matching
-    earliest-arrival bound: the commodity's containers (default: the first commodity's) all
-    available at its origin at the campaign's start, sent as fast as capacities allow
-    (:func:`chokepoint.analyses.dynamic.earliest_arrival_curve`, same horizon)."""
-    from chokepoint.workflows.brief import campaign
-
-    cb = campaign(with_commodity(s, commodity), seed=seed)
-    return cb.result, cb.curve
-
-
-def with_commodity(s: Scenario, commodity: str | None) -> Scenario:
-    """``s`` with ``commodity`` as its first commodity and the one its campaign simulates:
-    the shipment every default of the workflows (and the web map) follows (unchanged for
-    None).
-
-    Raises
-    ------
-    InputError
-        For an unknown commodity (naming the known ones).
-    """
-    if commodity is None:
-        return s
-    import dataclasses
-
-    from chokepoint.errors import InputError
-
-    chosen = [d for d in s.commodities if d.id == commodity]
-    if not chosen:
-        raise InputError(f"unknown commodity {commodity!r} (have: "
-                         f"{', '.join(d.id for d in s.commodities) or 'none'})",
-                         source=s.path, element=commodity)
-    return dataclasses.replace(
-        s, commodities=[*chosen, *[d for d in s.commodities if d.id != commodity]],
-        simulation={**s.simulation, "commodity": commodity})
-
-
-def build_report_data(source: Brief | Scenario, *, scenario: Scenario | None = None,
+def build_report_data(source: Any, *, scenario: Scenario | None = None,
                       ranking: pd.DataFrame | bool | None = None, arrivals: Any = None,
                       earliest_arrival: Any = None, backlog: Any = None,
                       campaign: Any = None, seed: int = 0, x_label: str = "days",
                       quantity_unit: str = "", title: str = "",
                       sources: Sequence[str] = (), sinks: Sequence[str] = (),
                       commodity: str | None = None) -> ReportData:
-    """Resolve :func:`write_report`'s inputs (runs :func:`~chokepoint.workflows.brief.brief` and,
-    with ``ranking=True``, the link criticality ranking)."""
-    ship: dict[str, Any] = ({"commodity": commodity} if commodity else
-                            {"sources": list(sources) or None, "sinks": list(sinks) or None})
+    """Resolve :func:`write_report`'s inputs: everything computed comes from
+    :func:`chokepoint.workflows.views.report_view`; the time series given here are only
+    normalised (:func:`~chokepoint.report.charts.to_series`)."""
     if isinstance(source, Scenario):
-        s = with_terminals(source, sources, sinks)
-        b = study(s, with_campaign=False, **ship).brief
-    else:
-        if scenario is None:
-            raise TypeError("write_report(brief, ...) needs scenario= (the brief's scenario: "
-                            "the map needs its network)")
-        s, b = scenario, source
-    table: pd.DataFrame | None
-    if ranking is True:
-        from chokepoint.workflows.ranking import criticality
-
-        table = criticality(s, kind="link", **ship)
-    elif isinstance(ranking, pd.DataFrame):
-        table = ranking
-    elif ranking is None:
-        table = getattr(b, "ranking", None)  # the brief's own (failure-group) ranking
-    else:
-        table = None
-    notes: list[str] = []
-    if campaign is True:
-        campaign = None
-        if not s.commodities:
-            notes.append("No campaign simulated: the scenario has no [[commodities]].")
-        else:
-            from chokepoint.errors import ChokepointError
-
-            try:
-                campaign, curve = simulate_campaign(s, seed=seed, commodity=commodity)
-                earliest_arrival = curve if earliest_arrival is None else earliest_arrival
-            except (ChokepointError, ValueError) as e:
-                notes.append(f"No campaign simulated: {e}")
-    elif campaign is False:
-        campaign = None
-    arr = to_series(arrivals)
-    bound = to_series(earliest_arrival)
-    back = to_series(backlog)
-    if campaign is not None:
-        c_arr, c_back, c_x = campaign_series(campaign)
-        arr, back = [*c_arr, *arr], [*c_back, *back]
-        x_label = c_x if x_label == "days" else x_label
-        quantity_unit = quantity_unit or "containers"
-        if earliest_arrival is not None and hasattr(earliest_arrival, "cumulative"):
-            try:  # the flow bound is in the base quantity (tonnes): express it in containers
-                per = s.units.quantity_factor("container")
-                bound = [Series(x.name, x.x, x.y / per) for x in bound]
-            except ValueError:
-                pass
+        with_terminals(source, sources, sinks)  # checks the node ids
+    curve = earliest_arrival if hasattr(earliest_arrival, "cumulative") else None
+    v = views.report_view(source, scenario=scenario, ranking=ranking, campaign=campaign,
+                          earliest_arrival=curve, seed=seed, sources=sources, sinks=sinks,
+                          commodity=commodity)
+    arr = [*to_series(v.arrivals), *to_series(arrivals)]
+    bound = [*to_series(v.earliest), *(to_series(earliest_arrival) if curve is None else [])]
+    back = [*to_series(v.backlog), *to_series(backlog)]
     # a column of `arrivals` named like a bound counts as the bound
     bound += [x for x in arr if "bound" in x.name.lower() or "earliest" in x.name.lower()]
     arr = [x for x in arr if all(x is not y for y in bound)]
-    epoch = campaign.baseline.epoch if campaign is not None else None
-    if not (s.sources and s.sinks) and not s.commodities:
-        notes.append("No throughput figures: the network names no flow terminals (give "
-                     "sources and sinks, or a scenario with commodities).")
-    return ReportData(scenario=s, brief=b, ranking=table, arrivals=arr, earliest=bound,
-                      backlog=back, x_label=x_label, quantity_unit=quantity_unit,
-                      title=title or s.name, notes=notes, events=_events(s, epoch))
+    return ReportData(scenario=v.scenario, brief=v.brief, ranking=v.ranking, arrivals=arr,
+                      earliest=bound, backlog=back,
+                      x_label=v.x_label if x_label == "days" else x_label,
+                      quantity_unit=quantity_unit or v.quantity_unit,
+                      title=title or v.scenario.name, notes=v.notes,
+                      events=[Event(x, label) for x, label in v.events])
 
 
 def with_terminals(s: Scenario, sources: Sequence[str], sinks: Sequence[str]) -> Scenario:
@@ -260,34 +136,16 @@ def with_terminals(s: Scenario, sources: Sequence[str], sinks: Sequence[str]) ->
                                sinks=list(sinks or s.sinks))
 
 
-def _events(s: Scenario, epoch: Any) -> list[Event]:
-    """The scenario's disruptions as chart events: days since the campaign's ``epoch``
-    when there is one (else dates, for datetime axes)."""
-    out = []
-    for d in s.disruptions:
-        name = re.sub(r"\s*\([^()]*\)", "", s.network.describe(d.element) or d.element)
-        label = f"{name}, {d.start:%d %b %Y %H:%M}"
-        if epoch is not None:
-            out.append(Event((d.start - epoch).total_seconds() / 86400.0, label))
-        out.append(Event(np.datetime64(d.start.replace(tzinfo=None), "s"), label))
-    return out
-
-
 # -- HTML pieces --------------------------------------------------------------------------------
 
 def _fmt(v: Any, digits: int = 1) -> str:
-    if v is None:
-        return "—"
+    """A cell's text through the one formatter (:func:`chokepoint.formatting.fmt`)."""
     if isinstance(v, bool | np.bool_):
         return "yes" if v else ""
-    if isinstance(v, float | np.floating):
-        f = float(v)
-        if math.isnan(f):
-            return "—"
-        if math.isinf(f):
-            return "unlimited" if f > 0 else "−∞"
-        return f"{f:,.{digits}f}"
-    return html.escape(str(v))
+    if isinstance(v, float | np.floating | int | np.integer):
+        return html.escape(fmt(float(v), digits=digits) if isinstance(v, float | np.floating)
+                           else fmt(int(v)))
+    return html.escape(v if isinstance(v, str) else fmt(v))
 
 
 def table_html(frame: pd.DataFrame, *, cols: Sequence[str] | None = None,
@@ -312,70 +170,10 @@ def table_html(frame: pd.DataFrame, *, cols: Sequence[str] | None = None,
 
 
 def _figures(d: ReportData) -> list[tuple[str, str]]:
-    """Key figures as (label, value) pairs."""
-    s, data = d.scenario, d.brief.data
-    net = s.network
-    out: list[tuple[str, str]] = []
-    for key, label in (("max_flow", "Maximum throughput"),
-                       ("max_flow_disrupted", "Maximum throughput, all disruptions")):
-        if key in data:
-            mf = data[key]
-            vals = " = ".join(f"{_fmt(v)} {html.escape(u)}"
-                              for u, v in mf["in_report_units"].items())
-            ends = (f"{' + '.join(net.node_name(x) for x in mf['sources'])} → "
-                    f"{' + '.join(net.node_name(x) for x in mf['sinks'])}")
-            if mf.get("commodity"):  # the shipment along its route rules
-                ends = f"{mf.get('label') or mf['commodity']}, along its route: {ends}"
-            out.append((f"{label} ({html.escape(ends)})", vals))
-            out.append((f"Bottleneck ({'disrupted' if 'disrupted' in key else 'intact'})",
-                        html.escape("; ".join(c["name"] for c in mf["cut"]) or "—")))
-    if "served" in data:
-        sv = data["served"]
-        out.append(("Served demand, all traffic",
-                    f"{_fmt(d.rate(sv['total_served']))} of {_fmt(d.rate(sv['total_demand']))} "
-                    f"{html.escape(d.unit)}"))
-    for r in data.get("routes", []):
-        if r["commodity"] != "flow" or not r["found"]:
-            continue
-        txt = f"{_fmt(r['time_days'])} days, {_fmt(r['length_km'], 0)} km"
-        dis = r.get("disrupted")
-        if dis:
-            txt += (f"; with disruptions {_fmt(dis['time_days'])} days, "
-                    f"{_fmt(dis['length_km'], 0)} km" if dis["found"] else
-                    "; with disruptions: no route")
-        out.append(("Fastest route, flow terminals", txt))
-    out += _more_figures(d)
-    return out
-
-
-def _more_figures(d: ReportData) -> list[tuple[str, str]]:
-    """Served demand after the disruptions, their time-aware cost beside the labelled worst
-    case, the worst-k statements and the campaign's delay."""
-    data = d.brief.data
-    out: list[tuple[str, str]] = []
-    if "served_disrupted" in data and "served" in data:
-        sv, sd = data["served"], data["served_disrupted"]
-        out.append(("Served demand, all traffic, all disruptions at once",
-                    f"{_fmt(d.rate(sd['total_served']))} of "
-                    f"{_fmt(d.rate(sv['total_demand']))} {html.escape(d.unit)}"))
-    cost = data.get("disruption_cost")
-    if cost:
-        out.append(("Disruption cost over their dates (time-aware)",
-                    html.escape(fmt(cost["loss_t"], "t", digits=0)
-                                + f" in {fmt(cost['horizon_days'], 'days', digits=0)}")))
-        out.append(("Worst case: all disruptions at once, for ever (same period)",
-                    html.escape(fmt(cost["worst_case_loss_t"], "t", digits=0))))
-    for q in data.get("worst_failures", []):
-        for f in q["failures"]:
-            out.append((f"Worst {f['k']} failure(s), {html.escape(q['question'])}",
-                        html.escape(f["text"])))
-    camp = data.get("campaign", {})
-    delay = camp.get("delay") if isinstance(camp, dict) else None
-    if isinstance(delay, dict):
-        out.append(("Campaign delay against the undisrupted run",
-                    html.escape(f"mean {fmt(delay.get('mean_h'), 'h')}, max "
-                                f"{fmt(delay.get('max_h'), 'h')}")))
-    return out
+    """Key figures as escaped (label, value) pairs
+    (:func:`chokepoint.workflows.views.key_figures`)."""
+    return [(html.escape(k), html.escape(v))
+            for k, v in views.key_figures(d.scenario, d.brief.data)]
 
 
 def _findings_html(d: ReportData) -> str:
@@ -494,16 +292,20 @@ def render_report(d: ReportData, *, generated: str | None = None,
         tables.append(table_html(pd.DataFrame(rows), caption="Fastest routes"))
     if len(d.brief.demands):
         dem = d.brief.demands
-        tables.append(table_html(dem, caption=f"Demands (base unit {s.units.base})",
+        tables.append(table_html(dem, caption="Demands, each in its own unit",
                                  cols=["id", "kind", "origin", "destination", "priority",
-                                       *[c for c in dem.columns if c.endswith(d.unit)]]))
+                                       "demand_in_unit", "served_in_unit", "unmet_in_unit",
+                                       "unit"]))
     if d.ranking is not None and len(d.ranking):
         tables.append(table_html(d.ranking, caption="Criticality ranking",
                                  cols=_ranking_cols(d.ranking), table_id="ranking"))
-    lk = d.brief.links
-    tables.append(table_html(lk, caption="Links", table_id="links", cols=[
-        "id", "name", "from", "to", "mode", "structure", "group", "length_km", "time_h",
-        f"capacity_{d.unit}", "flow", "lp_load", "utilisation", "in_min_cut", "flow_disrupted"]))
+    lk = plain_columns(d.brief.links)
+    tables.append(table_html(lk, caption="Links (flows in t/day, the base unit)",
+                             table_id="links", cols=[
+        "id", "name", "from_node", "to_node", "mode", "structure", "group", "length_km",
+        "time_h", plain_columns(pd.DataFrame(columns=[f"capacity_{d.unit}"])).columns[0],
+        "flow_t_per_day", "lp_load_t_per_day", "utilisation", "in_min_cut",
+        "flow_disrupted_t_per_day"]))
     tables.append("</section>")
     sections += tables
     when = generated or dt.date.today().isoformat()
@@ -511,49 +313,22 @@ def render_report(d: ReportData, *, generated: str | None = None,
 
 
 def _ranking_cols(r: pd.DataFrame) -> list[str]:
-    want = ["rank", "element", "name", "kind", "throughput_loss", "throughput_loss_rel",
-            "served_loss", "served_loss_Mt_per_yr", "pairs_cut", "detour_max_increase_h",
-            "has_alternative"]
-    return [c for c in want if c in r.columns] + [
-        c for c in r.columns if c.startswith("throughput_loss_") and c not in want
-        and c != "throughput_loss_rel"]
-
-
-#: The ranking's own order (chokepoint.workflows.ranking sorts by the first of these it has): the
-#: column each sort key is shown as, whether it is a rate, and its label.
-_RANK_KEYS = (("objective_loss", "served_loss", True, "served demand lost"),
-              ("throughput_loss", "throughput_loss", True, "throughput loss"),
-              ("pairs_cut", "pairs_cut", False, "origin-destination pairs cut"),
-              ("detour_max_increase_h", "detour_max_increase_h", False, "longest detour (h)"))
-
-
-def _rank_measure(r: pd.DataFrame) -> tuple[str, bool, str] | None:
-    """The column that drives the ranking's order (its first non-zero sort key)."""
-    for key, col, is_rate, label in _RANK_KEYS:
-        if key in r.columns and col in r.columns and np.nansum(
-                np.abs(r[key].to_numpy(dtype=float))) > 0:
-            return col, is_rate, label
-    return None
+    """The ranking's columns a reader needs, each with its unit in its name: the shipment's
+    throughput loss in its display unit, served demand lost in Mt/yr, each demand's own loss
+    in its own unit."""
+    col = (r.attrs.get("throughput") or {}).get("column", "throughput_loss")
+    want = ["rank", "element", "name", "kind", col, "throughput_loss_rel",
+            "served_loss_Mt_per_yr", *[c for c in r.columns if c.startswith("loss_")
+                                       and "_per_" in c],
+            "pairs_cut", "detour_max_increase_h", "has_alternative"]
+    return [c for c in dict.fromkeys(want) if c in r.columns]
 
 
 def _ranking_bars(d: ReportData) -> tuple[list[str], list[float], str] | None:
-    """Names, values and axis label of the ranking's top elements; None when no measure is
-    non-zero (nothing to chart)."""
-    r = d.ranking
-    assert r is not None
-    top = r.head(TOP_N)
-    names = [str(n) for n in top["name"]]
-    m = _rank_measure(r)
-    if m is None:
-        return None
-    col, is_rate, label = m
-    if col == "served_loss" and "served_loss_Mt_per_yr" in top.columns:  # bulk traffic
-        return (names, [float(v) for v in top["served_loss_Mt_per_yr"]],
-                f"{label}, all traffic (Mt/yr)")
-    vals = top[col].to_numpy(dtype=float)
-    if is_rate:
-        return names, [d.rate(v) for v in vals], f"{label} ({d.unit})"
-    return names, [float(v) for v in vals], label
+    """Names, values and axis label of the ranking's top elements
+    (:func:`chokepoint.workflows.views.ranking_bars`)."""
+    assert d.ranking is not None
+    return views.ranking_bars(d.scenario, d.ranking, top_n=TOP_N)
 
 
 @dataclass
@@ -612,39 +387,25 @@ def report_charts(d: ReportData) -> list[Chart]:
             out.append(Chart("ranking", f"Criticality ranking (top {len(labels)})",
                              f.bar_chart(labels, values, title="Criticality ranking",
                                          x_label=xl)))
-    dem = d.brief.demands
-    if "served" in d.brief.data and len(dem):
-        out.append(_served_chart(d, dem))
+    served = views.served_bars(d.scenario, d.brief)
+    if served is not None:
+        out.append(_served_chart(served))
     tornado = _tornado(d)
     if tornado is not None:
         out.append(tornado)
     return out
 
 
-def _served_chart(d: ReportData, dem: pd.DataFrame) -> Chart:
+def _served_chart(served: tuple[list[str], list[float], list[str], str]) -> Chart:
     """Served and unmet share of each demand; each bar names its figures in the demand's
-    own display unit (containers in TEU/day, bulk exports in Mt/yr)."""
+    own display unit (computed by :func:`chokepoint.workflows.views.served_bars`)."""
     from chokepoint.report import figures as f
-    from chokepoint.workflows.shipment import display_unit
 
-    s = d.scenario
-    net = s.network
-    by_id = {x.id: x for x in s.demands}
-    labels, share, texts = [], [], []
-    for rec in dem.to_dict("records"):
-        x = by_id.get(str(rec["id"]))
-        unit = display_unit(s, x) if x is not None else d.unit
-        conv = (lambda v, u=unit: s.units.from_base(float(v), u)) if unit != s.units.base \
-            else float
-        total = float(rec["demand"])
-        share.append(100.0 * float(rec["served"]) / total if total > 0 else 100.0)
-        texts.append(f"{fmt(conv(rec['served']), unit)} of {fmt(conv(total), unit)}")
-        labels.append(f"{rec['id']}: {net.node_name(str(rec['origin']))} → "
-                      f"{net.node_name(str(rec['destination']))}")
+    labels, share, texts, x_label = served
     return Chart("served", "Served and unmet demand per flow", f.bar_chart(
         labels, share, rest=[100.0 - v for v in share], texts=texts,
         title="Served demand, all traffic competing (intact network)",
-        x_label="share of the demand served (%)", value_label="served", rest_label="unmet"))
+        x_label=x_label, value_label="served", rest_label="unmet"))
 
 
 def _tornado(d: ReportData) -> Chart | None:
@@ -722,7 +483,7 @@ def _page(title: str, sections: list[str], when: str) -> str:
         f"<script>{_SCRIPT}</script></body></html>\n")
 
 
-def write_report(source: Brief | Scenario, out_dir: str | Path, *,
+def write_report(source: Any, out_dir: str | Path, *,
                  scenario: Scenario | None = None,
                  ranking: pd.DataFrame | bool | None = None,
                  arrivals: Any = None, earliest_arrival: Any = None, backlog: Any = None,
@@ -736,9 +497,10 @@ def write_report(source: Brief | Scenario, out_dir: str | Path, *,
     Parameters
     ----------
     source
-        A :class:`~chokepoint.scenario.Scenario` (briefed here) or a finished
-        :class:`~chokepoint.workflows.brief.Brief` (then pass ``scenario=`` too: the map needs the
-        network).
+        A :class:`~chokepoint.workflows.study.Study` (everything computed: the report renders
+        it), a :class:`~chokepoint.scenario.Scenario` (studied by the workflows first) or a
+        finished :class:`~chokepoint.workflows.brief.Brief` (then pass ``scenario=`` too: the
+        map needs the network).
     out_dir
         Folder to write into (created if missing).
     ranking
@@ -757,7 +519,7 @@ def write_report(source: Brief | Scenario, out_dir: str | Path, *,
         and disrupted) join ``arrivals`` and its yard backlogs join ``backlog``, x in days
         since the campaign's start, quantities in containers (an ``ArrivalCurve`` bound is
         converted from tonnes). ``True`` simulates here with ``seed`` and adds the matching
-        earliest-arrival bound (:func:`simulate_campaign`); if the scenario has no
+        earliest-arrival bound (:func:`chokepoint.workflows.brief.campaign`); if the scenario has no
         commodities or the simulation refuses it, the report says so and goes on.
     x_label, quantity_unit
         Axis labels of the time series (quantity defaults to the report unit without

@@ -25,11 +25,23 @@ __all__ = ["plain_columns", "summary_html", "write_brief"]
 #: Output column renames: plain names that are no SQL keywords and say what they hold.
 RENAMES = {"from": "from_node", "to": "to_node", "source": "citation",
            "capacity": "capacity_t_per_day", "flow": "flow_t_per_day",
-           "flow_disrupted": "flow_disrupted_t_per_day", "lp_load": "lp_load_t_per_day"}
+           "flow_disrupted": "flow_disrupted_t_per_day", "lp_load": "lp_load_t_per_day",
+           "demand": "demand_t_per_day", "served": "served_t_per_day",
+           "unmet": "unmet_t_per_day", "throughput": "throughput_t_per_day",
+           "throughput_without": "throughput_without_t_per_day",
+           "throughput_loss": "throughput_loss_t_per_day",
+           "throughput_flow": "throughput_flow_t_per_day",
+           "served_loss": "served_loss_t_per_day",
+           "objective_loss": "objective_loss_priority_weighted_t_per_day",
+           "unit": "display_unit", "demand_in_unit": "demand_in_display_unit",
+           "served_in_unit": "served_in_display_unit",
+           "unmet_in_unit": "unmet_in_display_unit"}
 
 
 def _plain(col: str) -> str:
     col = RENAMES.get(col, col)
+    if col.startswith("loss_") and "_per_" not in col and "/" not in col:
+        col += "_t_per_day"  # a demand's loss in the base unit
     return re.sub(r"\W+", "_", col.replace("/", "_per_")).strip("_")
 
 
@@ -73,33 +85,42 @@ def summary_html(b: Brief) -> str:
                        ("max_flow_disrupted", "Maximum throughput after the disruptions")):
         if key in d:
             mf = d[key]
-            vals = ", ".join(f"{_fmt(v)} {html.escape(u)}" for u, v in
-                             mf["in_report_units"].items())
-            parts.append(f"<h2>{title}</h2><p>{html.escape(' + '.join(mf['sources']))} → "
-                         f"{html.escape(' + '.join(mf['sinks']))}: <b>{vals}</b></p>")
+            vals = " = ".join(html.escape(fmt(v, u)) for u, v in {
+                mf.get("display_unit", ""): mf.get("display_value"),
+                **mf["in_report_units"]}.items() if u)
+            parts.append(f"<h2>{title}</h2><p>{html.escape(mf.get('label') or '')}: "
+                         f"<b>{vals}</b></p>")
             parts.append("<p>Minimum cut (the bottleneck):</p>" +
                          _table(mf["cut"], ["id", "name", "kind"]))
     if "served" in d:
         sv = d["served"]
-        parts.append("<h2>Served and unmet demand (all traffic competing)</h2>")
-        cols = ["id", "kind", "origin", "destination", "priority"]
-        cols += [c for c in (b.demands.columns if len(b.demands) else []) if
-                 c.startswith(("demand_", "served_", "unmet_"))]
-        parts.append(_table(sv["demands"], cols))
+        parts.append("<h2>Served and unmet demand (all traffic competing), each flow in its "
+                     "own unit</h2>")
+        parts.append(_table(sv["demands"], ["id", "kind", "origin", "destination", "priority",
+                                            "demand_in_unit", "served_in_unit",
+                                            "unmet_in_unit", "unit"]))
         parts.append("<p>Where capacity binds:</p>" +
                      _table(sv["binding"], ["id", "name", "kind", "shadow_price"]))
     for r in d.get("routes", []):
-        parts.append(f"<h2>Fastest route for {html.escape(r['commodity'])}</h2>")
+        parts.append(f"<h2>Fastest route for {html.escape(r.get('label') or r['commodity'])}"
+                     "</h2>")
         if r["found"]:
-            parts.append(f"<p>{_fmt(r['time_h'])} h ({_fmt(r['time_days'])} days), "
-                         f"{_fmt(r['length_km'])} km via "
+            parts.append(f"<p>{html.escape(fmt(r['time_h'], 'h'))} "
+                         f"({html.escape(fmt(r['time_days'], 'days'))}), "
+                         f"{html.escape(fmt(r['length_km'], 'km', digits=0))} via "
                          f"{html.escape(' → '.join(r['via']))}</p>")
         dis = r.get("disrupted")
         if dis:
-            txt = (f"{_fmt(dis['time_h'])} h, {_fmt(dis['length_km'])} km via "
+            txt = (f"{html.escape(fmt(dis['time_h'], 'h'))}, "
+                   f"{html.escape(fmt(dis['length_km'], 'km', digits=0))} via "
                    f"{html.escape(' → '.join(dis['via']))}" if dis["found"]
                    else "no route remains")
             parts.append(f"<p>After the disruptions: {txt}</p>")
+        free = r.get("what_if_free")
+        if free:
+            parts.append(f"<p>{html.escape(free['label'])}: "
+                         f"{html.escape(fmt(free['time_h'], 'h'))} via "
+                         f"{html.escape(' → '.join(free['via']))}</p>")
     style = ("body{font-family:sans-serif;max-width:60em;margin:2em auto}"
              "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px}"
              "td{text-align:right}td:first-child,td:nth-child(2){text-align:left}")

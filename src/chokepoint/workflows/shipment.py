@@ -12,6 +12,7 @@ network.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +26,8 @@ from chokepoint.errors import InputError
 from chokepoint.formatting import rate_unit
 from chokepoint.scenario import Demand, Scenario
 
-__all__ = ["Shipment", "display_unit", "shipment", "shipment_of", "throughput"]
+__all__ = ["Shipment", "display_unit", "shipment", "shipment_of", "throughput",
+           "with_commodity"]
 
 
 def display_unit(s: Scenario, d: Demand) -> str:
@@ -181,3 +183,25 @@ def throughput(s: Scenario, sh: Shipment, *, removed: np.ndarray | None = None,
         "commodity": sh.commodity.id if sh.commodity is not None else None,
         "label": sh.label, "link_flow": np.asarray(link_flow, dtype=float),
     }
+
+
+def with_commodity(s: Scenario, commodity: str | None) -> Scenario:
+    """``s`` with ``commodity`` as its first commodity and the one its campaign simulates:
+    the shipment every default of the workflows (and the web map) follows (unchanged for
+    None).
+
+    Raises
+    ------
+    InputError
+        For an unknown commodity (naming the known ones).
+    """
+    if commodity is None:
+        return s
+    chosen = [d for d in s.commodities if d.id == commodity]
+    if not chosen:
+        raise InputError(f"unknown commodity {commodity!r} (have: "
+                         f"{', '.join(d.id for d in s.commodities) or 'none'})",
+                         source=s.path, element=commodity)
+    return dataclasses.replace(
+        s, commodities=[*chosen, *[d for d in s.commodities if d.id != commodity]],
+        simulation={**s.simulation, "commodity": commodity})
