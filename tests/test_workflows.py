@@ -80,3 +80,62 @@ def test_library_errors_name_parameters_and_the_cli_adds_flags() -> None:
         sweep_criticality(chokepoint.load("builtin:corridor"), resume=True, scheduler="sync")
     assert "--" not in str(info.value)
     assert cli_words(str(info.value)).startswith("--resume needs --out")
+
+
+_TOY = """
+version = 1
+[units]
+tonnes_per_train = 1000
+teu_per_train = 50
+[[nodes]]
+id = "a"
+[[nodes]]
+id = "b"
+[[links]]
+id = "ab"
+from = "a"
+to = "b"
+capacity = 10
+unit = "trains/day"
+[[commodities]]
+id = "boxes"
+origin = "a"
+destination = "b"
+rate = 5
+unit = "TEU/day"
+{extra}
+"""
+
+
+def test_display_unit_is_a_scenario_field() -> None:
+    from chokepoint.io.scenario_file import read_scenario_text
+    from chokepoint.workflows.shipment import display_unit, shipment
+
+    s = read_scenario_text(_TOY.format(extra='display_unit = "trains/day"'))
+    assert display_unit(s, s.commodities[0]) == "trains/day"
+    assert shipment(s).unit == "trains/day"
+    plain = read_scenario_text(_TOY.format(extra=""))
+    assert display_unit(plain, plain.commodities[0]) == "TEU/day"   # its own rate unit
+    with pytest.raises(InputError, match="display_unit 'furlongs/day'"):
+        read_scenario_text(_TOY.format(extra='display_unit = "furlongs/day"'))
+
+
+def test_flow_table_is_refused_beside_commodities() -> None:
+    from chokepoint.io.scenario_file import read_scenario_text
+
+    text = _TOY.format(extra="") + '[flow]\nsources = ["a"]\nsinks = ["b"]\n'
+    with pytest.raises(InputError, match=r"remove \[flow\]"):
+        read_scenario_text(text)
+
+
+def test_each_demand_in_its_own_unit(corridor_study: Study) -> None:
+    dem = corridor_study.brief.demands.set_index("id")
+    assert dem.loc["dprk_munitions", "unit"] == "TEU/day"
+    assert dem.loc["bg_export_nakhodka", "unit"] == "Mt/yr"
+    assert dem.loc["bg_export_nakhodka", "demand_in_unit"] == pytest.approx(125.0)
+    assert dem.loc["dprk_munitions", "demand_in_unit"] == pytest.approx(1000 / 24)
+    r = corridor_study.ranking
+    assert r is not None
+    assert r.attrs["throughput"]["label"] == "dprk_munitions: rajin → dunai → tikhoretsk_depot"
+    assert "loss_dprk_munitions_TEU_per_day" in r.columns
+    assert "loss_bg_export_vanino_Mt_per_yr" in r.columns

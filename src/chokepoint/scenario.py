@@ -566,6 +566,11 @@ def scenario_from_dict(
             if v not in known:
                 raise InputError(f"names unknown node {v!r}", source=source,
                                  element=f"flow.{side}")
+    if commodities and (model.flow.sources or model.flow.sinks):
+        raise InputError("[flow] gives throughput terminals to a network without commodities; "
+                         "this scenario ships commodities, and the first one's origin, "
+                         "destination and route rules are the shipment's terminals: remove "
+                         "[flow]", source=source, element="flow")
     citations, assumptions = _provenance(model, source)
     return Scenario(network=net, name=model.name, description=model.description,
                     commodities=commodities, background=background, disruptions=disruptions,

@@ -47,9 +47,9 @@ def terminals(c: CompiledNetwork, sources: list[str] | tuple[str, ...],
               sinks: list[str] | tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     """Vertices where flow enters (sources' in-vertices) and leaves (sinks' out-vertices)."""
     if not sources:
-        raise InputError("no source given (use --source or [flow].sources)")
+        raise InputError("no source given (sources= is empty)")
     if not sinks:
-        raise InputError("no sink given (use --sink or [flow].sinks)")
+        raise InputError("no sink given (sinks= is empty)")
     both = set(map(str, sources)) & set(map(str, sinks))
     if both:
         raise InputError(f"node {sorted(both)[0]!r} is both a source and a sink")

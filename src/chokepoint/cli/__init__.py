@@ -29,7 +29,8 @@ for _module in ("brief", "flows", "risk", "cost", "campaign", "imports", "sweeps
 
 #: Library parameters (``resume=``) named in error messages, and the options that set them.
 _OPTIONS = {"resume": "--resume", "out": "--out", "simulate": "--simulate",
-            "only_run": "--only-run", "runs": "--runs", "workers": "--workers"}
+            "only_run": "--only-run", "runs": "--runs", "workers": "--workers",
+            "sources": "--source", "sinks": "--sink"}
 _PARAM = re.compile(r"\b(" + "|".join(_OPTIONS) + r")=")
 
 

@@ -112,11 +112,13 @@ def quickest(
     import numpy as np
 
     from chokepoint.analyses.dynamic import quickest_transshipment
+    from chokepoint.analyses.routing import commodity_timeline
     from chokepoint.timeline import Timeline
+    from chokepoint.workflows.shipment import shipment
 
     s = _load(path)
-    sources = source or s.sources
-    sinks = sink or s.sinks
+    sh = shipment(s, sources=source, sinks=sink)  # default: the first commodity, its route
+    sources, sinks = sh.sources, sh.sinks
     base_qty = "unit" if s.units.base == "unit" else "t"
     unit = unit or base_qty
     if not units > 0:
@@ -140,16 +142,20 @@ def quickest(
     if s.disruptions and not no_disruptions:
         t0 = t0 or min(d.start for d in s.disruptions)
         timeline = Timeline.from_scenario(c, s.disruptions, start=t0)
+    if sh.commodity is not None:  # its forbidden links closed for the whole horizon
+        timeline = commodity_timeline(c, sh.commodity, timeline)
     q = quickest_transshipment(c, sources, sinks, units * factor, step_h=step_h,
                                timeline=timeline, max_horizon_h=24.0 * max_days)
     data = q.to_dict(factor, unit)
     data["start"] = t0.isoformat() if (t0 is not None and timeline is not None) else None
-    data["disruptions"] = len(s.disruptions) if timeline is not None else 0
+    data["disruptions"] = len(s.disruptions) if timeline is not None and s.disruptions \
+        and not no_disruptions else 0
+    data["commodity"] = sh.commodity.id if sh.commodity is not None else None
     data["time_unit"] = "h"
     if as_json:
         _print_json(data)
     else:
-        route_txt = f"{', '.join(sources)} → {', '.join(sinks)}"
+        route_txt = sh.label
         what = f"{_num(units, 0)} {unit} {route_txt}"
         dis = (f"; with {data['disruptions']} disruptions from {t0:%Y-%m-%d %H:%M}"
                if timeline is not None and t0 is not None else "")
