@@ -519,7 +519,7 @@ def write_report(source: Any, out_dir: str | Path, *,
         and disrupted) join ``arrivals`` and its yard backlogs join ``backlog``, x in days
         since the campaign's start, quantities in containers (an ``ArrivalCurve`` bound is
         converted from tonnes). ``True`` simulates here with ``seed`` and adds the matching
-        earliest-arrival bound (:func:`chokepoint.workflows.brief.campaign`); if the scenario has no
+        earliest-arrival bound (:mod:`chokepoint.workflows.views`); if the scenario has no
         commodities or the simulation refuses it, the report says so and goes on.
     x_label, quantity_unit
         Axis labels of the time series (quantity defaults to the report unit without
