@@ -207,14 +207,18 @@ def key_figures(s: Scenario, data: dict[str, Any]) -> list[tuple[str, str]]:
     demand after the disruptions, their time-aware cost beside the labelled worst case, the
     worst-k statements and the campaign's delay."""
     out: list[tuple[str, str]] = []
-    ship = data.get("shipment") or {}
     for key, label in (("max_flow", "Maximum throughput"),
                        ("max_flow_disrupted", "Maximum throughput, all disruptions")):
         if key in data:
             mf = data[key]
             vals = " = ".join(fmt(v, u) for u, v in {mf.get("display_unit", ""): mf.get(
                 "display_value"), **mf["in_report_units"]}.items() if u)
-            out.append((f"{label} ({ship.get('names') or mf.get('label', '')})", vals))
+            net = s.network
+            ends = (" + ".join(net.node_name(x) for x in mf["sources"]) + " → "
+                    + " + ".join(net.node_name(x) for x in mf["sinks"]))
+            if mf.get("commodity"):  # the shipment along its route rules
+                ends = f"{mf.get('label') or mf['commodity']}, along its route: {ends}"
+            out.append((f"{label} ({ends})", vals))
             out.append((f"Bottleneck ({'disrupted' if 'disrupted' in key else 'intact'})",
                         "; ".join(c["name"] for c in mf["cut"]) or "—"))
     if "served" in data and s.units.base != "unit":
