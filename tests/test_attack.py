@@ -76,6 +76,18 @@ def test_statement_is_computed_from_the_answer(answer: object) -> None:
     assert f"{a.ratio:.1f} times" in text
     assert " / ".join(f"{r['lost_t']:,.0f}" for r in a.by_k) + " t." in text
     json.dumps(a.to_dict())
+    assert "daily grid" not in text  # one figure of the attack when no other is given
+
+
+def test_statement_names_the_cost_at_reported_hours(answer: object) -> None:
+    """Two costs of one attack (daily grid vs the blasts' hours) are never left unexplained."""
+    a = answer
+    other = a.actual_t + 61.0
+    text = attack_statement(a, shipment="dprk_munitions", at_hours_t=other)
+    assert f"{a.actual_t:,.0f} t" in text and f"{other:,.0f} t" in text
+    assert "daily grid" in text and "reported hours" in text
+    same = attack_statement(a, shipment="dprk_munitions", at_hours_t=a.actual_t)
+    assert "daily grid" not in same
 
 
 def test_cli_attack_json(capsys: pytest.CaptureFixture[str]) -> None:

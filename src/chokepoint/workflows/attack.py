@@ -197,10 +197,15 @@ def _worst(r: Any, day0: dt.date, s: Scenario) -> dict[str, Any]:
             "seconds": r.solver.get("seconds")}
 
 
-def attack_statement(a: AttackAnswer, *, shipment: str | None = None) -> str:
+def attack_statement(a: AttackAnswer, *, shipment: str | None = None,
+                     at_hours_t: float | None = None) -> str:
     """The finding's sentence, computed from the answer (``shipment``: a commodity id whose
     own loss to name; its figure is unique when it has the highest priority — the other
-    commodities' split of a loss is one optimal allocation among several)."""
+    commodities' split of a loss is one optimal allocation among several).
+
+    ``at_hours_t``: the same attack's cost with its closures at their reported hours (the
+    time-aware disruption cost); when given and different, the sentence names both figures
+    and why they differ, so a reader never meets two unexplained costs of one attack."""
     def closes(items: list[tuple[str, float, str]]) -> str:
         return "; ".join(f"{name} {days:g} days from {day}" for name, days, day in items)
 
@@ -210,8 +215,13 @@ def attack_statement(a: AttackAnswer, *, shipment: str | None = None) -> str:
              for x in w["timing"]]
     exact = ("the exact worst" if w["status"] == "optimal" else
              f"the worst found ({w['status']}; at most {fmt(w['upper_bound_t'], 't', digits=0)})")
+    grid = ""
+    if at_hours_t is not None and abs(at_hours_t - a.actual_t) > 0.5:
+        grid = (f" on the daily grid the attack search uses ({fmt(at_hours_t, 't', digits=0)}"
+                " with the closures at their reported hours)")
     text = (f"The attack ({closes(given)}) cost "
-            f"{fmt(a.actual_t, 't', digits=0)} of deliveries over {a.horizon_days} days; "
+            f"{fmt(a.actual_t, 't', digits=0)} of deliveries over {a.horizon_days} days"
+            f"{grid}; "
             f"{exact} attack of the same size and attack cost ({closes(worst)})"
             f" costs {fmt(w['lost_t'], 't', digits=0)}")
     text += f", {a.ratio:.1f} times as much." if a.actual_t > 0 else "."

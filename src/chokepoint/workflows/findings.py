@@ -214,7 +214,7 @@ def _weak_point(s: Scenario, ranking: pd.DataFrame | None) -> Finding | None:
     return Finding("weak_point", title, " ".join(ans.statements), ans.to_dict())
 
 
-def _attack_2023(s: Scenario) -> Finding | None:
+def _attack_2023(s: Scenario, cost: DisruptionCost | None) -> Finding | None:
     """The scenario's attack against the exact worst of the same size and of k = 1..3
     (``answer``'s statement, issue 12)."""
     from chokepoint.errors import InputError
@@ -227,8 +227,9 @@ def _attack_2023(s: Scenario) -> Finding | None:
     except InputError:  # closures of mixed kinds: no comparison
         return None
     shipment = s.commodities[0].id if s.commodities else None
+    at_hours = float(cost.summary["loss_t"].sum()) if cost is not None else None
     return Finding("attack_2023", "The attack against the worst of its size",
-                   attack_statement(a, shipment=shipment), a.to_dict())
+                   attack_statement(a, shipment=shipment, at_hours_t=at_hours), a.to_dict())
 
 
 def findings(s: Scenario, *, ranking: pd.DataFrame | None = None,
@@ -257,7 +258,7 @@ def findings(s: Scenario, *, ranking: pd.DataFrame | None = None,
     w = _weakest(s, ranking)
     if w is not None:
         out.append(w)
-    out += [f for f in (_weak_point(s, ranking), _attack_2023(s)) if f is not None]
+    out += [f for f in (_weak_point(s, ranking), _attack_2023(s, cost)) if f is not None]
     for f in out:
         f.figures = {k: (None if isinstance(v, float) and math.isnan(v) else v)
                      for k, v in f.figures.items()}
