@@ -241,6 +241,29 @@ def test_report_download() -> None:
     assert "Criticality ranking" in r.text
 
 
+def test_page_heads_with_the_studys_findings(corridor: Scenario) -> None:
+    """The page's "what this means" block is the study workflow's findings, word for word,
+    computed once per loaded scenario."""
+    from chokepoint.workflows.study import study_findings
+
+    with _client(ServeSettings()) as client:
+        page = client.get("/")
+        assert page.text.index('id="findings"') < page.text.index('id="network-map"')
+        r = client.get("/api/findings")
+        assert r.status_code == 200
+        again = client.get("/api/findings")
+    got = r.json()
+    assert again.content == r.content
+    assert got["scenario"] == corridor.name
+    keys = [f["key"] for f in got["findings"]]
+    assert keys[:2] == ["shipment", "attack_cost"]
+    assert {"weak_point", "attack_2023"} <= set(keys)
+    want = study_findings(corridor)
+    assert [(f["key"], f["text"]) for f in got["findings"]] == [(f.key, f.text) for f in want]
+    shipment = got["findings"][0]["text"]
+    assert "dprk_munitions" in shipment and "TEU/day" in shipment
+
+
 # -- uploads ---------------------------------------------------------------------------------
 
 def test_upload_network_then_reset(client: TestClient) -> None:

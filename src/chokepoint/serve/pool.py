@@ -78,8 +78,10 @@ class AnalysisPool:
         with cancel_scope(token):
             return fn()
 
-    async def run(self, fn: Callable[[], T]) -> T:
-        """Run ``fn`` on a worker; :class:`Busy` when full, 504 past the time limit."""
+    async def run(self, fn: Callable[[], T], *, timeout_s: float | None = None) -> T:
+        """Run ``fn`` on a worker; :class:`Busy` when full, 504 past the time limit
+        (``timeout_s``, default the pool's)."""
+        limit = self.timeout_s if timeout_s is None else timeout_s
         with self._lock:
             if self.in_flight >= self.workers + self.queue:
                 self.refused += 1
@@ -89,13 +91,13 @@ class AnalysisPool:
         fut = self._pool().submit(self._scoped, fn, token)
         fut.add_done_callback(self._release)
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(fut), self.timeout_s)
+            return await asyncio.wait_for(asyncio.wrap_future(fut), limit)
         except TimeoutError:
             fut.cancel()  # dropped if still queued ...
-            token.cancel(f"the analysis passed the time limit of {self.timeout_s:g} s")
+            token.cancel(f"the analysis passed the time limit of {limit:g} s")
             with self._lock:  # ... else it stops at its next cancellation check
                 self.timed_out += 1
-            raise HTTPException(504, f"the analysis took longer than {self.timeout_s:g} s "
+            raise HTTPException(504, f"the analysis took longer than {limit:g} s "
                                      "and was abandoned") from None
 
     def shutdown(self) -> None:

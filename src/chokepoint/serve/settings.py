@@ -38,6 +38,9 @@ class ServeSettings:
         Scenarios with at most this many links, nodes and failure groups get every
         single-element closure solved in the background when loaded (0: never), so that
         most closures are answered without a solve.
+    study_timeout_s
+        Time limit of the whole-scenario study behind the page's findings (ranking, time-aware
+        cost, weak point, worst attacks: ~20 s on the corridor).
     max_upload_elements
         Most nodes + links (rows, features) of an uploaded network, checked before it is
         built.
@@ -59,6 +62,7 @@ class ServeSettings:
     max_upload_bytes: int = 20 * 1024 * 1024
     max_body_bytes: int = 64 * 1024
     analysis_timeout_s: float = 30.0
+    study_timeout_s: float = 600.0
     workers: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
     queue_limit: int = 64
     max_elements: int = 200

@@ -172,9 +172,30 @@ class ServerState:
             self._counter += 1
             return self._counter
 
-    async def run(self, fn: Callable[[], T]) -> T:
-        """``fn()`` on the bounded pool (503 when full, 504 + cancellation past the limit)."""
-        return await self.pool.run(fn)
+    async def run(self, fn: Callable[[], T], *, timeout_s: float | None = None) -> T:
+        """``fn()`` on the bounded pool (503 when full, 504 + cancellation past the limit:
+        ``timeout_s``, default ``settings.analysis_timeout_s``)."""
+        return await self.pool.run(fn, timeout_s=timeout_s)
+
+    async def findings(self) -> bytes:
+        """The loaded scenario's "what this means" findings as JSON, computed once per
+        scenario by the study workflow (the same statements as the console and the report)."""
+        cur = self.current
+        hit = cur.memo.get("findings")
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
+
+        async def compute() -> bytes:
+            from chokepoint.workflows.study import study_findings
+
+            found = await self.run(lambda: study_findings(cur.scenario),
+                                   timeout_s=self.settings.study_timeout_s)
+            encoded = dumps({"scenario": cur.scenario.name,
+                             "findings": [f.to_dict() for f in found]})
+            cur.memo["findings"] = encoded
+            return encoded
+
+        return await self.shared(("findings", cur.token), compute)
 
     async def shared(self, key: Any, make: Callable[[], Awaitable[T]]) -> T:
         """One computation per key at a time: concurrent requests for it await the same."""

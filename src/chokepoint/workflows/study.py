@@ -20,7 +20,7 @@ from chokepoint.scenario import Scenario
 from chokepoint.workflows.brief import Brief, CampaignBrief, brief, campaign
 from chokepoint.workflows.findings import Finding, findings, records
 
-__all__ = ["Study", "study"]
+__all__ = ["Study", "study", "study_findings"]
 
 
 @dataclass
@@ -104,3 +104,22 @@ def study(s: Scenario, *, failures: int = 3, ranking: bool = True, with_campaign
     found = findings(s, ranking=b.ranking, cost=cost, ship=b.shipment)
     b.data["findings"] = [f.to_dict() for f in found]
     return Study(scenario=s, brief=b, cost=cost, campaign=cb, findings=found)
+
+
+def study_findings(s: Scenario, *, commodity: str | None = None) -> list[Finding]:
+    """Only the "what this means" findings of :func:`study` (no campaign, no worst-k table):
+    what the web map's page shows at its head, the same statements as the console and report.
+
+    Parameters
+    ----------
+    s
+        The scenario.
+    commodity
+        The shipment the findings are about (default: the first commodity).
+
+    Returns
+    -------
+    list of Finding
+    """
+    return study(s, failures=0, ranking=True, with_campaign=False,
+                 commodity=commodity).findings

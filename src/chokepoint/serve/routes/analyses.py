@@ -38,6 +38,15 @@ async def close(req: CloseRequest, state: State) -> Response:
     return Response(encoded, media_type="application/json")
 
 
+@router.get("/api/findings", summary="What this means: the scenario's computed findings",
+            response_class=Response,
+            responses={200: {**JSON, "description": "{scenario, findings: [{key, title, "
+                                                    "text, figures}]}"}})
+async def findings(state: State) -> Response:
+    """The study's findings for the loaded scenario (computed once per scenario)."""
+    return Response(await state.findings(), media_type="application/json")
+
+
 @router.post("/api/campaign", summary="The campaign's delay with the elements closed",
              response_class=Response,
              responses={200: {**JSON, "description": "{campaign: null | {...}}"}})

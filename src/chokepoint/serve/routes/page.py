@@ -51,6 +51,9 @@ def render_page(cur: Loaded) -> str:
 <link rel="stylesheet" href="/static/app.css"></head>
 <body>
 <header><h1>chokepoint web map</h1><span id="scenario-name">{title}</span></header>
+<section id="findings" aria-live="polite"><details open><summary><h2>What this means</h2>
+</summary><div id="findings-body" class="muted">Computing the findings (ranking, time-aware
+cost, worst attacks: about 20 s)…</div></details></section>
 <main>
 <div id="map-pane"><div class="map-tools" role="toolbar" aria-label="map view">
 <button type="button" id="zoom-in" aria-label="zoom in">+</button>

@@ -441,7 +441,28 @@
       });
   });
 
+  // the computed "what this means" block (the study workflow's findings, as in the console)
+  function findings(tries) {
+    var body = $('findings-body');
+    fetch('/api/findings').then(function (r) {
+      return r.json().then(function (j) { return [r.status, j]; });
+    }).then(function (x) {
+      if (x[0] === 503 && tries > 0) { setTimeout(function () { findings(tries - 1); }, 2000); return; }
+      body.textContent = '';
+      if (x[0] !== 200) { body.textContent = 'The findings could not be computed: ' + (x[1].error || x[0]); return; }
+      body.className = '';
+      x[1].findings.forEach(function (f) {
+        var p = document.createElement('p'), b = document.createElement('strong');
+        p.setAttribute('data-key', f.key);
+        b.textContent = f.title + '. ';
+        p.appendChild(b); p.appendChild(document.createTextNode(f.text));
+        body.appendChild(p);
+      });
+    }).catch(function () { body.textContent = 'The findings could not be loaded.'; });
+  }
+
   markClosed();
+  findings(30);
   fetch('/api/network').then(function (r) { return r.json(); }).then(function (j) {
     net = j;
     ['source', 'sink'].forEach(function (which) {
