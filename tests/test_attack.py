@@ -84,8 +84,10 @@ def test_statement_names_the_cost_at_reported_hours(answer: object) -> None:
     a = answer
     other = a.actual_t + 61.0
     text = attack_statement(a, shipment="dprk_munitions", at_hours_t=other)
-    assert f"{a.actual_t:,.0f} t" in text and f"{other:,.0f} t" in text
-    assert "daily grid" in text and "reported hours" in text
+    assert f"{a.actual_t:,.0f} t" in text
+    assert f"{other:,.0f} t" in text
+    assert "daily grid" in text
+    assert "reported hours" in text
     same = attack_statement(a, shipment="dprk_munitions", at_hours_t=a.actual_t)
     assert "daily grid" not in same
 

@@ -261,7 +261,8 @@ def test_page_heads_with_the_studys_findings(corridor: Scenario) -> None:
     want = study_findings(corridor)
     assert [(f["key"], f["text"]) for f in got["findings"]] == [(f.key, f.text) for f in want]
     shipment = got["findings"][0]["text"]
-    assert "dprk_munitions" in shipment and "TEU/day" in shipment
+    assert "dprk_munitions" in shipment
+    assert "TEU/day" in shipment
 
 
 # -- uploads ---------------------------------------------------------------------------------
