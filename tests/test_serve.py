@@ -194,6 +194,23 @@ def test_close_endpoint(client: TestClient) -> None:
     assert client.get("/api/health").json()["cached_results"] >= 4
 
 
+def test_serve_terminals_replace_the_shipment(corridor: Scenario) -> None:
+    """`serve --source/--sink` (terminals on the scenario) are the page's shipment; without
+    them it is the first commodity along its route rules."""
+    from chokepoint.report.build import with_terminals
+
+    s = with_terminals(corridor, ["dunai"], ["tikhoretsk_depot"])
+    with TestClient(create_app(s), base_url=BASE) as c:
+        net = c.get("/api/network").json()
+        intact = c.post("/api/close", json={"elements": []}).json()
+    assert net["sources"] == ["dunai"]
+    assert net["sinks"] == ["tikhoretsk_depot"]
+    assert intact["throughput"]["commodity"] is None
+    assert intact["throughput"]["sources"] == ["dunai"]
+    with TestClient(create_app(corridor), base_url=BASE) as c:
+        assert c.get("/api/network").json()["sources"] == ["rajin"]
+
+
 @pytest.mark.parametrize(("body", "status", "words"), [
     ({"elements": ["atlantis"]}, 400, "atlantis"),
     ({"elements": [{"id": "dunai", "kind": "river"}]}, 422, "invalid request"),

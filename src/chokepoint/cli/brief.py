@@ -306,8 +306,9 @@ def serve(
     workers: Annotated[int, typer.Option(
         "--workers", min=1, max=64, help="Analyses running at once.")] = 2,
     source: Annotated[list[str] | None, typer.Option(
-        "--source", "-s", help="Throughput source node (repeatable; default: [flow], else "
-                               "the first commodity's origin).")] = None,
+        "--source", "-s", help="Throughput source node on the whole network (repeatable; "
+                               "default: the first commodity's shipment along its route "
+                               "rules, else [flow]).")] = None,
     sink: Annotated[list[str] | None, typer.Option(
         "--sink", "-t", help="Throughput sink node (repeatable).")] = None,
     commodity: CommodityOpt = None,

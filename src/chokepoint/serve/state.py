@@ -70,7 +70,10 @@ class Loaded:
 
 def load_scenario(s: Scenario, token: int, label: str) -> Loaded:
     """Load ``s`` (its baseline and closure engine; tens of milliseconds on the corridor)."""
-    return Loaded(scenario=s, base=baseline(s), token=token, label=label)
+    # explicit terminals (serve --source/--sink, or [flow] of a network without commodities)
+    # are the shipment; otherwise the first commodity along its route rules
+    return Loaded(scenario=s, base=baseline(s, list(s.sources) or None, list(s.sinks) or None),
+                  token=token, label=label)
 
 
 def _prewarm(engine: ClosureEngine, token: CancelToken, done: threading.Event) -> None:
