@@ -277,6 +277,8 @@ def test_page_heads_with_the_studys_findings(corridor: Scenario) -> None:
     assert {"weak_point", "attack_2023"} <= set(keys)
     want = study_findings(corridor)
     assert [(f["key"], f["text"]) for f in got["findings"]] == [(f.key, f.text) for f in want]
+    attack = next(f["text"] for f in got["findings"] if f["key"] == "attack_2023")
+    assert "Protecting " in attack  # the defender's first choice (issue 12: demo and report)
     shipment = got["findings"][0]["text"]
     assert "dprk_munitions" in shipment
     assert "TEU/day" in shipment

@@ -223,7 +223,7 @@ def _attack_2023(s: Scenario, cost: DisruptionCost | None) -> Finding | None:
     if not s.demands or not any(d.capacity_factor <= 0.0 for d in s.disruptions):
         return None
     try:
-        a = attack_2023(s, ks=(1, 2, 3), time_limit=30.0)
+        a = attack_2023(s, ks=(1, 2, 3), defend=True, time_limit=30.0)
     except InputError:  # closures of mixed kinds: no comparison
         return None
     shipment = s.commodities[0].id if s.commodities else None
