@@ -334,6 +334,9 @@ def test_csv_network_without_coordinates_gets_a_schematic_map(csv_server: str, b
     assert len(links) == 3
     assert all(max(p.size["width"], p.size["height"]) > 20 for p in links)
     assert "Schematic layout" in svg.text
+    # the findings block is never an empty box: a network without demands says why
+    body = drv.find_element(By.ID, "findings-body")
+    assert _wait(lambda: "Nothing to state" in body.text), body.text
     _shot(drv, tmp_path, "web-map-csv-schematic.png")
 
 

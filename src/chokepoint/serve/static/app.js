@@ -451,6 +451,12 @@
       body.textContent = '';
       if (x[0] !== 200) { body.textContent = 'The findings could not be computed: ' + (x[1].error || x[0]); return; }
       body.className = '';
+      if (!x[1].findings.length) {
+        body.className = 'muted';
+        body.textContent = 'Nothing to state: the scenario has no commodities, demands or ' +
+          'disruptions. Close elements on the map, or pick throughput terminals in the panel.';
+        return;
+      }
       x[1].findings.forEach(function (f) {
         var p = document.createElement('p'), b = document.createElement('strong');
         p.setAttribute('data-key', f.key);
