@@ -14,9 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from _legacy_readers import legacy_read_dimacs, legacy_read_link_csv, legacy_read_table_csv
 from chokepoint.errors import InputError
+from chokepoint.io import dimacs
 from chokepoint.io.csv import read_link_csv, read_table_csv
 from chokepoint.io.dimacs import read_dimacs
 from chokepoint.scenario import Scenario
@@ -47,6 +50,16 @@ def _shared(*parts: str) -> Path:
 DIMACS_FILES = ["gl1.max", "gw1.max", "wlm3.max", "netgen-2.min"]
 
 
+@pytest.fixture(params=["compiled", "small"])
+def scanner(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both DIMACS paths: the compiled scanner (threshold 0) and the small-file path (every
+    file counts as small)."""
+    monkeypatch.setattr(dimacs, "SMALL_FILE_BYTES", -1 if request.param == "compiled"
+                        else 1 << 40)
+    return str(request.param)
+
+
+@pytest.mark.usefixtures("scanner")
 @pytest.mark.parametrize("name", DIMACS_FILES)
 def test_dimacs_shared_fixtures(name: str) -> None:
     p = _shared("flow_benchmarks", "dimacs", name)
@@ -64,6 +77,7 @@ GOOD_DIMACS = {
 }
 
 
+@pytest.mark.usefixtures("scanner")
 @pytest.mark.parametrize("name", sorted(GOOD_DIMACS))
 def test_dimacs_syntax_corners(name: str, tmp_path: Path) -> None:
     p = tmp_path / name
@@ -94,6 +108,7 @@ BAD_DIMACS = {
 }
 
 
+@pytest.mark.usefixtures("scanner")
 @pytest.mark.parametrize("name", sorted(BAD_DIMACS))
 def test_dimacs_errors_match(name: str, tmp_path: Path) -> None:
     p = tmp_path / f"{name}.max"
@@ -107,6 +122,91 @@ def test_dimacs_errors_match(name: str, tmp_path: Path) -> None:
         assert str(new.value).split(":")[:3] == str(old.value).split(":")[:3]
     else:
         assert str(new.value) == str(old.value)
+
+
+def test_dimacs_small_path_equals_compiled_scanner(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The small-file path and the compiled scanner read every shared instance identically,
+    and the small path never imports numba."""
+    from chokepoint.io._dimacs_scan import ERR_FIELDS
+
+    assert dimacs._ERR_FIELDS == ERR_FIELDS
+    for name in DIMACS_FILES:
+        p = _shared("flow_benchmarks", "dimacs", name)
+        monkeypatch.setattr(dimacs, "SMALL_FILE_BYTES", -1)
+        compiled = read_dimacs(p)
+        monkeypatch.setattr(dimacs, "SMALL_FILE_BYTES", 1 << 40)
+        _same_network(compiled, read_dimacs(p))
+
+
+def test_small_dimacs_does_not_load_numba(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    p = tmp_path / "plain.max"
+    p.write_text(GOOD_DIMACS["plain.max"])
+    code = ("import sys, json\nfrom chokepoint.io.dimacs import read_dimacs\n"
+            f"s = read_dimacs({str(p)!r})\n"
+            "print(json.dumps([len(s.network.links), 'numba' in sys.modules]))")
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "PYTHONPATH": src}, timeout=120)
+    assert json.loads(out.stdout) == [5, False]
+
+
+_TOKENS = st.sampled_from(["1", "2", "3", "4", "0", "5", "+2", "1_0", "2.5", "-1", "1e3", "x",
+                            "inf", "nan", ".5", "3.", "0.1234567890123456789", "1e400"])
+_SPACE = st.sampled_from([" ", "  ", "\t", " \r", "\x0b", "\x0c "])
+
+
+@st.composite
+def _dimacs_text(draw: st.DrawFn) -> str:
+    """A small DIMACS-like file: mostly valid lines, some broken ones, odd whitespace."""
+    kind = draw(st.sampled_from(["max", "min"]))
+    lines = [f"p {kind} 4 {draw(st.integers(0, 6))}"]
+    if kind == "max":
+        lines += ["n 1 s", "n 4 t"]
+    else:
+        lines += ["n 1 5", "n 4 -5"]
+    width = 3 if kind == "max" else 5
+    for _ in range(draw(st.integers(0, 8))):
+        what = draw(st.sampled_from(["arc", "arc", "arc", "comment", "blank", "junk"]))
+        if what == "arc":
+            n = draw(st.sampled_from([width, width, width, width - 1, width + 1]))
+            toks = ["a", *draw(st.lists(_TOKENS, min_size=n, max_size=n))]
+            lines.append(draw(_SPACE).join(toks) if draw(st.booleans()) else " ".join(toks))
+        elif what == "comment":
+            lines.append("c " + draw(_TOKENS))
+        elif what == "blank":
+            lines.append(draw(_SPACE))
+        else:
+            lines.append(draw(st.sampled_from(["z", "n 9 s", "p max 2 2", "a"])))
+    return "\n".join(lines) + draw(st.sampled_from(["", "\n"]))
+
+
+def _read_either(p: Path) -> tuple[str, Scenario | None]:
+    try:
+        return "", read_dimacs(p)
+    except InputError as e:
+        return str(e), None
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=_dimacs_text())
+def test_dimacs_paths_agree_on_random_files(text: str, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small-file path vs compiled scanner: the same network or the same first error."""
+    p = tmp_path / "random.max"
+    p.write_text(text)
+    monkeypatch.setattr(dimacs, "SMALL_FILE_BYTES", -1)
+    err_a, a = _read_either(p)
+    monkeypatch.setattr(dimacs, "SMALL_FILE_BYTES", 1 << 40)
+    err_b, b = _read_either(p)
+    assert err_a == err_b
+    if a is not None and b is not None:
+        _same_network(a, b)
 
 
 CSV_TABLES = [

@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chokepoint.errors import ChokepointError, InfeasibleError, InputError
-from chokepoint.network import Network
-from chokepoint.scenario import Scenario
-from chokepoint.units import Units
 
 if TYPE_CHECKING:  # the lazy names, for type checkers
+    from chokepoint.network import Network
+    from chokepoint.scenario import Scenario
+    from chokepoint.units import Units
     from chokepoint.workflows.brief import brief
     from chokepoint.workflows.closures import close_elements
     from chokepoint.workflows.findings import findings
@@ -41,8 +41,12 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
-#: Workflow entry points re-exported lazily (PEP 562): name → module.
+#: Names re-exported lazily (PEP 562): name → module. The data model imports pandas and the
+#: workflows the solvers, so ``import chokepoint`` (and ``chokepoint --help``) stays light.
 _LAZY = {
+    "Network": "chokepoint.network",
+    "Scenario": "chokepoint.scenario",
+    "Units": "chokepoint.units",
     "study": "chokepoint.workflows.study",
     "Study": "chokepoint.workflows.study",
     "brief": "chokepoint.workflows.brief",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -46,23 +47,28 @@ class MipOut:
     seconds: float
 
 
+#: Serialises the redirect of file descriptor 1 in :func:`new_highs` between threads.
+_FD1 = threading.Lock()
+
+
 def new_highs() -> highspy.Highs:
     """A silent HiGHS instance.
 
     HiGHS prints a banner to the C-level stdout when the first instance is built, before any
     option can be set; that would corrupt ``--json`` output, so file descriptor 1 points at
-    /dev/null while it is built.
+    /dev/null while it is built (one thread at a time: file descriptors are per process).
     """
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        h = highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
+    with _FD1:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 1)
+            h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
     h.setOptionValue("output_flag", False)
     return h
 

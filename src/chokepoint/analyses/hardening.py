@@ -21,7 +21,7 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -36,6 +36,9 @@ from chokepoint.analyses.interdiction import (
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError, SolverError
 from chokepoint.scenario import Demand
+
+if TYPE_CHECKING:
+    from chokepoint.analyses.interdiction.timed import TimedInterdictionResult
 
 __all__ = ["HardeningResult", "TimedHardeningResult", "harden", "harden_timed"]
 
@@ -321,6 +324,7 @@ def harden_timed(
     backlog_days: float | None = None,
     unit: str = "unit",
     time_limit: float = 300.0,
+    first: TimedInterdictionResult | None = None,
 ) -> TimedHardeningResult:
     """Choose ``protect`` elements to make unattackable, best against the timed attacker.
 
@@ -331,6 +335,10 @@ def harden_timed(
     protected", the master's optimum bounds the best achievable worst case, and the loop
     stops when that bound meets the best protection's verified worst case (Brown, Carlyle,
     Salmerón & Wood 2006). Each iteration solves one timed attacker problem to optimality.
+
+    ``first``: the unprotected attack (:func:`~chokepoint.analyses.interdiction.
+    timed_interdiction` with these same arguments), when the caller has already solved it;
+    it is then not solved again.
     """
     from chokepoint.analyses.interdiction import timed_interdiction
 
@@ -353,7 +361,7 @@ def harden_timed(
             backlog_days=backlog_days, unit=unit,
             time_limit=max(deadline - time.perf_counter(), 1.0))
 
-    first = attack([])
+    first = attack([]) if first is None else first
     top = first.intact_value
     best, res = first, first
     best_h: list[str] = []

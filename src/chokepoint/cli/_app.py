@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,7 +14,9 @@ from rich.text import Text
 
 from chokepoint.errors import InputError
 from chokepoint.kinds import KINDS
-from chokepoint.scenario import Scenario
+
+if TYPE_CHECKING:  # annotations only: importing it at start-up would load pandas
+    from chokepoint.scenario import Scenario
 
 app = typer.Typer(
     name="chokepoint",

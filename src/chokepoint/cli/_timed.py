@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 
 from chokepoint.cli._app import _num, _print_json, out
 from chokepoint.errors import InputError
-from chokepoint.scenario import Scenario
+
+if TYPE_CHECKING:  # annotations only: importing it at start-up would load pandas
+    from chokepoint.scenario import Scenario
 
 
 def horizon_start(s: Scenario, start: str | None) -> dt.date:

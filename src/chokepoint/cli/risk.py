@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -27,7 +27,9 @@ from chokepoint.cli._app import (
     out,
 )
 from chokepoint.errors import InputError
-from chokepoint.scenario import Scenario
+
+if TYPE_CHECKING:  # annotations only: importing it at start-up would load pandas
+    from chokepoint.scenario import Scenario
 
 
 @app.command()

@@ -8,6 +8,12 @@ The arcs are tokenized by a compiled scanner (:mod:`chokepoint.io._dimacs_scan`)
 into integer arrays: node ids stay integer codes and the network is built from arrays
 (:meth:`~chokepoint.network.Network.from_arrays`); the few problem and node lines are handled
 here. O(bytes) time, O(arcs) memory.
+
+Files up to :data:`SMALL_FILE_BYTES` skip the compiled scanner, whose start-up (importing
+numba and loading its cached kernels, about a second) would cost more than the whole file:
+:func:`_classify_small` finds the same lines with ``bytes.split`` and every arc goes through
+the same Python ``int``/``float`` path that handles the scanner's flagged tokens, so both
+paths give the same network and the same first error (``tests/test_readers_equal.py``).
 """
 
 from __future__ import annotations
@@ -23,9 +29,16 @@ from chokepoint.network import Network, NumberedIds
 from chokepoint.scenario import Scenario
 from chokepoint.units import Units
 
-__all__ = ["read_dimacs"]
+__all__ = ["SMALL_FILE_BYTES", "read_dimacs"]
 
 _SHOWN = 40
+
+#: The scanner's error code for an arc line with the wrong number of fields
+#: (:data:`chokepoint.io._dimacs_scan.ERR_FIELDS`; not imported from there: that loads numba).
+_ERR_FIELDS = 1
+
+#: Files of at most this many bytes (about 50,000 arcs) are read without the compiled scanner.
+SMALL_FILE_BYTES = 1 << 20
 
 
 def _shown(text: str, width: int = _SHOWN) -> str:
@@ -114,10 +127,13 @@ def _arc_error(buf: bytes, tail: np.ndarray, head: np.ndarray, values: np.ndarra
         bad |= values[:, 0] != 0
     if len(tail) == 0 or not bad.any():
         return first
-    from chokepoint.io._dimacs_scan import arc_line_numbers
-
     k = int(np.flatnonzero(bad)[0])
-    ln = int(arc_line_numbers(np.frombuffer(buf, dtype=np.uint8), k + 1)[k])
+    if len(slow) == len(tail):  # every arc went through Python: its line is known
+        ln = int(at[k, 1])
+    else:
+        from chokepoint.io._dimacs_scan import arc_line_numbers
+
+        ln = int(arc_line_numbers(np.frombuffer(buf, dtype=np.uint8), k + 1)[k])
     if first is not None and first[0] < ln:
         return first
     el = f"line {ln}"
@@ -149,6 +165,52 @@ def _read_header(raw: bytes, starts: np.ndarray, ends: np.ndarray, lines: np.nda
     return None
 
 
+def _classify_small(raw: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """:func:`~chokepoint.io._dimacs_scan.classify` for a small file, without numba: the same
+    ``(starts, ends, line_numbers, n_arcs, first_arc_line)`` (``bytes.split`` splits on the
+    scanner's whitespace: space, tab, CR, VT, FF)."""
+    starts: list[int] = []
+    ends: list[int] = []
+    lines: list[int] = []
+    n_arcs = first_arc = 0
+    pos = 0
+    for ln, line in enumerate(raw.split(b"\n"), start=1):
+        head = line.split(None, 1)
+        if head and head[0] == b"a":
+            n_arcs += 1
+            first_arc = first_arc or ln
+        elif head and head[0] != b"c":
+            starts.append(pos)
+            ends.append(pos + len(line))
+            lines.append(ln)
+        pos += len(line) + 1
+    return (np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64),
+            np.array(lines, dtype=np.int64), n_arcs, first_arc)
+
+
+def _arcs_small(raw: bytes, m: int, n_values: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int,
+                           int]:
+    """:func:`~chokepoint.io._dimacs_scan.parse_arcs` for a small file, without numba: checks
+    the field counts the same way and flags every arc for :func:`_arc_error`'s Python
+    ``int``/``float`` path (the scanner's fast path gives the same values, exactly rounded)."""
+    at: list[tuple[int, int]] = []
+    err = err_line = 0
+    pos = 0
+    for ln, line in enumerate(raw.split(b"\n"), start=1):
+        f = line.split()
+        if f and f[0] == b"a" and len(at) < m:
+            if len(f) != n_values + 3:
+                err, err_line = _ERR_FIELDS, ln
+                break
+            at.append((pos, ln))
+        pos += len(line) + 1
+    k = len(at)
+    return (np.ones(m, dtype=np.int64), np.ones(m, dtype=np.int64),
+            np.zeros((m, n_values)), np.arange(k, dtype=np.int64),
+            np.array(at, dtype=np.int64).reshape(k, 2), err, err_line, k)
+
+
 def read_dimacs(path: str | Path) -> Scenario:
     """Read a DIMACS instance; ``n s``/``n t`` (or supplies) become the scenario's terminals.
 
@@ -156,8 +218,6 @@ def read_dimacs(path: str | Path) -> Scenario:
     different problem). Errors name the first bad line and show its token (shortened).
     O(bytes) time; the arcs never pass through Python one by one.
     """
-    from chokepoint.io._dimacs_scan import ERR_FIELDS, classify, parse_arcs
-
     p = Path(path)
     try:
         raw = p.read_bytes()
@@ -165,14 +225,21 @@ def read_dimacs(path: str | Path) -> Scenario:
             raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"cannot read: {e}", source=p) from None
-    buf = np.frombuffer(raw, dtype=np.uint8)
-    starts, ends, lines, m, first_arc = classify(buf)
+    small = len(raw) <= SMALL_FILE_BYTES
+    if small:
+        starts, ends, lines, m, first_arc = _classify_small(raw)
+    else:
+        from chokepoint.io._dimacs_scan import classify, parse_arcs
+
+        buf = np.frombuffer(raw, dtype=np.uint8)
+        starts, ends, lines, m, first_arc = classify(buf)
     h = _Header()
     errors = [e for e in [_read_header(raw, starts, ends, lines, first_arc, h, p)] if e]
     if h.kind is not None:
         n_values = 1 if h.kind == "max" else 3
-        tail, head, values, slow, at, err, err_line, k = parse_arcs(buf, m, n_values)
-        if err == ERR_FIELDS:
+        tail, head, values, slow, at, err, err_line, k = (
+            _arcs_small(raw, m, n_values) if small else parse_arcs(buf, m, n_values))
+        if err == _ERR_FIELDS:
             errors.append((err_line, InputError(
                 f"arc line must have {n_values + 2} fields after 'a'", source=p,
                 element=f"line {err_line}")))

@@ -170,6 +170,8 @@ def attack_2023(s: Scenario, *, horizon_days: int = 90, ks: Sequence[int] = (),
         protected=not_attackable, attack_day=first, backlog_days=backlog_days, unit="t",
         time_limit=time_limit)
     worst = {k: _worst(r, day0, s) for k, r in zip(sizes, results, strict=True)}
+    # the defence starts from the same-size attack just solved (same attacker: reuse it)
+    first_attack = results[0] if budget / size * size == budget else None
     out = AttackAnswer(start=day0, horizon_days=horizon_days, kind=kind, plan=plan,
                        actual_t=lost, actual_by_commodity=by, budget=budget,
                        worst=worst[size], by_k=[worst[k] for k in sorted(ks)],
@@ -180,7 +182,8 @@ def attack_2023(s: Scenario, *, horizon_days: int = 90, ks: Sequence[int] = (),
         h = harden_timed(c, s.demands, protect=1, k=size, horizon_days=horizon_days,
                          repair_days=repair, kind=kind, budget=budget, cost=cost,
                          protected=not_attackable, attack_day=first,
-                         backlog_days=backlog_days, unit="t", time_limit=time_limit)
+                         backlog_days=backlog_days, unit="t", time_limit=time_limit,
+                         first=first_attack)
         out.protect_first = h.protected[0] if h.protected else None
         out.protect_first_name = (s.network.describe(out.protect_first)
                                   if out.protect_first else None)

@@ -10,8 +10,9 @@ element compares with what the disruptions hit.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,9 @@ from chokepoint.disruptions import capacity_factor
 from chokepoint.formatting import fmt, fmt_date
 from chokepoint.scenario import Scenario
 from chokepoint.workflows.shipment import Shipment, display_unit, shipment
+
+if TYPE_CHECKING:
+    from chokepoint.workflows.attack import AttackAnswer
 
 __all__ = ["Finding", "display_unit", "findings", "records"]  # display_unit: re-exported
 
@@ -214,17 +218,28 @@ def _weak_point(s: Scenario, ranking: pd.DataFrame | None) -> Finding | None:
     return Finding("weak_point", title, " ".join(ans.statements), ans.to_dict())
 
 
-def _attack_2023(s: Scenario, cost: DisruptionCost | None) -> Finding | None:
-    """The scenario's attack against the exact worst of the same size and of k = 1..3
-    (``answer``'s statement, issue 12)."""
+def attack_answer(s: Scenario) -> AttackAnswer | None:
+    """The scenario's attack against the exact worst of the same size and of k = 1..3, with
+    the element to protect first (None without demands or closures, or when the closures
+    mix element kinds). The slowest part of the findings (HiGHS); :func:`~chokepoint.
+    workflows.study.study` starts it first and hands it to :func:`findings`."""
     from chokepoint.errors import InputError
-    from chokepoint.workflows.attack import attack_2023, attack_statement
+    from chokepoint.workflows.attack import attack_2023
 
     if not s.demands or not any(d.capacity_factor <= 0.0 for d in s.disruptions):
         return None
     try:
-        a = attack_2023(s, ks=(1, 2, 3), defend=True, time_limit=30.0)
+        return attack_2023(s, ks=(1, 2, 3), defend=True, time_limit=30.0)
     except InputError:  # closures of mixed kinds: no comparison
+        return None
+
+
+def _attack_2023(s: Scenario, cost: DisruptionCost | None, a: AttackAnswer | None
+                 ) -> Finding | None:
+    """The finding of :func:`attack_answer` (``answer``'s statement, issue 12)."""
+    from chokepoint.workflows.attack import attack_statement
+
+    if a is None:
         return None
     shipment = s.commodities[0].id if s.commodities else None
     at_hours = float(cost.summary["loss_t"].sum()) if cost is not None else None
@@ -233,8 +248,8 @@ def _attack_2023(s: Scenario, cost: DisruptionCost | None) -> Finding | None:
 
 
 def findings(s: Scenario, *, ranking: pd.DataFrame | None = None,
-             cost: DisruptionCost | None = None, ship: Shipment | None = None
-             ) -> list[Finding]:
+             cost: DisruptionCost | None = None, ship: Shipment | None = None,
+             attack: Callable[[], AttackAnswer | None] | None = None) -> list[Finding]:
     """The findings of a study (see the module docstring), in reading order.
 
     Parameters
@@ -251,6 +266,9 @@ def findings(s: Scenario, *, ranking: pd.DataFrame | None = None,
     ship
         The shipment the study asks about (default: :func:`~chokepoint.workflows.shipment.
         shipment` of ``s``).
+    attack
+        Returns the answer of :func:`attack_answer` for ``s`` (e.g. a future's ``result``,
+        when it was started earlier); default: compute it here.
     """
     sh = ship if ship is not None else shipment(s)
     out = [f for f in (_shipment(s, sh), _cost(s, cost)) if f is not None]
@@ -258,7 +276,9 @@ def findings(s: Scenario, *, ranking: pd.DataFrame | None = None,
     w = _weakest(s, ranking)
     if w is not None:
         out.append(w)
-    out += [f for f in (_weak_point(s, ranking), _attack_2023(s, cost)) if f is not None]
+    out += [f for f in (_weak_point(s, ranking),
+                        _attack_2023(s, cost, attack() if attack else attack_answer(s)))
+            if f is not None]
     for f in out:
         f.figures = {k: (None if isinstance(v, float) and math.isnan(v) else v)
                      for k, v in f.figures.items()}

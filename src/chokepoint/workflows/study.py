@@ -9,7 +9,9 @@ and computes the findings (:mod:`chokepoint.workflows.findings`) from them. Rend
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +20,7 @@ import pandas as pd
 from chokepoint.analyses.multiperiod import DisruptionCost, disruption_cost
 from chokepoint.scenario import Scenario
 from chokepoint.workflows.brief import Brief, CampaignBrief, brief, campaign
-from chokepoint.workflows.findings import Finding, findings, records
+from chokepoint.workflows.findings import Finding, attack_answer, findings, records
 
 __all__ = ["Study", "study", "study_findings"]
 
@@ -92,16 +94,22 @@ def study(s: Scenario, *, failures: int = 3, ranking: bool = True, with_campaign
     -------
     Study
     """
-    b = brief(s, failures=failures, ranking=ranking, commodity=commodity, sources=sources,
-              sinks=sinks)
-    cost = None
-    if s.disruptions and s.demands:
-        cost = disruption_cost(s.network.compiled, s.demands, s.disruptions)
-        b.data["disruption_cost"] = _cost_block(cost)
-    cb = campaign(s, seed=seed) if with_campaign and s.commodities else None
-    if cb is not None:
-        b.data["campaign"] = cb.data
-    found = findings(s, ranking=b.ranking, cost=cost, ship=b.shipment)
+    _ = s.network.compiled  # built once, before two threads read it
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # the attack finding is the longest stage and runs almost entirely inside HiGHS,
+        # which releases the GIL: it runs beside the others (same result, its own LPs)
+        attack = pool.submit(contextvars.copy_context().run, attack_answer, s)
+        b = brief(s, failures=failures, ranking=ranking, commodity=commodity,
+                  sources=sources, sinks=sinks)
+        cost = None
+        if s.disruptions and s.demands:
+            cost = disruption_cost(s.network.compiled, s.demands, s.disruptions)
+            b.data["disruption_cost"] = _cost_block(cost)
+        cb = campaign(s, seed=seed) if with_campaign and s.commodities else None
+        if cb is not None:
+            b.data["campaign"] = cb.data
+        found = findings(s, ranking=b.ranking, cost=cost, ship=b.shipment,
+                         attack=attack.result)
     b.data["findings"] = [f.to_dict() for f in found]
     return Study(scenario=s, brief=b, cost=cost, campaign=cb, findings=found)
 

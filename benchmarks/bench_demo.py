@@ -1,0 +1,212 @@
+"""The main job's wait: ``chokepoint demo --out DIR`` on the built-in corridor, stage by stage.
+
+Run from the repository root::
+
+    .venv/bin/python -m benchmarks.bench_demo                      # this code only
+    .venv/bin/python -m benchmarks.bench_demo --before SRC_DIR     # old and new, alternating
+
+``--before SRC_DIR`` names a ``src`` folder of an older checkout (``git archive COMMIT src |
+tar -x -C /tmp/old``); every measurement then runs the old and the new code alternately in
+fresh processes, so the ratios come from one run on one machine state. Each run is preceded
+by one unmeasured warm-up per version (numba's on-disk caches, the OS file cache): the goal
+is a *warm* machine.
+
+Parts (medians of ``--reps`` fresh processes; the load average is recorded with every run):
+
+(a) **end to end**: ``python -m chokepoint.cli demo --out DIR`` wall time and peak memory;
+(b) **stages**: the same work in one process with each stage of
+    :func:`chokepoint.workflows.study.study` timed where it runs (imports, load, brief,
+    time-aware cost, campaign, weak point, attack-vs-worst, the files and the report). In a
+    version that runs stages side by side the stage times overlap; ``study (wall)`` is then
+    less than their sum.
+
+Results go to ``benchmarks/results/demo.json`` and ``docs/benchmarks/demo.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks._machine import json_default, machine
+from benchmarks.bench_load import median
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+DOC = ROOT / "docs" / "benchmarks" / "demo.md"
+PY = sys.executable
+STAGES = ("imports", "load", "brief", "cost", "campaign", "weak point", "attack",
+          "study (wall)", "files + report", "total")
+
+# The stage driver: a fresh process against whichever ``src`` is first on sys.path. Each
+# stage function is wrapped where study() looks it up, so it is timed where it runs.
+DRIVER = r"""
+import json, sys, time, pathlib
+t0 = time.perf_counter()
+import chokepoint.cli
+from chokepoint.data import load_builtin
+from chokepoint.io.write import atomic_dir
+from chokepoint.report import write_report
+from chokepoint.workflows import findings as fm, study as stmod
+from chokepoint.workflows.files import write_brief
+T = {"imports": time.perf_counter() - t0}
+def wrap(mod, name, label):
+    f = getattr(mod, name)
+    def g(*a, **k):
+        s = time.perf_counter(); r = f(*a, **k); T[label] = time.perf_counter() - s
+        return r
+    setattr(mod, name, g)
+# the attack: computed inside findings' _attack_2023 before, by attack_answer (started in a
+# thread beside the other stages) after
+attack = (stmod, "attack_answer") if hasattr(stmod, "attack_answer") else (fm, "_attack_2023")
+for mod, name, label in ((stmod, "brief", "brief"), (stmod, "disruption_cost", "cost"),
+                         (stmod, "campaign", "campaign"), (fm, "_weak_point", "weak point"),
+                         (*attack, "attack")):
+    wrap(mod, name, label)
+t = time.perf_counter(); s = load_builtin("corridor"); T["load"] = time.perf_counter() - t
+t = time.perf_counter(); st = stmod.study(s, seed=0); T["study (wall)"] = time.perf_counter() - t
+t = time.perf_counter()
+with atomic_dir(pathlib.Path(sys.argv[1])) as tmp:
+    parts = write_brief(st.brief, s.network, tmp)
+    parts += write_report(st, tmp, campaign=None, png=True, unit=False)
+T["files + report"] = time.perf_counter() - t
+T["total"] = time.perf_counter() - t0
+print(json.dumps(T))
+"""
+
+
+def _load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def run(cmd: list[str], *, src: Path) -> tuple[float, float, float, str]:
+    """Run a child with ``src`` first on PYTHONPATH; (wall s, CPU s (user + system, all
+    threads), peak RSS MB, stdout). CPU time is the work done, less sensitive than wall time
+    to the neighbours' load."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as errs:
+        t = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=errs, env=env, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t
+        out.seek(0)
+        errs.seek(0)
+        if status != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed ({status}): {errs.read()[-2000:]}")
+        return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read()
+
+
+def _versions(before: Path | None) -> dict[str, Path]:
+    out = {"new": ROOT / "src"}
+    if before is not None:
+        out = {"old": before.resolve(), **out}
+    return out
+
+
+def end_to_end(versions: dict[str, Path], reps: int, tmp: Path) -> dict[str, Any]:
+    """Wall time and peak memory of ``chokepoint demo --out DIR`` per version."""
+    runs: dict[str, list[dict[str, float]]] = {v: [] for v in versions}
+    for i in range(reps + 1):  # run 0: unmeasured warm-up
+        for v, src in versions.items():
+            out = tmp / f"demo-{v}-{i}"
+            load = _load()
+            wall, cpu, rss, _ = run([PY, "-m", "chokepoint.cli", "demo", "--out", str(out)],
+                                    src=src)
+            if i:
+                runs[v].append({"wall_s": wall, "cpu_s": cpu, "peak_mb": rss, "load": load})
+            print(f"  demo {v} #{i}: {wall:.2f} s wall, {cpu:.2f} s CPU, {rss:.0f} MB "
+                  f"(load {load})", flush=True)
+    return {v: {"runs": r, **{k: median([x[k] for x in r])
+                              for k in ("wall_s", "cpu_s", "peak_mb")}}
+            for v, r in runs.items()}
+
+
+def stages(versions: dict[str, Path], reps: int, tmp: Path) -> dict[str, Any]:
+    """Per-stage seconds (medians) of the driver per version."""
+    runs: dict[str, list[dict[str, float]]] = {v: [] for v in versions}
+    for i in range(reps):
+        for v, src in versions.items():
+            load = _load()
+            _, _, _, stdout = run([PY, "-c", DRIVER, str(tmp / f"stages-{v}-{i}")], src=src)
+            row = json.loads(stdout.strip().splitlines()[-1])
+            runs[v].append({**row, "load": load})
+            print(f"  stages {v} #{i}: " + ", ".join(f"{k} {x:.2f}" for k, x in row.items()),
+                  flush=True)
+    return {v: {"runs": r, "median": {k: median([x[k] for x in r if k in x])
+                                      for k in STAGES if any(k in x for x in r)}}
+            for v, r in runs.items()}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run the benchmark; write the JSON results and the markdown page."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--before", type=Path, help="src folder of the old code")
+    ap.add_argument("--reps", type=int, default=3)
+    args = ap.parse_args(argv)
+    versions = _versions(args.before)
+    t0 = time.perf_counter()
+    results: dict[str, Any] = {"machine": machine("highspy", "ortools", "matplotlib", "numba"),
+                               "reps": args.reps, "before": str(args.before or "")}
+    with tempfile.TemporaryDirectory(prefix="bench_demo_") as d:
+        results["end_to_end"] = end_to_end(versions, args.reps, Path(d))
+        results["stages"] = stages(versions, args.reps, Path(d))
+    results["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    results["total_s"] = time.perf_counter() - t0
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "demo.json").write_text(json.dumps(results, indent=1, default=json_default))
+    DOC.write_text(render(results))
+    print(render(results))
+    return results
+
+
+def render(r: dict[str, Any]) -> str:
+    """The markdown page for ``docs/benchmarks/demo.md``."""
+    m, e2e, st = r["machine"], r["end_to_end"], r["stages"]
+    vs = list(e2e)
+    lines = [
+        "# Benchmark: `chokepoint demo` on the built-in corridor (file → answer)", "",
+        "Generated by `python -m benchmarks.bench_demo"
+        + (" --before OLD_SRC" if r["before"] else "") + f" --reps {r['reps']}` on "
+        f"{m['date']} (total {r['total_s']:.0f} s). Raw numbers: "
+        "`benchmarks/results/demo.json`.", "",
+        f"* Machine: {m['cpu']}, `nproc` {m['nproc']}, {m['memory']}, shared with other jobs: "
+        f"load average {m['loadavg_at_start']} at start, {m.get('loadavg_at_end')} at end; "
+        "each run's 1-minute load is in the JSON. Old and new ran alternately in fresh "
+        f"processes after one unmeasured warm-up each; medians of {r['reps']}.",
+        f"* Versions: Python {m['python']}, numpy {m['numpy']}, HiGHS (highspy) "
+        f"{m['highspy']}, OR-Tools {m['ortools']}, matplotlib {m['matplotlib']}, "
+        f"numba {m['numba']}.", "",
+        "## (a) End to end: `python -m chokepoint.cli demo --out DIR`", "",
+        "| version | wall (s), median | runs (s) | CPU (s), median | load at each run "
+        "| peak memory (MB) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for v in vs:
+        x = e2e[v]
+        lines.append(f"| {v} | {x['wall_s']:.2f} | "
+                     + ", ".join(f"{y['wall_s']:.1f}" for y in x["runs"])
+                     + f" | {x['cpu_s']:.2f} | "
+                     + ", ".join(f"{y['load']:.1f}" for y in x["runs"])
+                     + f" | {x['peak_mb']:.0f} |")
+    if len(vs) == 2:
+        o, n = e2e["old"], e2e["new"]
+        lines += ["", f"Ratios old / new: wall **×{o['wall_s'] / n['wall_s']:.2f}**, CPU "
+                  f"**×{o['cpu_s'] / n['cpu_s']:.2f}** (goal: demo ≤ 4 s wall on a warm "
+                  "machine)."]
+    lines += ["", "## (b) Stages (seconds, medians; one process, each stage timed where it "
+              "runs)", "", "| stage | " + " | ".join(vs) + " |", "|---" * (len(vs) + 1) + "|"]
+    for k in STAGES:
+        lines.append(f"| {k} | " + " | ".join(
+            f"{st[v]['median'][k]:.2f}" if k in st[v]["median"] else "—" for v in vs) + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
