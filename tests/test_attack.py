@@ -75,6 +75,9 @@ def test_statement_is_computed_from_the_answer(answer: object) -> None:
     assert f"{a.worst['lost_t']:,.0f} t" in text
     assert f"{a.ratio:.1f} times" in text
     assert " / ".join(f"{r['lost_t']:,.0f}" for r in a.by_k) + " t." in text
+    # the k-list says its budget (attack cost), so it never reads as the count-budget k = 2
+    budgets = " / ".join(f"{r['budget']:g}" for r in a.by_k)
+    assert f"elements of attack cost ≤ {budgets}" in text
     json.dumps(a.to_dict())
     assert "daily grid" not in text  # one figure of the attack when no other is given
 

@@ -243,3 +243,20 @@ def test_bad_settings_name_the_field(corridor: Scenario) -> None:
         simulate(corridor, seed=0, settings={"shipz": 3})
     with pytest.raises(InputError, match=r"simulation\.via"):
         simulate(corridor, seed=0, settings={"via": ["atlantis"]})
+
+
+def test_campaign_runs_give_the_table_figures_the_cli_prints() -> None:
+    """The workflow computes the campaign table's figures (the CLI only renders them): the
+    peak yard backlog is the largest count of campaign containers at any one yard."""
+    from chokepoint.workflows.brief import campaign_runs
+
+    res = simulate(_diamond(on_closure="wait"), seed=0)
+    runs = campaign_runs(res)
+    assert [r["label"] for r in runs] == [res.baseline.label, res.run.label]
+    for r, run in zip(runs, (res.baseline, res.run), strict=True):
+        nb = run.node_backlog
+        yard = nb[nb["kind"] == "campaign_containers"]
+        assert r["peak_yard_backlog_containers"] == float(yard["backlog"].max())
+        assert r["containers"] == run.n_containers
+        assert r["first_release"] == run.epoch
+    assert runs[1]["peak_yard_backlog_containers"] >= runs[0]["peak_yard_backlog_containers"]

@@ -183,6 +183,8 @@ def test_cli_corridor_k2_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert len(data["removed"]) == 2
     assert [t["element"] for t in data["timing"]] == data["removed"]
     assert all(t["attack_date"] == data["start"] for t in data["timing"])
+    # the budget in words: a count of groups AND an attack-cost budget (default k)
+    assert data["budget_rule"] == "at most 2 groups of total attack cost ≤ 2"
 
 
 def test_cli_needs_horizon(capsys: pytest.CaptureFixture[str]) -> None:

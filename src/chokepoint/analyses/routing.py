@@ -29,19 +29,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy.sparse.csgraph import breadth_first_order
 
 from chokepoint.analyses.dynamic import QuickestResult, quickest_transshipment
 from chokepoint.analyses.maxflow import MaxFlowResult, max_flow
+from chokepoint.analyses.routes import Route, path_nodes, vertex_path
 from chokepoint.analyses.served import served_demand
 from chokepoint.compiled import CompiledNetwork
-from chokepoint.errors import InputError
+from chokepoint.errors import RouteConstraintError
 from chokepoint.route_rules import CommodityRoute, commodity_route
 from chokepoint.scenario import Demand
 from chokepoint.timeline import Timeline
 
-__all__ = ["CommodityFlowResult", "CommodityRoute", "commodity_max_flow", "commodity_network",
-           "commodity_quickest", "commodity_route", "commodity_timeline", "route_removed",
+__all__ = ["CommodityFlowResult", "CommodityRoute", "commodity_fastest_route",
+           "commodity_max_flow", "commodity_network", "commodity_quickest", "commodity_route",
+           "commodity_throughput_criticality", "commodity_timeline", "route_removed",
            "via_implied"]
 
 
@@ -61,6 +64,9 @@ class CommodityFlowResult:
         Index of the leg with the smallest max flow; its minimum cut is reported.
     exact_cut
         True when :attr:`value` equals the bottleneck leg's max flow, so the cut is minimum.
+    arc_flow
+        The commodity's flow on each arc in one optimal solution, summed over its legs (an
+        arc used by two legs counts twice).
     """
 
     demand_id: str
@@ -73,6 +79,7 @@ class CommodityFlowResult:
     cut_links: list[str] = field(default_factory=list)
     cut_nodes: list[str] = field(default_factory=list)
     cut_groups: list[str] = field(default_factory=list)
+    arc_flow: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def route_removed(route: CommodityRoute, removed: np.ndarray | None = None) -> np.ndarray:
@@ -111,16 +118,20 @@ def commodity_max_flow(
     values = np.array([r.value for r in legs])
     j = int(np.argmin(values))
     value = float(values[j])
-    if len(legs) > 1 and math.isfinite(value) and value > 0:
-        probe = dataclasses.replace(demand, rate=value, priority=1.0, returns_empty=False)
-        value = float(served_demand(c, [probe], removed=removed, factor=factor,
-                                    fastest=False, fair=False).total_served)
     best = legs[j]
+    flow = np.asarray(best.arc_flow, dtype=float)
+    if len(legs) > 1:
+        flow = np.zeros(c.n_arcs)
+        if math.isfinite(value) and value > 0:
+            probe = dataclasses.replace(demand, rate=value, priority=1.0, returns_empty=False)
+            sd = served_demand(c, [probe], removed=removed, factor=factor, fastest=False,
+                               fair=False)
+            value, flow = float(sd.total_served), np.asarray(sd.flows[0], dtype=float)
     exact = bool(abs(value - float(values[j])) <= 1e-9 * max(1.0, abs(value)))
     return CommodityFlowResult(
         demand_id=demand.id, label=route.label, value=value, legs=legs, bottleneck_leg=j,
         exact_cut=exact, route=route, cut_links=list(best.cut_links),
-        cut_nodes=list(best.cut_nodes), cut_groups=list(best.cut_groups))
+        cut_nodes=list(best.cut_nodes), cut_groups=list(best.cut_groups), arc_flow=flow)
 
 
 def commodity_network(c: CompiledNetwork, demand: Demand) -> CompiledNetwork:
@@ -189,13 +200,98 @@ def commodity_quickest(c: CompiledNetwork, demand: Demand, units: float, *,
 
     Raises
     ------
-    InputError
+    RouteConstraintError
         When the route has ``via`` nodes that its link rules do not force (a single
         time-expanded flow cannot be made to pass them; forbid the links that bypass them).
     """
     if not via_implied(c, demand):
-        raise InputError(f"the earliest-arrival bound cannot force {demand.label}: forbid "
-                         "the links that bypass its via nodes", element=f"commodity "
-                                                                        f"{demand.id!r}")
+        raise RouteConstraintError(commodity=demand.id, via=demand.via,
+                                   analysis="the earliest-arrival bound")
     return quickest_transshipment(c, [demand.origin], [demand.destination], units,
                                   timeline=commodity_timeline(c, demand, timeline), **kwargs)
+
+
+def commodity_fastest_route(c: CompiledNetwork, demand: Demand, *,
+                            weight: str | np.ndarray = "time_h",
+                            removed: np.ndarray | None = None) -> Route:
+    """The lightest route of ``demand`` along its route rules, through its ``via`` stops in
+    order: the concatenation of the lightest leg routes (exact — the legs of a walk are
+    independent, so the sum of the legs' shortest paths is the shortest walk through the
+    stops; a stop's handling is counted once, as the leg into it ends at its out-vertex and
+    the next leg starts there). The walk may pass a node twice (e.g. out to a port and back).
+
+    Parameters
+    ----------
+    c
+        The compiled network.
+    demand
+        The commodity (origin, via stops, destination, allowed and forbidden links).
+    weight, removed
+        As :func:`~chokepoint.analyses.routes.fastest_route`.
+
+    Returns
+    -------
+    Route
+        ``source``/``target`` are the origin and destination; ``nodes`` the whole walk.
+
+    Notes
+    -----
+    One Dijkstra per leg (Dijkstra, *Numer. Math.* 1, 1959): O(L (n + m) log n).
+    """
+    route = commodity_route(c, demand)
+    closed = route_removed(route, removed)
+    name = weight if isinstance(weight, str) else "custom"
+    total, parts = 0.0, []
+    for s, t in route.leg_vertices:
+        cost, arcs = vertex_path(c, s, t, weight=weight, removed=closed)
+        if not np.isfinite(cost):
+            return Route(demand.origin, demand.destination, name, False, float("inf"))
+        total += cost
+        parts.append(arcs)
+    arcs = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    nodes = path_nodes(c, arcs) if len(arcs) else [demand.origin]
+    links = [str(c.link_ids[c.arc_link[a]]) for a in arcs if c.arc_link[a] >= 0]
+    return Route(demand.origin, demand.destination, name, True, total, nodes=nodes,
+                 links=links, arcs=arcs, time_h=float(c.time_h[arcs].sum()),
+                 length_km=float(c.length_km[arcs].sum()))
+
+
+def commodity_throughput_criticality(c: CompiledNetwork, demand: Demand, *,
+                                     kind: str = "link",
+                                     elements: list[str] | None = None,
+                                     budget: int | None = None) -> pd.DataFrame:
+    """Exact loss of ``demand``'s throughput along its route rules when each element fails.
+
+    Where the link rules force the ``via`` stops this is
+    :func:`~chokepoint.analyses.criticality_flow.throughput_criticality` on
+    :func:`commodity_network` (same table). Otherwise every element that carries flow of the
+    commodity in one optimal multi-leg solution (:func:`commodity_max_flow`) is re-solved
+    with its arcs removed (method ``"resolve"``); an element carrying none keeps the intact
+    value (``"no-flow"``: the intact solution stays feasible). Same columns as
+    ``throughput_criticality``. Cost: one multi-leg LP per element carrying flow.
+    """
+    from chokepoint.analyses.criticality_flow import (
+        _frame,
+        element_arcs,
+        element_flow,
+        throughput_criticality,
+    )
+
+    if via_implied(c, demand):
+        return throughput_criticality(commodity_network(c, demand), [demand.origin],
+                                      [demand.destination], kind=kind, elements=elements,
+                                      budget=budget)
+    ids, ptr, arcs = element_arcs(c, kind, elements)
+    index = {"link": c.link_index, "node": c.node_index, "group": c.group_index}[kind]
+    idx = np.array([index[x] for x in ids], dtype=np.int64)
+    intact = commodity_max_flow(c, demand)
+    used = np.abs(intact.arc_flow)
+    flow = element_flow(c, kind, ptr, arcs, used, idx)
+    carries = np.bincount(np.repeat(np.arange(len(ids)), np.diff(ptr)), weights=used[arcs],
+                          minlength=len(ids)) > 0
+    without = np.full(len(ids), intact.value)
+    method = np.full(len(ids), "no-flow", dtype=object)
+    for i in np.flatnonzero(carries):
+        without[i] = commodity_max_flow(c, demand, removed=arcs[ptr[i]:ptr[i + 1]]).value
+        method[i] = "resolve"
+    return _frame(ids, kind, intact.value, without, flow, method)

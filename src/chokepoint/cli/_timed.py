@@ -45,6 +45,7 @@ def run(s: Scenario, *, k: int, horizon_days: int, by: str, budget: float | None
     """Solve and print the worst timed attack (objective ``lost``)."""
     from chokepoint.analyses.interdiction import timed_interdiction
     from chokepoint.analyses.interdiction.repair import repair_days
+    from chokepoint.workflows.attack import budget_rule
 
     day0 = horizon_start(s, start)
     attack_day = _attack_day(s, day0, attack_date, chooses)
@@ -60,6 +61,7 @@ def run(s: Scenario, *, k: int, horizon_days: int, by: str, budget: float | None
         "removed_names": [s.network.describe(e) for e in r.removed], "timing": timing,
         "lower_bound": r.lower_bound, "upper_bound": r.upper_bound, "gap": r.gap,
         "status": r.status, "kind": by, "k": k, "budget": r.budget,
+        "budget_rule": budget_rule(k, r.budget, by),
         "horizon_days": horizon_days, "start": day0.isoformat(), "intact": r.intact_value,
         "lost_by_commodity": r.lost_by_commodity,
         "backlog_days": backlog_days, "solver": r.solver}
@@ -68,6 +70,7 @@ def run(s: Scenario, *, k: int, horizon_days: int, by: str, budget: float | None
         return
     out.print(f"Worst timed attack on {k} {by}(s) over {horizon_days} days from {day0} "
               f"([bold]{r.status}[/]):")
+    out.print(f"  budget: {data['budget_rule']}")
     for t in timing:
         out.print(f"  {escape(t['element'])}: closed {t['attack_date']} → "
                   f"{t['reopen_date']} ({escape(s.network.describe(t['element']))})")
@@ -155,6 +158,7 @@ def run_delay(s: Scenario, *, k: int, horizon_days: int, by: str, budget: float 
     """Solve and print the timed attack that delays the shipment's last delivery most."""
     from chokepoint.analyses.interdiction.delay import delay_interdiction
     from chokepoint.analyses.interdiction.repair import repair_days
+    from chokepoint.workflows.attack import budget_rule
 
     day0 = horizon_start(s, start)
     attack_day = _attack_day(s, day0, attack_date, chooses)
@@ -172,13 +176,14 @@ def run_delay(s: Scenario, *, k: int, horizon_days: int, by: str, budget: float 
         "upper_bound": r.upper_bound, "gap": r.upper_bound - r.lower_bound,
         "status": r.status, "commodity": d.label, "units": q, "base_unit": s.units.base,
         "completion_days": r.completion_days, "intact_days": r.intact_days, "kind": by,
-        "k": k, "budget": r.budget, "horizon_days": horizon_days, "start": day0.isoformat(),
-        "solver": r.solver}
+        "k": k, "budget": r.budget, "budget_rule": budget_rule(k, r.budget, by),
+        "horizon_days": horizon_days, "start": day0.isoformat(), "solver": r.solver}
     if as_json:
         _print_json(data)
         return
     out.print(f"Timed attack on {k} {by}(s) that delays {escape(d.label)} most "
               f"([bold]{r.status}[/]):")
+    out.print(f"  budget: {data['budget_rule']}")
     for t in data["timing"]:
         out.print(f"  {escape(t['element'])}: closed {t['attack_date']} → {t['reopen_date']}")
     out.print(f"last delivery: day {_num(r.intact_days, 1)} → day "

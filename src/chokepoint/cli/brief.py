@@ -76,6 +76,8 @@ def demo(
                  f"{s.network.node_name(s.commodities[0].origin)} at once: "
                  f"{fmt(q['time_h'], 'h')} ({fmt(q['time_days'], 'days')})",
                  bold="Exact lower bound:")
+        elif q["status"] == "refused":
+            say(f"not computed: {q['reason']}", bold="Exact lower bound:")
         if kth["undisrupted_h"] is not None:
             say(f"The {kth['k']:,}th container arrives after {fmt(kth['undisrupted_h'], 'h')} "
                  f"undisrupted, {fmt(kth['disrupted_h'], 'h')} with the disruptions.")
@@ -103,7 +105,8 @@ def _print_failures(s: Scenario, d: dict[str, Any]) -> None:
         out.print()
         say(f"for the {q['question']} ({what}):", bold="Worst simultaneous failures")
         for f in q["failures"]:
-            say(f["text"], first=f"  k={f['k']}: ", indent=4)
+            rule = f" ({f['budget_rule']})" if f.get("budget_rule") else ""
+            say(f"{rule.strip()} {f['text']}".strip(), first=f"  k={f['k']}: ", indent=4)
     meta = d.get("criticality_throughput") or {}
     if d.get("criticality"):
         unit = meta.get("unit") or s.units.base

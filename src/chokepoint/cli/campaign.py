@@ -57,25 +57,35 @@ def simulate(
 
 def _print_campaign(s: Scenario, res: Any, seed: int) -> None:
     """The undisrupted and disrupted campaign side by side, and the delays."""
+    from chokepoint.workflows.brief import campaign_runs
+
     summ = res.summary()
-    runs = [res.baseline] if res.run is res.baseline else [res.baseline, res.run]
+    runs = campaign_runs(res)
     com = s.commodities[0].label if s.commodities else s.network.name
     t = Table(title=f"Campaign of {com} (seed {seed})")
     t.add_column("")
     for r in runs:
-        t.add_column(r.label, justify="right")
-    rows = [("containers", lambda r: f"{r.n_containers:,}"),
-            ("delivered (containers)", lambda r: f"{r.delivered:,}"),
-            ("last delivery", lambda r: r.completion.strftime("%Y-%m-%d %H:%M")
-             if r.completion else "not all delivered"),
-            ("mean transit (h)", lambda r: _num(r.summary()["mean_transit_h"])),
-            ("trains", lambda r: str(r.summary()["trains"])),
-            ("reroutes (trains)", lambda r: str(len(r.reroutes))),
-            ("peak yard backlog (containers)", lambda r: _num(r.node_backlog.loc[
-                r.node_backlog["kind"] == "campaign_containers", "backlog"].max(), 0))]
+        t.add_column(r["label"], justify="right")
+    rows = [("containers", lambda r: f"{r['containers']:,}"),
+            ("delivered (containers)", lambda r: f"{r['delivered']:,}"),
+            ("last delivery", lambda r: r["run"].completion.strftime("%Y-%m-%d %H:%M")
+             if r["run"].completion else "not all delivered"),
+            ("mean transit (h)", lambda r: _num(r["mean_transit_h"])),
+            ("trains", lambda r: str(r["trains"])),
+            ("reroutes (trains)", lambda r: str(r["reroutes"])),
+            ("peak yard backlog (containers)",
+             lambda r: _num(r["peak_yard_backlog_containers"], 0))]
     for label, f in rows:
         t.add_row(label, *[f(r) for r in runs])
     out.print(t)
+    first = runs[0]
+    dem = s.commodities[0] if s.commodities else None
+    if dem is not None and first["first_release"] is not None:
+        window = (f" (the commodity's own window: {dem.start:%Y-%m-%d} to "
+                  f"{dem.end:%Y-%m-%d})" if dem.start and dem.end else "")
+        say(f"{first['containers']:,} containers ready at {s.network.node_name(dem.origin)} "
+            f"from {first['first_release']:%Y-%m-%d} to {first['last_release']:%Y-%m-%d}"
+            f"{window}")
     if res.run is not res.baseline:
         d = summ["delay"]
         say(f"Delay against the undisrupted run: mean {_num(d['mean_h'])} h, "

@@ -140,10 +140,8 @@ def interdict(
     for its repair time) by served demand lost over the horizon (--objective lost) or by
     the delay of a shipment's last delivery (--objective delay).
     """
-    from chokepoint.analyses.interdiction import (
-        max_flow_interdiction,
-        shortest_path_interdiction,
-    )
+    from chokepoint.analyses.interdiction import shortest_path_interdiction
+    from chokepoint.workflows.attack import budget_rule
 
     if horizon_days is not None or objective in ("lost", "delay"):
         from chokepoint.cli import _timed
@@ -168,22 +166,31 @@ def interdict(
         return
     _check_kind(by, objective)
     s = _load(path)
-    sources, sinks = _terminals(s, source, sink, objective)
     cost, not_attackable = s.network.attack_terms(by)
     protected = [*not_attackable, *(protect or [])]
-    c = s.network.compiled
-    if objective == "flow":
-        r = max_flow_interdiction(c, sources, sinks, k=k, kind=by, budget=budget, cost=cost,
+    label = None
+    if objective == "flow":  # the shipment: a commodity along its route rules, via included
+        from chokepoint.workflows.shipment import shipment, shipment_interdiction
+
+        sh = shipment(s, sources=source, sinks=sink)
+        sources, sinks, label = sh.sources, sh.sinks, sh.label
+        if not sources or not sinks:
+            raise InputError("no source or sink: give --source and --sink (or [flow] in the "
+                             "scenario)")
+        r = shipment_interdiction(s, sh, k=k, kind=by, budget=budget, cost=cost,
                                   protected=protected, time_limit=time_limit)
     else:
-        r = shortest_path_interdiction(c, sources[0], sinks[0], k=k, kind=by, budget=budget,
-                                       cost=cost, protected=protected, time_limit=time_limit)
+        sources, sinks = _terminals(s, source, sink, objective)
+        r = shortest_path_interdiction(s.network.compiled, sources[0], sinks[0], k=k, kind=by,
+                                       budget=budget, cost=cost, protected=protected,
+                                       time_limit=time_limit)
     data = {"objective": objective, "kind": by, "k": k, "budget": r.budget,
             "value": r.value, "intact": r.intact_value, "removed": r.removed,
             "removed_names": [s.network.describe(e) for e in r.removed], "status": r.status,
             "lower_bound": r.lower_bound, "upper_bound": r.upper_bound, "gap": r.gap,
             "method": r.method, **_value_block(s, r.value, objective),
-            "sources": sources, "sinks": sinks}
+            "sources": sources, "sinks": sinks, "label": label,
+            "budget_rule": budget_rule(k, r.budget, by)}
     if as_json:
         _print_json(data)
         return
@@ -191,8 +198,10 @@ def interdict(
     conv = data["in_report_units"][unit]
     intact = _value_block(s, r.intact_value, objective)["in_report_units"][unit]
     what = "maximum flow" if objective == "flow" else "fastest travel time"
-    out.print(f"Worst {k} failure(s) by {by} for the {what} "
-              f"{', '.join(sources)} → {', '.join(sinks)} ([bold]{r.status}[/]):")
+    ends = label or f"{', '.join(sources)} → {', '.join(sinks)}"
+    out.print(f"Worst {k} failure(s) by {by} for the {what} {escape(ends)} "
+              f"([bold]{r.status}[/]):")
+    out.print(f"  budget: {data['budget_rule']}")
     for e in r.removed:
         out.print(f"  remove {escape(e)}: {escape(s.network.describe(e))}")
     out.print(f"{what}: {_num(intact, 2)} → [bold]{_num(conv, 2)}[/] {unit}"

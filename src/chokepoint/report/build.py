@@ -370,15 +370,15 @@ def report_charts(d: ReportData) -> list[Chart]:
             series, title="Cumulative arrivals", x_label=d.x_label, y_label=q,
             dashed=[x.name for x in d.earliest], events=d.events,
             diff=(names[0], names[1]) if len(names) >= 2 else None),
-            "<details><summary>table</summary>" + table_html(to_table(series),
-                                                               caption="arrivals")
+            "<details><summary>table</summary>" + table_html(
+                to_table(series, x=d.x_label, y=f"{q} delivered"), caption="arrivals")
             + "</details>"))
     if d.backlog:
         out.append(Chart("backlog", "Backlog over time", f.line_chart(
             d.backlog, title="Yard backlog", x_label=d.x_label, y_label=q, steps=True,
             events=d.events, panels=True),
-            "<details><summary>table</summary>" + table_html(to_table(d.backlog),
-                                                               caption="backlog")
+            "<details><summary>table</summary>" + table_html(
+                to_table(d.backlog, x=d.x_label, y=f"{q} waiting"), caption="backlog")
             + "</details>"))
     if d.ranking is not None and len(d.ranking):
         bars = _ranking_bars(d)
@@ -591,8 +591,11 @@ def _write_tables(d: ReportData, folder: Path) -> list[Path]:
         out.append(write_csv(folder / "demands.csv", d.brief.demands))
     if d.ranking is not None:
         out.append(write_csv(folder / "ranking.csv", d.ranking))
+    q = _quantity(d)
     if d.arrivals or d.earliest:
-        out.append(write_csv(folder / "arrivals.csv", to_table([*d.arrivals, *d.earliest])))
+        out.append(write_csv(folder / "arrivals.csv", to_table(
+            [*d.arrivals, *d.earliest], x=d.x_label, y=f"{q} delivered")))
     if d.backlog:
-        out.append(write_csv(folder / "backlog.csv", to_table(d.backlog)))
+        out.append(write_csv(folder / "backlog.csv", to_table(d.backlog, x=d.x_label,
+                                                               y=f"{q} waiting")))
     return out

@@ -101,8 +101,9 @@ def to_series(data: Any) -> list[Series]:
     raise TypeError(f"cannot read a time series from {type(data).__name__}")
 
 
-def to_table(series: Sequence[Series]) -> pd.DataFrame:
-    """The series as one long table: series, x, y."""
-    rows = [pd.DataFrame({"series": s.name, "x": s.x, "y": s.y}) for s in series]
+def to_table(series: Sequence[Series], *, x: str = "x", y: str = "y") -> pd.DataFrame:
+    """The series as one long table: ``series`` and the columns ``x`` and ``y`` (name them
+    with their units, e.g. ``"days since 2023-09-07 00:00"`` and ``"containers"``)."""
+    rows = [pd.DataFrame({"series": s.name, x: s.x, y: s.y}) for s in series]
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-        columns=["series", "x", "y"])
+        columns=["series", x, y])

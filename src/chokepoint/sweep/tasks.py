@@ -252,11 +252,15 @@ class _Evaluator:
         self.do_served = "served" in measures and bool(p.demands)
         self.memo: dict[bytes, tuple[float, float]] = {}
         self.f0 = self.s0 = math.nan
+        self.legs: Demand | None = None  # via stops its link rules do not force
         if self.do_flow:
             from chokepoint.analyses.maxflow import max_flow
+            from chokepoint.analyses.routing import via_implied
 
+            if p.route is not None and not via_implied(c, p.route):
+                self.legs = p.route
             base = max_flow(p.flow_network, p.sources, p.sinks)
-            self.f0 = base.value
+            self.f0 = base.value if self.legs is None else self._legs_value(None)
             self.flow0 = base.arc_flow
         if self.do_served:
             from chokepoint.analyses.served import capacity_rows, served_demand
@@ -277,7 +281,9 @@ class _Evaluator:
             return hit
         c, p = self.p.c, self.p
         f = s = math.nan
-        if self.do_flow:
+        if self.do_flow and self.legs is not None:
+            f = self._legs_value(factor)
+        elif self.do_flow:
             cap = p.flow_network.capacity * factor
             if np.all(self.flow0 <= cap):
                 f = self.f0  # the intact maximum flow still fits
@@ -298,6 +304,13 @@ class _Evaluator:
                 s = served_demand(c, p.demands, factor=factor, fastest=False).total_served
         self.memo[key] = (f, s)
         return f, s
+
+    def _legs_value(self, factor: np.ndarray | None) -> float:
+        """The commodity's exact multi-leg throughput through its via stops."""
+        from chokepoint.analyses.routing import commodity_max_flow
+
+        assert self.legs is not None
+        return commodity_max_flow(self.p.c, self.legs, factor=factor).value
 
 
 def _campaign_epoch(s: Scenario, settings: dict[str, Any] | None) -> dt.datetime | None:

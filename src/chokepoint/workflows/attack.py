@@ -31,7 +31,7 @@ from chokepoint.errors import InputError
 from chokepoint.formatting import fmt
 from chokepoint.scenario import Scenario
 
-__all__ = ["AttackAnswer", "attack_2023", "attack_statement", "plan_of"]
+__all__ = ["AttackAnswer", "attack_2023", "attack_statement", "budget_rule", "plan_of"]
 
 #: Demand not carried waits this many days of demand before it is lost (as the time-aware
 #: cost of the disruptions, :func:`~chokepoint.analyses.multiperiod.disruption_cost`).
@@ -200,6 +200,17 @@ def _worst(r: Any, day0: dt.date, s: Scenario) -> dict[str, Any]:
             "seconds": r.solver.get("seconds")}
 
 
+def budget_rule(k: int | None, budget: float, kind: str = "element") -> str:
+    """The attacker's budget in words, so that two "k = 2" answers with different budgets
+    never read as contradictory: ``"at most 2 groups of total attack cost ≤ 2"`` (a count
+    of elements and a budget in the scenario's ``attack_cost`` units; without an explicit
+    budget the command line uses ``k``, so an element costing more than ``k`` — a port at 3 —
+    cannot be taken)."""
+    what = f"{kind}s" if k != 1 else kind
+    count = f"at most {k} {what}" if k is not None else f"any number of {kind}s"
+    return f"{count} of total attack cost ≤ {budget:g}"
+
+
 def attack_statement(a: AttackAnswer, *, shipment: str | None = None,
                      at_hours_t: float | None = None) -> str:
     """The finding's sentence, computed from the answer (``shipment``: a commodity id whose
@@ -238,7 +249,9 @@ def attack_statement(a: AttackAnswer, *, shipment: str | None = None,
                  f"that attacker to {fmt(a.worst_after_protection_t, 't', digits=0)}.")
     if a.by_k:
         text += (" Worst attack on k = " + " / ".join(str(r["k"]) for r in a.by_k)
-                 + " elements: " + " / ".join(
+                 + " elements of attack cost ≤ " + " / ".join(f"{r['budget']:g}"
+                                                         for r in a.by_k)
+                 + " (the attack's cost per element): " + " / ".join(
                      fmt(r["lost_t"], digits=0) + ("" if r["status"] == "optimal"
                                                    else f" ({r['status']})") for r in a.by_k)
                  + " t.")

@@ -16,17 +16,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from chokepoint.analyses import fastest_route, max_flow, served_demand
+from chokepoint.analyses import fastest_route, served_demand
 from chokepoint.analyses.maxflow import MaxFlowResult
 from chokepoint.analyses.routes import Route
 from chokepoint.analyses.served import ServedDemandResult
-from chokepoint.compiled import CompiledNetwork
 from chokepoint.disruptions import capacity_factor
 from chokepoint.network import Network
 from chokepoint.scenario import Scenario
-from chokepoint.workflows.shipment import Shipment, display_unit, shipment, shipment_of, throughput
+from chokepoint.workflows.shipment import (
+    Shipment,
+    display_unit,
+    shipment,
+    shipment_interdiction,
+    shipment_of,
+    shipment_route,
+    throughput,
+)
 
-__all__ = ["Brief", "brief"]
+__all__ = ["Brief", "brief", "campaign_runs"]
 
 
 @dataclass
@@ -68,6 +75,33 @@ def _binding(net: Network, rows: pd.DataFrame) -> list[dict[str, Any]]:
     return sorted(out.values(), key=lambda e: -e["shadow_price"])
 
 
+def campaign_runs(result: Any) -> list[dict[str, Any]]:
+    """The figures of each run of a campaign simulation (the undisrupted one, then the
+    disrupted one if it differs), as the campaign table shows them.
+
+    Each entry: the run's :meth:`~chokepoint.simulate.campaign.RunResult.summary`, ``run``
+    (the run itself, for its completion time), ``peak_yard_backlog_containers``, the
+    largest number of the campaign's containers waiting at any one yard at any time (NaN
+    without yard records), and ``first_release`` / ``last_release``, when the first and the
+    last container is ready at the origin.
+    """
+    import datetime as dt
+
+    runs = [result.baseline] if result.run is result.baseline else [result.baseline, result.run]
+    out = []
+    for r in runs:
+        nb = r.node_backlog
+        yard = nb.loc[nb["kind"] == "campaign_containers", "backlog"]
+        rel = r.containers["released_h"]
+        out.append({**r.summary(), "run": r,
+                    "peak_yard_backlog_containers": float(yard.max()),
+                    "first_release": r.epoch + dt.timedelta(hours=float(rel.min()))
+                    if len(rel) else None,
+                    "last_release": r.epoch + dt.timedelta(hours=float(rel.max()))
+                    if len(rel) else None})
+    return out
+
+
 @dataclass
 class CampaignBrief:
     """The campaign simulated with and without the disruptions, beside its exact bound."""
@@ -83,7 +117,8 @@ def campaign(s: Scenario, *, seed: int = 0) -> CampaignBrief:
     the earliest-arrival curve with everything available at the origin at the start
     (:mod:`chokepoint.analyses.dynamic`). Simulated arrivals can never beat the bound."""
     from chokepoint.analyses.dynamic import earliest_arrival_curve, quickest_transshipment
-    from chokepoint.analyses.routing import commodity_timeline
+    from chokepoint.analyses.routing import commodity_timeline, via_implied
+    from chokepoint.errors import RouteConstraintError
     from chokepoint.simulate import simulate
 
     res = simulate(s, seed=seed)
@@ -91,13 +126,23 @@ def campaign(s: Scenario, *, seed: int = 0) -> CampaignBrief:
     n = res.baseline.n_containers
     per = s.units.quantity_factor("container")
     c = s.network.compiled
-    # along the commodity's route rules: its forbidden arcs closed for the whole horizon
-    tl = commodity_timeline(c, com)
-    q = quickest_transshipment(c, [com.origin], [com.destination], n * per, curve=False,
-                               timeline=tl)
-    horizon = max(float(res.baseline.end_h), float(res.run.end_h))
-    curve = earliest_arrival_curve(c, [com.origin], [com.destination], horizon_h=horizon,
-                                   supplies={com.origin: n * per}, timeline=tl)
+    curve: Any = None
+    bound: dict[str, Any]
+    if via_implied(c, com):
+        # along the commodity's route rules: its forbidden arcs closed for the whole horizon
+        tl = commodity_timeline(c, com)
+        q = quickest_transshipment(c, [com.origin], [com.destination], n * per, curve=False,
+                                   timeline=tl)
+        horizon = max(float(res.baseline.end_h), float(res.run.end_h))
+        curve = earliest_arrival_curve(c, [com.origin], [com.destination], horizon_h=horizon,
+                                       supplies={com.origin: n * per}, timeline=tl)
+        bound = {"status": q.status, "time_h": q.time_h, "time_days": q.time_days,
+                 "containers": n}
+    else:  # no exact time-expanded form through unforced via stops: say so, do not guess
+        err = RouteConstraintError(commodity=com.id, via=com.via,
+                                   analysis="the earliest-arrival bound")
+        bound = {"status": "refused", "time_h": None, "time_days": None, "containers": n,
+                 "reason": err.message}
     summ = res.summary()
 
     def nth(run: Any, k: int) -> float | None:
@@ -106,64 +151,52 @@ def campaign(s: Scenario, *, seed: int = 0) -> CampaignBrief:
 
     k = min(n, int(com.quantity or n)) if com.quantity_unit else n
     data = {"commodity": com.id, "label": com.label, "containers": n, "seed": seed, **summ,
-            "quickest": {"status": q.status, "time_h": q.time_h, "time_days": q.time_days,
-                         "containers": n},
+            "quickest": bound,
             "kth": {"k": k, "undisrupted_h": nth(res.baseline, k),
                     "disrupted_h": nth(res.run, k)}}
     return CampaignBrief(data=data, result=res, curve=curve)
 
 
-def _minimal(c: CompiledNetwork, sources: list[str], sinks: list[str], kind: str,
-             plan: list[str], value: float) -> list[str]:
-    """Drop elements of an attack plan that the plan does not need to reach its value."""
-    keep = list(plan)
-    for e in plan:
-        rest = [x for x in keep if x != e]
-        arcs = c.arcs_of(kind, rest) if rest else np.zeros(0, dtype=np.int64)
-        if max_flow(c, sources, sinks, removed=arcs).value <= value + 1e-9:
-            keep = rest
-    return keep
-
-
-def worst_failures(s: Scenario, sources: list[str], sinks: list[str], *, k_max: int = 3,
-                   kind: str = "group", route: tuple[str, str] | None = None,
-                   unit: str | None = None, time_limit: float = 30.0,
-                   network: CompiledNetwork | None = None,
-                   route_network: CompiledNetwork | None = None) -> list[dict[str, Any]]:
-    """The worst 1..k_max simultaneous failures for the throughput ``sources`` → ``sinks``.
+def worst_failures(s: Scenario, q: Shipment, *, k_max: int = 3, kind: str = "group",
+                   route: Shipment | None = None, unit: str | None = None,
+                   time_limit: float = 30.0) -> list[dict[str, Any]]:
+    """The worst 1..k_max simultaneous failures for the throughput of the shipment ``q``.
 
     Each entry: the (minimal) plan with names and structures, the throughput before and after
-    in ``unit``, the loss, the solver's status, and — when ``route`` is given — the fastest
-    route between its ends once the plan has struck (or that none remains), with a sentence
-    saying all of it. ``network`` is the network the throughput is measured on and
-    ``route_network`` the one the route takes (default: the scenario's; a commodity's view,
-    :func:`~chokepoint.analyses.routing.commodity_network`, makes both honour its route rules).
+    in ``unit``, the loss, the solver's status, and — when ``route`` (a shipment with one
+    origin and destination) is given — its fastest route once the plan has struck (or that
+    none remains), with a sentence saying all of it. Throughput and route honour a
+    commodity's route rules, via stops included
+    (:func:`~chokepoint.workflows.shipment.shipment_interdiction`,
+    :func:`~chokepoint.workflows.shipment.shipment_route`).
     """
-    from chokepoint.analyses.interdiction import max_flow_interdiction
+    from chokepoint.workflows.attack import budget_rule
 
     net = s.network
-    c = network if network is not None else net.compiled
-    rc = route_network if route_network is not None else net.compiled
+    c = net.compiled
     cost, protected = net.attack_terms(kind)
-    before_route = fastest_route(rc, *route) if route else None
+    before_route = shipment_route(s, route) if route is not None and route.route else None
+    ends = route.route if route is not None else None
     out: list[dict[str, Any]] = []
     unit = unit or s.units.report_units[0]
     previous: dict[str, Any] | None = None
     for k in range(1, k_max + 1):
-        r = max_flow_interdiction(c, sources, sinks, k=k, kind=kind, cost=cost,
-                                  protected=protected, time_limit=time_limit)
+        r = shipment_interdiction(s, q, k=k, kind=kind, cost=cost, protected=protected,
+                                  time_limit=time_limit)
         if previous is not None and r.value >= previous["value"] - 1e-9:
-            out.append({**previous, "k": k, "status": r.status,
+            out.append({**previous, "k": k, "status": r.status, "budget": r.budget,
+                        "budget_rule": budget_rule(k, r.budget, kind),
                         "text": f"No {k} simultaneous failures do worse than the worst "
                                 f"{previous['k']}: the throughput is already "
                                 f"{s.units.from_base(previous['value'], unit):,.0f} {unit}."})
             continue
-        plan = _minimal(c, sources, sinks, kind, list(r.removed), r.value)
+        plan = list(r.removed)  # minimal: shipment_interdiction drops what is not needed
         elements = [{"id": e, "name": net.describe(e), "structure": _structure(net, kind, e)}
                     for e in plan]
         loss = r.intact_value - r.value
         entry: dict[str, Any] = {
-            "k": k, "status": r.status, "removed": elements, "value": r.value,
+            "k": k, "budget": r.budget, "budget_rule": budget_rule(k, r.budget, kind),
+            "status": r.status, "removed": elements, "value": r.value,
             "unit": unit, "before": s.units.from_base(r.intact_value, unit),
             "after": s.units.from_base(r.value, unit),
             "loss_rel": loss / r.intact_value if r.intact_value else 0.0,
@@ -174,19 +207,19 @@ def worst_failures(s: Scenario, sources: list[str], sinks: list[str], *, k_max: 
                 f"{s.units.from_base(r.intact_value, unit):,.0f} to "
                 f"{s.units.from_base(r.value, unit):,.0f} {unit} "
                 f"(-{100 * entry['loss_rel']:.0f}%)")
-        if route and before_route is not None and before_route.found:
+        if route is not None and ends and before_route is not None and before_route.found:
             arcs = c.arcs_of(kind, plan) if plan else None
-            after = fastest_route(rc, *route, removed=arcs)
+            after = shipment_route(s, route, removed=arcs)
             entry["route"] = _route_block(s, after)
             if not after.found:
-                text += (f"; no route remains from {net.node_name(route[0])} to "
-                         f"{net.node_name(route[1])}")
+                text += (f"; no route remains from {net.node_name(ends[0])} to "
+                         f"{net.node_name(ends[1])}")
             else:
                 extra = after.time_h - before_route.time_h
                 via = ", ".join(net.node_name(n) for n in _turns(after.nodes,
                                                                   before_route.nodes))
-                text += (f"; the fastest route {net.node_name(route[0])} → "
-                         f"{net.node_name(route[1])} "
+                text += (f"; the fastest route {net.node_name(ends[0])} → "
+                         f"{net.node_name(ends[1])} "
                          + (f"takes {after.time_h / 24:.1f} days ({extra:+.0f} h) via {via}"
                             if extra > 1e-9 else "is unchanged"))
         entry["text"] = text + "."
@@ -282,14 +315,13 @@ def _routes(s: Scenario, sh: Shipment, out: Brief, factor: np.ndarray | None) ->
     removed = np.flatnonzero(factor == 0) if factor is not None else None
     for x in asked:
         assert x.route is not None
-        r = fastest_route(x.network, *x.route)
+        r = shipment_route(s, x)
         out.routes.append(r)
         block = {"commodity": x.commodity.id if x.commodity else "flow", "label": x.label,
                  **_route_block(s, r)}
         if removed is not None:
-            block["disrupted"] = _route_block(s, fastest_route(x.network, *x.route,
-                                                               removed=removed))
-        if x.commodity is not None and x.network is not c:
+            block["disrupted"] = _route_block(s, shipment_route(s, x, removed=removed))
+        if x.commodity is not None and (x.network is not c or not x.via_forced):
             free = fastest_route(c, *x.route)
             if free.found and free.nodes != r.nodes:
                 block["what_if_free"] = {**_route_block(s, free), "label": (
@@ -370,7 +402,6 @@ def _failures(s: Scenario, sh: Shipment, out: Brief, failures: int) -> None:
             label=" + ".join(src) + " → " + " + ".join(snk)), bulk))
     out.data["worst_failures"] = [
         {"question": name, "label": q.label, "sources": q.sources, "sinks": q.sinks,
-         "failures": worst_failures(s, q.sources, q.sinks, k_max=failures,
-                                    route=sh.route if timed else None, unit=u,
-                                    network=q.network, route_network=sh.network)}
+         "failures": worst_failures(s, q, k_max=failures, route=sh if timed else None,
+                                    unit=u)}
         for name, q, u in questions]

@@ -26,13 +26,12 @@ import numpy as np
 import pandas as pd
 
 from chokepoint import cancel
-from chokepoint.analyses import fastest_route
 from chokepoint.analyses.routes import Route
 from chokepoint.analyses.served import ServedDemandModel, ServedSolution
 from chokepoint.errors import ChokepointError, InputError
 from chokepoint.kinds import check_kind
 from chokepoint.scenario import Scenario
-from chokepoint.workflows.shipment import Shipment, shipment, throughput
+from chokepoint.workflows.shipment import Shipment, shipment, shipment_route, throughput
 
 __all__ = ["Baseline", "CampaignHook", "Closure", "ClosureEngine", "ServedAnswer", "baseline",
            "campaign_answer", "close_elements", "closure_period", "links_table", "resolve_elements",
@@ -405,7 +404,7 @@ def baseline(s: Scenario, sources: Sequence[str] | None = None,
         util = _flow_utilisation(s, flow)
     route, route_arcs = None, np.zeros(0, dtype=np.int64)
     if src and snk and _timed(s):
-        r = fastest_route(sh.network, src[0], snk[0])
+        r = shipment_route(s, sh)
         route, route_arcs = _route(e.names, r), np.asarray(r.arcs, dtype=np.int64)
     return Baseline(sources=src, sinks=snk, throughput=thr, cut=cut, served=served,
                     demand=demand, utilisation=util, route=route, link_flow=flow, engine=e,
@@ -481,7 +480,7 @@ def _detour(s: Scenario, base: Baseline, arcs: np.ndarray) -> dict[str, Any] | N
     if base.route["found"] and not bool(np.isin(base.route_arcs, arcs).any()):
         r = base.route  # still open, and closing arcs makes no other route faster
     else:
-        r = _route(names, fastest_route(base.shipment.network, o, d, removed=arcs))
+        r = _route(names, shipment_route(s, base.shipment, removed=arcs))
     extra = (r["time_h"] - base.route["time_h"]) if r["found"] else None
     return {"origin": o, "destination": d, "origin_name": names.get(o, o),
             "destination_name": names.get(d, d), "intact": base.route, "closed": r,

@@ -82,7 +82,9 @@ def criticality_table(
 
     With ``route`` (a commodity), the throughput is that commodity's between ``sources`` and
     ``sinks`` (its origin and destination) over the arcs its route rules allow
-    (:func:`~chokepoint.analyses.routing.commodity_network`). Detours always honour each
+    (:func:`~chokepoint.analyses.routing.commodity_network`), through its via stops
+    (:func:`~chokepoint.analyses.routing.commodity_throughput_criticality` where its link
+    rules do not force them). Detours always honour each
     demand's own route rules; link redundancy is a property of the network, not of a demand.
 
     Columns: ``element``, ``kind``, then ``throughput``, ``throughput_without``,
@@ -107,11 +109,18 @@ def criticality_table(
     parts: list[pd.DataFrame] = []
     if "throughput" in measures:
         from chokepoint.analyses.criticality_flow import throughput_criticality
-        from chokepoint.analyses.routing import commodity_network
+        from chokepoint.analyses.routing import commodity_throughput_criticality, via_implied
 
-        tnet = commodity_network(c, route) if route is not None else c
-        tc = throughput_criticality(tnet, list(sources), list(sinks), kind=kind, elements=sel,
-                                    budget=budget, progress=cb("throughput"))
+        if route is not None and not via_implied(c, route):  # exact, leg by leg
+            tc = commodity_throughput_criticality(c, route, kind=kind, elements=sel,
+                                                  budget=budget)
+        else:
+            from chokepoint.analyses.routing import commodity_network
+
+            tnet = commodity_network(c, route) if route is not None else c
+            tc = throughput_criticality(tnet, list(sources), list(sinks), kind=kind,
+                                        elements=sel, budget=budget,
+                                        progress=cb("throughput"))
         parts.append(tc.drop(columns=["kind"]).rename(columns={
             "intact": "throughput", "without": "throughput_without",
             "loss": "throughput_loss", "loss_rel": "throughput_loss_rel",

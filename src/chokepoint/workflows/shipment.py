@@ -20,14 +20,20 @@ from typing import Any
 import numpy as np
 
 from chokepoint.analyses.maxflow import max_flow
-from chokepoint.analyses.routing import commodity_max_flow, commodity_network, via_implied
+from chokepoint.analyses.routes import Route, fastest_route
+from chokepoint.analyses.routing import (
+    commodity_fastest_route,
+    commodity_max_flow,
+    commodity_network,
+    via_implied,
+)
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError
 from chokepoint.formatting import rate_unit
 from chokepoint.scenario import Demand, Scenario
 
-__all__ = ["Shipment", "display_unit", "shipment", "shipment_of", "throughput",
-           "with_commodity"]
+__all__ = ["Shipment", "display_unit", "minimal_plan", "shipment", "shipment_interdiction",
+           "shipment_of", "shipment_route", "shipment_value", "throughput", "with_commodity"]
 
 
 def display_unit(s: Scenario, d: Demand) -> str:
@@ -183,6 +189,81 @@ def throughput(s: Scenario, sh: Shipment, *, removed: np.ndarray | None = None,
         "commodity": sh.commodity.id if sh.commodity is not None else None,
         "label": sh.label, "link_flow": np.asarray(link_flow, dtype=float),
     }
+
+
+def _legs(sh: Shipment) -> Demand | None:
+    """The commodity when its via stops need the multi-leg (exact) forms, else None."""
+    return sh.commodity if sh.commodity is not None and not sh.via_forced else None
+
+
+def shipment_route(s: Scenario, sh: Shipment, *, removed: np.ndarray | None = None) -> Route:
+    """The shipment's fastest route (``removed`` arcs failed): through its via stops in order
+    (:func:`~chokepoint.analyses.routing.commodity_fastest_route`) where its link rules do not
+    force them, else one fastest route over :attr:`Shipment.network`.
+
+    Raises
+    ------
+    InputError
+        When the shipment has no single origin and destination.
+    """
+    if sh.route is None:
+        raise InputError("the shipment has no origin and destination")
+    d = _legs(sh)
+    if d is not None:
+        return commodity_fastest_route(s.network.compiled, d, removed=removed)
+    return fastest_route(sh.network, *sh.route, removed=removed)
+
+
+def shipment_value(s: Scenario, sh: Shipment, *, removed: np.ndarray | None = None) -> float:
+    """The shipment's maximum throughput (base unit) with ``removed`` arcs failed (exact
+    multi-leg value for unforced via stops)."""
+    d = _legs(sh)
+    if d is not None:
+        return commodity_max_flow(s.network.compiled, d, removed=removed).value
+    return max_flow(sh.network, sh.sources, sh.sinks, removed=removed).value
+
+
+def shipment_interdiction(s: Scenario, sh: Shipment, *, k: int | None, kind: str,
+                          budget: float | None = None,
+                          cost: dict[str, float] | None = None,
+                          protected: Sequence[str] = (), time_limit: float = 60.0) -> Any:
+    """The worst attack on the shipment's throughput (an
+    :class:`~chokepoint.analyses.interdiction.InterdictionResult`): Wood's MIP over
+    :attr:`Shipment.network`, or the exact layered MIP through the via stops
+    (:func:`~chokepoint.analyses.interdiction.via.commodity_interdiction`) where the link
+    rules do not force them."""
+    from chokepoint.analyses.interdiction import max_flow_interdiction
+    from chokepoint.analyses.interdiction.via import commodity_interdiction
+
+    d = _legs(sh)
+    if d is not None:
+        r = commodity_interdiction(s.network.compiled, d, k=k, kind=kind, budget=budget,
+                                   cost=cost, protected=protected, time_limit=time_limit)
+    else:
+        r = max_flow_interdiction(sh.network, sh.sources, sh.sinks, k=k, kind=kind,
+                                  budget=budget, cost=cost, protected=protected,
+                                  time_limit=time_limit)
+    keep = minimal_plan(s, sh, kind, list(r.removed), r.value)
+    if keep == list(r.removed):
+        return r
+    c = s.network.compiled
+    return dataclasses.replace(r, removed=keep, removed_arcs=c.arcs_of(kind, keep) if keep
+                               else np.zeros(0, dtype=np.int64))
+
+
+def minimal_plan(s: Scenario, sh: Shipment, kind: str, plan: list[str],
+                 value: float) -> list[str]:
+    """Drop the elements of an attack plan that it does not need to hold the shipment's
+    throughput at ``value`` (e.g. a link the commodity may not use anyway). O(|plan|) max
+    flows."""
+    c = s.network.compiled
+    keep = list(plan)
+    for e in plan:
+        rest = [x for x in keep if x != e]
+        arcs = c.arcs_of(kind, rest) if rest else np.zeros(0, dtype=np.int64)
+        if shipment_value(s, sh, removed=arcs) <= value + 1e-9 * max(1.0, abs(value)):
+            keep = rest
+    return keep
 
 
 def with_commodity(s: Scenario, commodity: str | None) -> Scenario:

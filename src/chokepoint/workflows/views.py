@@ -256,8 +256,9 @@ def _more_figures(s: Scenario, data: dict[str, Any]) -> list[tuple[str, str]]:
                     fmt(cost["worst_case_loss_t"], "t", digits=0)))
     for q in data.get("worst_failures", []):
         for f in q["failures"]:
-            out.append((f"Worst {f['k']} failure(s), {q['question']} ({q.get('label', '')})",
-                        f["text"]))
+            rule = f" — {f['budget_rule']}" if f.get("budget_rule") else ""
+            out.append((f"Worst {f['k']} failure(s), {q['question']} ({q.get('label', '')})"
+                        f"{rule}", f["text"]))
     camp = data.get("campaign", {})
     delay = camp.get("delay") if isinstance(camp, dict) else None
     if isinstance(delay, dict):

@@ -39,7 +39,7 @@ from chokepoint.analyses.interdiction.maxflow import wood_mip
 from chokepoint.analyses.interdiction.timed import AttackOptions, repair_options
 from chokepoint.analyses.routing import commodity_route, via_implied
 from chokepoint.compiled import CompiledNetwork
-from chokepoint.errors import InputError
+from chokepoint.errors import InputError, RouteConstraintError
 from chokepoint.scenario import Demand
 
 __all__ = ["DelayInterdictionResult", "delay_interdiction"]
@@ -180,7 +180,7 @@ def delay_interdiction(
     demand
         The shipment's commodity (origin, destination; forbidden and allowed links are
         honoured; ``via`` stops must be forced by them — checked with
-        :func:`~chokepoint.analyses.routing.via_implied`, an ``InputError`` otherwise —
+        :func:`~chokepoint.analyses.routing.via_implied`, a ``RouteConstraintError`` otherwise —
         because a quickest transshipment is one origin → destination flow).
     units
         Quantity to deliver (base unit).
@@ -205,10 +205,8 @@ def delay_interdiction(
     if not units > 0:
         raise InputError(f"the shipment must be a positive quantity, got {units}")
     if not via_implied(c, demand):
-        raise InputError(f"the delay objective follows {demand.id}'s route rules but not "
-                         f"its via stops ({', '.join(demand.via)}), which they do not force: "
-                         "forbid the links that bypass them (forbidden_links or "
-                         "allowed_links)", element=demand.id)
+        raise RouteConstraintError(commodity=demand.id, via=demand.via,
+                                   analysis="the delay objective of interdiction")
     base = attack_model(c, kind=kind, k=k, budget=budget, cost=cost, protected=protected)
     opts = repair_options(base, repair_days, default_repair_days, n_periods=int(horizon_days),
                           attack_period=attack_day)
