@@ -56,11 +56,20 @@ def test_findings_are_computed_from_the_results(corridor_study: Study) -> None:
     assert "rajin → dunai" in ship.text
     assert ship.figures["capacity_disrupted"] == pytest.approx(ship.figures["capacity_intact"])
     assert ship.figures["unit"] == "TEU/day"
+    # route capacity is not the whole story: the time-aware cost's own figure for the
+    # shipment (deferred while other traffic uses the shared lines) is stated with it
+    assert st.cost is not None
+    row = st.cost.summary.set_index("commodity").loc["dprk_munitions"]
+    assert ship.figures["deferred_peak_t"] == pytest.approx(row["backlog_peak_t"])
+    assert ("the time-aware cost defers it" in ship.text) == (row["backlog_peak_t"] > 0.5)
     cost = by["attack_cost"].figures
     assert st.cost is not None
     assert cost["loss_t"] == pytest.approx(st.cost.total_loss_t)
     assert 0 < cost["loss_t"] <= cost["worst_case_loss_t"]
     assert "Worst case (all disruptions at once, for ever" in by["attack_cost"].text
+    hurt = [c for c in cost["per_commodity"] if c["loss_t"] > 1e-6]
+    if len(hurt) == 1:  # one commodity bears the whole loss: said so, not "mostly"
+        assert f", all of it {hurt[0]['commodity']};" in by["attack_cost"].text
     spof = by["spof_shipment"].figures["elements"]
     r = st.ranking
     assert r is not None

@@ -21,7 +21,7 @@ from chokepoint.analyses.multiperiod import DisruptionCost
 from chokepoint.analyses.routing import commodity_max_flow
 from chokepoint.disruptions import capacity_factor
 from chokepoint.formatting import fmt, fmt_date
-from chokepoint.scenario import Scenario
+from chokepoint.scenario import Demand, Scenario
 from chokepoint.workflows.shipment import Shipment, display_unit, shipment
 
 if TYPE_CHECKING:
@@ -72,6 +72,10 @@ def records(table: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
+#: Tonnes below which a deferral or loss is solver noise.
+_TOL_T = 0.5
+
+
 def _group_of(s: Scenario, element: str) -> str:
     """The failure group an element belongs to (a group id is its own)."""
     net = s.network
@@ -84,7 +88,7 @@ def _group_of(s: Scenario, element: str) -> str:
     return element
 
 
-def _shipment(s: Scenario, sh: Shipment) -> Finding | None:
+def _shipment(s: Scenario, sh: Shipment, cost: DisruptionCost | None = None) -> Finding | None:
     if sh.commodity is None:
         return None
     d = sh.commodity
@@ -116,7 +120,34 @@ def _shipment(s: Scenario, sh: Shipment) -> Finding | None:
         text = (f"The shipment {intact.label} is not affected by the disruptions "
                 f"({_names(s, hit_ids)}): {why}; its route capacity stays "
                 f"{fmt(after, unit)}, set by {_names(s, intact.cut_links + intact.cut_nodes)}.")
+    text += _deferred(s, d, cost, figures)
     return Finding("shipment", "The shipment", text, figures)
+
+
+def _deferred(s: Scenario, d: Demand, cost: DisruptionCost | None,
+              figures: dict[str, Any]) -> str:
+    """What the time-aware cost says of the shipment: capacity on its route is not the
+    whole story when the corridor's other traffic competes for the same lines and deferring
+    the shipment costs no tonnes (the LP then carries the others first)."""
+    if cost is None:
+        return ""
+    rows = cost.summary[cost.summary["commodity"] == d.id]
+    if not len(rows):
+        return ""
+    r = rows.iloc[0]
+    peak, lost = float(r["backlog_peak_t"]), max(float(r["loss_t"]), 0.0)
+    figures.update(deferred_peak_t=peak, deferred_lost_t=lost)
+    if peak <= _TOL_T and lost <= _TOL_T:
+        return ""
+    days = peak / d.rate if d.rate > 0 else math.nan  # rates and tonnes: the base unit
+    drained = r["backlog_drained_date"]
+    when = (f" until {fmt_date(drained)}" if drained is not None and not pd.isna(drained)
+            else "")
+    return (f" Over the disruptions' dates, with the corridor's other traffic competing for "
+            f"the same lines, the time-aware cost defers it: up to {fmt(peak, 't', digits=0)} "
+            f"({fmt(days, 'days')} of its demand) waits at "
+            f"{s.network.node_name(d.origin)}{when}, and {fmt(lost, 't', digits=0)} is lost "
+            "(deferring costs the model no tonnes: docs/algorithms/time-aware-costs.md).")
 
 
 def _cost(s: Scenario, cost: DisruptionCost | None) -> Finding | None:
@@ -140,7 +171,9 @@ def _cost(s: Scenario, cost: DisruptionCost | None) -> Finding | None:
                                      "recovered_date", "backlog_drained_date"]])}
     parts = [f"Over their dates the disruptions cost {fmt(loss, t, digits=0)} of deliveries "
              f"in {fmt(cost.horizon_days, 'days', digits=0)} from {fmt_date(cost.start)}"]
-    if len(hurt):
+    if len(hurt) == 1:
+        parts.append(f", all of it {hurt['commodity'].iloc[0]}")
+    elif len(hurt):
         parts.append(", mostly " + "; ".join(
             f"{r.commodity} {fmt(r.loss_t, t, digits=0)}" for r in hurt.head(3).itertuples()))
     if rec:
@@ -271,7 +304,7 @@ def findings(s: Scenario, *, ranking: pd.DataFrame | None = None,
         when it was started earlier); default: compute it here.
     """
     sh = ship if ship is not None else shipment(s)
-    out = [f for f in (_shipment(s, sh), _cost(s, cost)) if f is not None]
+    out = [f for f in (_shipment(s, sh, cost), _cost(s, cost)) if f is not None]
     out += _spofs(s, ranking, sh)
     w = _weakest(s, ranking)
     if w is not None:
