@@ -25,11 +25,11 @@ from chokepoint.analyses.routing import (
     commodity_throughput_criticality,
     via_implied,
 )
-from chokepoint.cli import main
 from chokepoint.errors import RouteConstraintError
 from chokepoint.io.scenario_file import read_scenario_text
 from chokepoint.scenario import Demand
 from conftest import make_network
+from test_cli import run
 from test_commodity_routes import _brute_via, _paths
 
 
@@ -232,23 +232,15 @@ def scen(tmp_path: Path) -> Path:
     return p
 
 
-def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    got = capsys.readouterr()
-    code = info.value.code
-    return (code if isinstance(code, int) else 1), got.out, got.err
-
-
 def test_cli_flow_and_interdict_follow_the_via_stop(scen: Path,
                                                     capsys: pytest.CaptureFixture[str]
                                                     ) -> None:
     import json
 
-    code, out, _ = _run(["flow", str(scen), "--json"], capsys)
+    code, out, _ = run(["flow", str(scen), "--json"], capsys)
     assert code == 0
     assert json.loads(out)["value"] == pytest.approx(4.0)  # A→V→B, not 4 + 9 via A - B
-    code, out, _ = _run(["interdict", str(scen), "--k", "1", "--json"], capsys)
+    code, out, _ = run(["interdict", str(scen), "--k", "1", "--json"], capsys)
     data = json.loads(out)
     assert code == 0
     assert data["removed"] in (["AV"], ["VB"])
@@ -258,7 +250,7 @@ def test_cli_flow_and_interdict_follow_the_via_stop(scen: Path,
 
 def test_cli_quickest_refuses_in_one_line(scen: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = _run(["quickest", str(scen), "--units", "10"], capsys)
+    code, out, err = run(["quickest", str(scen), "--units", "10"], capsys)
     assert code == 2
     lines = [x for x in (out + err).splitlines() if x.strip()]
     assert len(lines) == 1
@@ -292,3 +284,17 @@ def test_scenario_text_reads() -> None:
     assert s.commodities[0].via == ("V",)
     assert not via_implied(s.network.compiled, s.commodities[0])
     assert np.isfinite(s.network.compiled.capacity).all()
+
+
+def test_cli_harden_refuses_unforced_via_in_one_line(scen: Path,
+                                                     capsys: pytest.CaptureFixture[str]
+                                                     ) -> None:
+    for argv, what in ((["harden", str(scen), "--protect", "1", "--k", "1"], "hardening"),
+                       (["interdict", str(scen), "--k", "1", "--objective", "time"],
+                        "travel-time interdiction")):
+        code, out, err = run(argv, capsys)
+        assert code == 2
+        lines = [x for x in (out + err).splitlines() if x.strip()]
+        assert len(lines) == 1
+        assert what in lines[0]
+        assert "via stop V of commodity 'k'" in lines[0]

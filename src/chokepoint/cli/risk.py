@@ -141,6 +141,8 @@ def interdict(
     the delay of a shipment's last delivery (--objective delay).
     """
     from chokepoint.analyses.interdiction import shortest_path_interdiction
+    from chokepoint.analyses.routing import via_implied
+    from chokepoint.errors import RouteConstraintError
     from chokepoint.workflows.attack import budget_rule
 
     if horizon_days is not None or objective in ("lost", "delay"):
@@ -181,6 +183,10 @@ def interdict(
                                   protected=protected, time_limit=time_limit)
     else:
         sources, sinks = _terminals(s, source, sink, objective)
+        first = s.commodities[0] if s.commodities and not (source or sink) else None
+        if first is not None and not via_implied(s.network.compiled, first):
+            raise RouteConstraintError(commodity=first.id, via=first.via,
+                                       analysis="the travel-time interdiction")
         r = shortest_path_interdiction(s.network.compiled, sources[0], sinks[0], k=k, kind=by,
                                        budget=budget, cost=cost, protected=protected,
                                        time_limit=time_limit)
@@ -249,8 +255,18 @@ def harden(
     _check_kind(by, objective)
     s = _load(path)
     sources, sinks = _terminals(s, source, sink, objective)
+    c = s.network.compiled
+    if objective == "flow":  # the shipment: a commodity along its route rules
+        from chokepoint.errors import RouteConstraintError
+        from chokepoint.workflows.shipment import shipment
+
+        sh = shipment(s, sources=source, sinks=sink)
+        if sh.commodity is not None and not sh.via_forced:
+            raise RouteConstraintError(commodity=sh.commodity.id, via=sh.commodity.via,
+                                       analysis="hardening (defender-attacker model)")
+        sources, sinks, c = sh.sources, sh.sinks, sh.network
     cost, not_attackable = s.network.attack_terms(by)
-    r = solve(s.network.compiled, sources, sinks, protect=protect, k=k, kind=by,
+    r = solve(c, sources, sinks, protect=protect, k=k, kind=by,
               objective=objective, cost=cost, protected=not_attackable, time_limit=time_limit)
     data = {"objective": objective, "kind": by, "k": k, "protect": protect,
             "protected": r.protected,
