@@ -284,6 +284,34 @@ def test_page_heads_with_the_studys_findings(corridor: Scenario) -> None:
     assert "TEU/day" in shipment
 
 
+def test_findings_follow_the_maps_terminals(tmp_path: Path) -> None:
+    """With explicit terminals (`serve --source/--sink`) the page's findings describe the
+    same shipment as the map, word for word the study's for those terminals."""
+    import chokepoint
+    from _toys import TWO_ROUTES
+    from chokepoint.report.build import with_terminals
+    from chokepoint.workflows.study import study, study_findings
+
+    path = tmp_path / "toy.toml"
+    path.write_text(TWO_ROUTES, encoding="utf-8")
+    toy = chokepoint.load(path)
+    s = with_terminals(toy, ["m"], ["b"])
+    with TestClient(create_app(s), base_url=BASE) as c:
+        net = c.get("/api/network").json()
+        got = c.get("/api/findings").json()["findings"]
+    assert (net["sources"], net["sinks"]) == (["m"], ["b"])
+    texts = [(f["key"], f["text"]) for f in got]
+    want = study(s, sources=["m"], sinks=["b"], with_campaign=False).findings
+    assert texts == [(f.key, f.text) for f in want]
+    assert texts == [(f.key, f.text) for f in study_findings(s, sources=["m"], sinks=["b"])]
+    spof = next(text for key, text in texts if key == "spof_shipment")
+    assert "(m → b)" in spof
+    # without terminals: the first commodity's shipment, as before
+    default = [(f.key, f.text) for f in study_findings(toy)]
+    assert default != texts
+    assert "goods: a → b" in next(text for key, text in default if key == "spof_shipment")
+
+
 # -- uploads ---------------------------------------------------------------------------------
 
 def test_upload_network_then_reset(client: TestClient) -> None:

@@ -20,6 +20,7 @@ warm-starts from the previous basis (dual simplex).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,6 +110,18 @@ class LexLP:
                               f"{self.h.modelStatusToString(status)}")
         return np.asarray(self.h.getSolution().col_value)
 
+    def feasible(self) -> np.ndarray | None:
+        """A point of the current feasible set (one zero-cost run, warm-started), or None
+        when HiGHS does not find one in that run (infeasible, or a warm start gone astray:
+        the caller then solves in full)."""
+        cancel.check()
+        self.h.changeColsCost(self.n + 1, self._all, np.zeros(self.n + 1))
+        self.h.run()
+        self.solves += 1
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return np.asarray(self.h.getSolution().col_value)[: self.n]
+
     def solve(self, cost: np.ndarray, *, bounds: np.ndarray | None = None) -> LexSolution:
         """Minimise ``cost @ x`` over the current feasible set (``bounds`` just for this
         solve)."""
@@ -155,6 +168,9 @@ class LexLP:
         :attr:`x` is a solution.
         """
         denom = np.asarray(denom, dtype=float)
+        if not sp.issparse(cols):  # one column per entity: the same LPs without sparse algebra
+            self._leximin_columns(np.asarray(cols, dtype=np.int64), denom, rel=rel)
+            return
         E = self._entities(cols)
         free = denom > 0
         while free.any():
@@ -169,6 +185,67 @@ class LexLP:
                                   np.flatnonzero(row).astype(np.int32), row[row != 0])
             free[idx[blocked]] = False
         self.x = self._run(np.zeros(self.n + 1), "rationing")[: self.n]
+
+    def _leximin_columns(self, cols: np.ndarray, denom: np.ndarray, *, rel: float) -> None:
+        """:meth:`leximin` where entity ``e``'s value is column ``cols[e]``: the rows, costs
+        and bounds given to HiGHS are exactly those of the sparse path, built with numpy
+        (a closure on the corridor: about a fifth less time)."""
+        free = denom > 0
+        while free.any():
+            idx = np.flatnonzero(free)
+            blocked, at = self._round_columns(cols[idx], denom[idx])
+            for j in np.flatnonzero(blocked):
+                v = float(at[j])
+                tol = rel * max(1.0, abs(v))
+                self.h.addRow(v - tol, v + tol, 1, np.array([cols[idx[j]]], dtype=np.int32),
+                              np.ones(1))
+            free[idx[blocked]] = False
+        self.x = self._run(np.zeros(self.n + 1), "rationing")[: self.n]
+
+    def _round_columns(self, cols: np.ndarray, denom: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_round` for one column per entity: which are blocked, and their values."""
+        h, n, k = self.h, self.n, len(cols)
+        first = h.getNumRow()
+        index = np.empty(2 * k, dtype=np.int32)
+        index[0::2], index[1::2] = cols, n  # row e: d_e·t − x[cols_e] ≤ 0
+        value = np.empty(2 * k)
+        value[0::2], value[1::2] = -1.0, denom
+        h.addRows(k, np.full(k, -_INF), np.zeros(k), 2 * k,
+                  np.arange(0, 2 * k, 2, dtype=np.int32), index, value)
+        try:
+            x, t, duals = self._level(first, k)
+            at = x[cols]
+            blocked = np.abs(duals) > 1e-9
+            if not blocked.any():  # degenerate duals: settle each entity by its own LP
+                blocked = self._settle(t, denom, lambda j: _unit_cost(n + 1, cols[j]))
+            return blocked, np.minimum(at, t * denom * (1 + 1e-9))
+        finally:
+            h.deleteRows(k, np.arange(first, first + k, dtype=np.int32))
+            h.changeColBounds(n, 0.0, 0.0)
+
+    def _level(self, first: int, k: int) -> tuple[np.ndarray, float, np.ndarray]:
+        """Maximise the level ``t`` over the ``k`` level rows added from row ``first``: the
+        solution, ``t`` and those rows' duals."""
+        self.h.changeColBounds(self.n, 0.0, _INF)
+        x = self._run(_unit_cost(self.n + 1, self.n), "rationing")
+        return x, float(x[self.n]), np.asarray(self.h.getSolution().row_dual)[first:first + k]
+
+    def _settle(self, t: float, denom: np.ndarray,
+                cost_of: Callable[[int], np.ndarray]) -> np.ndarray:
+        """Degenerate duals at level ``t``: each entity ``j`` is blocked unless the LP
+        minimising ``cost_of(j)`` (minus its value) with the level kept raises it; all are
+        blocked when none can rise numerically."""
+        n = self.n
+        self.h.changeColBounds(n, t * (1 - _REL), t * (1 - _REL))
+        blocked = np.zeros(len(denom), dtype=bool)
+        for j in range(len(denom)):
+            cost = cost_of(j)
+            best = -float(np.dot(cost, self._run(cost, "rationing")))
+            blocked[j] = best <= t * denom[j] * (1 + 1e-7) + 1e-9
+        if not blocked.any():  # numerically nothing can rise: fix all at the level
+            blocked[:] = True
+        return blocked
 
     def _entities(self, cols: np.ndarray | sp.csr_matrix) -> sp.csr_matrix:
         if sp.issparse(cols):
@@ -187,24 +264,21 @@ class LexLP:
         h.addRows(rows.shape[0], np.full(rows.shape[0], -_INF), np.zeros(rows.shape[0]),
                   rows.nnz, rows.indptr[:-1].astype(np.int32), rows.indices.astype(np.int32),
                   rows.data.astype(float))
-        h.changeColBounds(n, 0.0, _INF)
         try:
-            cost = np.zeros(n + 1)
-            cost[n] = -1.0
-            x = self._run(cost, "rationing")
-            t = float(x[n])
+            x, t, duals = self._level(first, E.shape[0])
             at = np.asarray(E @ x[:n]).ravel()
-            duals = np.asarray(h.getSolution().row_dual)[first:first + E.shape[0]]
             blocked = np.abs(duals) > 1e-9
             if not blocked.any():  # degenerate duals: settle each entity by its own LP
-                h.changeColBounds(n, t * (1 - _REL), t * (1 - _REL))
-                for j in range(E.shape[0]):
-                    cost = np.r_[-E[j].toarray().ravel(), 0.0]
-                    best = -float(np.dot(cost, self._run(cost, "rationing")))
-                    blocked[j] = best <= t * denom[j] * (1 + 1e-7) + 1e-9
-            if not blocked.any():  # numerically nothing can rise: fix all at the level
-                blocked[:] = True
+                blocked = self._settle(t, denom,
+                                       lambda j: np.r_[-E[j].toarray().ravel(), 0.0])
             return t, blocked, np.minimum(at, t * denom * (1 + 1e-9))
         finally:
             h.deleteRows(E.shape[0], np.arange(first, first + E.shape[0], dtype=np.int32))
             h.changeColBounds(n, 0.0, 0.0)
+
+
+def _unit_cost(size: int, col: int) -> np.ndarray:
+    """A cost vector of ``size`` with −1 at ``col`` (maximise that column)."""
+    cost = np.zeros(size)
+    cost[col] = -1.0
+    return cost

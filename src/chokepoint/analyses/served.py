@@ -212,17 +212,61 @@ class ServedDemandModel:
         np.minimum.at(row_cap, lp.row_of_arc, cap)
         return bounds, row_cap
 
-    def solve(self, removed: np.ndarray | None = None, *, fastest: bool = False,
-              fair: bool = True) -> ServedSolution:
-        """Served demand with ``removed`` arcs closed (see :func:`served_demand`)."""
+    def _close(self, removed: np.ndarray | None, served: np.ndarray | None = None
+               ) -> np.ndarray:
+        """Set the model's bounds for ``removed`` arcs closed (and each demand served at
+        least ``served``, to a relative 1e-9, when given); returns the resource capacities."""
         lex, h = self.lex, self.lex.h
         gone = np.unique(np.asarray(removed if removed is not None else [], dtype=np.int64))
         bounds, row_cap = self._closure_bounds(gone)
+        if served is not None:
+            cols = self.lp.served_col[0]
+            floor = np.maximum(np.asarray(served, dtype=float) * (1 - 1e-9) - 1e-9, 0.0)
+            bounds[cols, 0] = np.minimum(floor, bounds[cols, 1])
         lex.bounds, lex.x = bounds, None
         lex._set_bounds(bounds)
         n_ub = lex.n_ub
         h.changeRowsBounds(n_ub, np.arange(n_ub, dtype=np.int32), np.full(n_ub, -highspy.kHighsInf),
                            row_cap[self.finite].astype(float))
+        return row_cap
+
+    def solve_keeping(self, removed: np.ndarray, served: np.ndarray, binding: np.ndarray
+                      ) -> ServedSolution | None:
+        """Served demand with ``removed`` arcs closed when it is ``served``, the answer
+        (:meth:`solve`) for a subset of them, with that answer's ``binding`` resources;
+        None when ``served`` is out of reach with ``removed`` closed.
+
+        Closing more arcs only shrinks the feasible set, so an optimum of the larger set
+        that stays feasible is optimal, and the max-min fair served amounts are unique: if
+        one zero-cost LP finds flows serving ``served`` with ``removed`` closed, they are
+        the answer, without the rationing stages (one HiGHS run instead of about six).
+        Binding are the resources at capacity in those flows and the closed ones that
+        bound the subset's answer (a newly closed resource cannot bind: reopening it
+        serves no more); shadow prices are not computed (zeros).
+        """
+        row_cap = self._close(removed, served)
+        try:
+            x = self.lex.feasible()
+        finally:
+            self.solves += 1
+        if x is None:
+            return None
+        lp = self.lp
+        load = lp.resource_load(x)
+        finite = np.isfinite(row_cap)
+        slack = np.where(finite, row_cap, 0.0) - load
+        tol = 1e-6 * np.maximum(1.0, np.where(finite, row_cap, 0.0))
+        bind = (finite & (slack <= tol) & (row_cap > 0)) | (binding & (row_cap == 0))
+        served_cols = lp.served_col[0]
+        return ServedSolution(x=x, objective=float(np.dot(lp.obj, x)), served=x[served_cols],
+                              load=load, capacity=row_cap, shadow=np.zeros(len(row_cap)),
+                              binding=bind, arc_load=lp.flows(x)[0].sum(axis=0))
+
+    def solve(self, removed: np.ndarray | None = None, *, fastest: bool = False,
+              fair: bool = True) -> ServedSolution:
+        """Served demand with ``removed`` arcs closed (see :func:`served_demand`)."""
+        h = self.lex.h
+        row_cap = self._close(removed)
         try:
             return self._stages(row_cap, fastest=fastest, fair=fair)
         finally:

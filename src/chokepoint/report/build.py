@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from chokepoint import cancel
 from chokepoint.formatting import fmt
 from chokepoint.io.write import atomic_dir, write_csv, write_text
 from chokepoint.report._maplayout import MapLayout, map_layout
@@ -354,7 +355,8 @@ def _quantity(d: ReportData) -> str:
 
 
 def report_charts(d: ReportData) -> list[Chart]:
-    """Every chart of the report, each drawn once (needs matplotlib; none without it)."""
+    """Every chart of the report, each drawn once (needs matplotlib; none without it);
+    cancellable before each chart (:func:`chokepoint.cancel.check`)."""
     import importlib.util
 
     if importlib.util.find_spec("matplotlib") is None:
@@ -363,6 +365,7 @@ def report_charts(d: ReportData) -> list[Chart]:
 
     q = _quantity(d)
     out: list[Chart] = []
+    cancel.check()  # each chart takes a fraction of a second: a timed-out report stops here
     if d.arrivals or d.earliest:
         series = [*d.arrivals, *d.earliest]
         names = [x.name for x in d.arrivals]
@@ -373,6 +376,7 @@ def report_charts(d: ReportData) -> list[Chart]:
             "<details><summary>table</summary>" + table_html(
                 to_table(series, x=d.x_label, y=f"{q} delivered"), caption="arrivals")
             + "</details>"))
+    cancel.check()
     if d.backlog:
         out.append(Chart("backlog", "Backlog over time", f.line_chart(
             d.backlog, title="Yard backlog", x_label=d.x_label, y_label=q, steps=True,
@@ -380,6 +384,7 @@ def report_charts(d: ReportData) -> list[Chart]:
             "<details><summary>table</summary>" + table_html(
                 to_table(d.backlog, x=d.x_label, y=f"{q} waiting"), caption="backlog")
             + "</details>"))
+    cancel.check()
     if d.ranking is not None and len(d.ranking):
         bars = _ranking_bars(d)
         if bars is not None:
@@ -388,8 +393,10 @@ def report_charts(d: ReportData) -> list[Chart]:
                              f.bar_chart(labels, values, title="Criticality ranking",
                                          x_label=xl)))
     served = views.served_bars(d.scenario, d.brief)
+    cancel.check()
     if served is not None:
         out.append(_served_chart(served))
+    cancel.check()
     tornado = _tornado(d)
     if tornado is not None:
         out.append(tornado)

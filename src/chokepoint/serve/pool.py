@@ -91,7 +91,10 @@ class AnalysisPool:
         fut = self._pool().submit(self._scoped, fn, token)
         fut.add_done_callback(self._release)
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(fut), limit)
+            # asyncio.timeout, not wait_for: wait_for adds two event-loop turns between the
+            # worker's end and the caller's wake-up, each a full sweep of a busy loop
+            async with asyncio.timeout(limit):
+                return await asyncio.wrap_future(fut)
         except TimeoutError:
             fut.cancel()  # dropped if still queued ...
             token.cancel(f"the analysis passed the time limit of {limit:g} s")

@@ -88,6 +88,12 @@ def _prewarm(engine: ClosureEngine, token: CancelToken, done: threading.Event) -
             done.set()
 
 
+def _retrieved(fut: asyncio.Future[Any]) -> None:
+    """Mark a shared computation's error as seen (its first requester raised it)."""
+    if not fut.cancelled():
+        fut.exception()
+
+
 @dataclass(frozen=True)
 class _Answer:
     """An undated closure answer: its JSON without the closing brace and the dated keys,
@@ -191,23 +197,42 @@ class ServerState:
         async def compute() -> bytes:
             from chokepoint.workflows.study import study_findings
 
-            found = await self.run(lambda: study_findings(cur.scenario),
+            s = cur.scenario  # explicit terminals (serve --source/--sink) as on the map
+            found = await self.run(lambda: study_findings(s, sources=list(s.sources) or None,
+                                                          sinks=list(s.sinks) or None),
                                    timeout_s=self.settings.study_timeout_s)
-            encoded = dumps({"scenario": cur.scenario.name,
-                             "findings": [f.to_dict() for f in found]})
+            encoded = dumps(to_jsonable({"scenario": cur.scenario.name,  # NaN, inf: null
+                                         "findings": [f.to_dict() for f in found]}))
             cur.memo["findings"] = encoded
             return encoded
 
         return await self.shared(("findings", cur.token), compute)
 
     async def shared(self, key: Any, make: Callable[[], Awaitable[T]]) -> T:
-        """One computation per key at a time: concurrent requests for it await the same."""
-        task = self.pending.get(key)
-        if task is None:
-            task = asyncio.ensure_future(make())
-            self.pending[key] = task
-            task.add_done_callback(lambda _: self.pending.pop(key, None))
-        return await asyncio.shield(task)  # type: ignore[no-any-return]
+        """One computation per key at a time: concurrent requests for it await the same.
+
+        The first request computes ``make()`` in its own task (no extra task: under load
+        each hand-over between tasks waits for a full turn of the busy event loop); the
+        others await its outcome (result or error)."""
+        waiting = self.pending.get(key)
+        if waiting is not None:
+            return await asyncio.shield(waiting)  # type: ignore[no-any-return]
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        fut.add_done_callback(_retrieved)
+        self.pending[key] = fut
+        try:
+            got = await make()
+        except asyncio.CancelledError:
+            fut.cancel()
+            raise
+        except BaseException as e:
+            fut.set_exception(e)
+            raise
+        else:
+            fut.set_result(got)
+            return got
+        finally:
+            self.pending.pop(key, None)
 
     def closure(self, req: CloseRequest) -> tuple[Loaded, Closure]:
         """The loaded scenario and the resolved :class:`Closure` of a request."""

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from chokepoint import cancel
 from chokepoint.analyses.routes import fastest_route
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError
@@ -412,7 +413,8 @@ class Campaign:
 
     # -- run ------------------------------------------------------------------------------------
     def run(self, observer: Observer | None = None) -> RunResult:
-        """Simulate until every container is delivered or the horizon is reached."""
+        """Simulate until every container is delivered or the horizon is reached (checking
+        for cancellation every 1,024 events: :func:`chokepoint.cancel.check`)."""
         env, s = self.env, self.settings
         wall = time.perf_counter()
         env.process(self._release())
@@ -429,6 +431,8 @@ class Campaign:
         while not done.processed:
             if peek() > horizon:
                 break
+            if not steps & 1023:  # a cancelled computation (web time limit) stops here
+                cancel.check()
             step()
             steps += 1
             if observer is not None:

@@ -370,12 +370,7 @@ def brief(s: Scenario, *, failures: int = 3, ranking: bool = True, commodity: st
     if failures and sh.sources and sh.sinks:
         _failures(s, sh, out, failures)
     if ranking and sh.sources and sh.sinks:
-        from chokepoint.workflows.ranking import criticality
-
-        table = criticality(s, kind="group", measures=("throughput", "served", "detour"),
-                            commodity=sh.commodity.id if sh.commodity else None,
-                            sources=None if sh.commodity else sh.sources,
-                            sinks=None if sh.commodity else sh.sinks)
+        table = group_ranking(s, sh)
         out.ranking = table
         data["criticality"] = table.head(10).to_dict("records")
         data["criticality_throughput"] = table.attrs.get("throughput")
@@ -385,6 +380,17 @@ def brief(s: Scenario, *, failures: int = 3, ranking: bool = True, commodity: st
                                 "end": d.end.isoformat() if d.end else None,
                                 "capacity_factor": d.capacity_factor} for d in s.disruptions]
     return out
+
+
+def group_ranking(s: Scenario, sh: Shipment) -> pd.DataFrame:
+    """The briefing's failure-group criticality ranking for the shipment ``sh`` (throughput,
+    served demand and detour; :func:`~chokepoint.workflows.ranking.criticality`)."""
+    from chokepoint.workflows.ranking import criticality
+
+    return criticality(s, kind="group", measures=("throughput", "served", "detour"),
+                       commodity=sh.commodity.id if sh.commodity else None,
+                       sources=None if sh.commodity else sh.sources,
+                       sinks=None if sh.commodity else sh.sinks)
 
 
 def _failures(s: Scenario, sh: Shipment, out: Brief, failures: int) -> None:

@@ -145,6 +145,9 @@ class ServedAnswer:
         Links and nodes whose capacity binds (id, kind, name).
     link_ids
         The network's link ids (shared, not copied).
+    by_demand, objective, binding_rows
+        Served rate per demand, the priority-weighted optimum and the binding capacity
+        resources (used to find the answers of supersets with one LP).
     """
 
     served: float
@@ -152,6 +155,9 @@ class ServedAnswer:
     link_util: np.ndarray
     binding: tuple[dict[str, str], ...]
     link_ids: np.ndarray
+    by_demand: np.ndarray
+    objective: float
+    binding_rows: np.ndarray
 
     @property
     def utilisation(self) -> dict[str, float]:
@@ -163,6 +169,10 @@ class ServedAnswer:
 #: Flow (base unit per day) below which an arc counts as carrying nothing: HiGHS' primal
 #: feasibility tolerance.
 IDLE = 1e-7
+#: Served-demand models with at most this many columns (commodity legs × arcs; the
+#: corridor: 762) are :attr:`ClosureEngine.quick`: one feasibility LP takes about a
+#: millisecond, so the server may run it in the request itself instead of on its pool.
+QUICK_COLUMNS = 5000
 
 
 class ClosureEngine:
@@ -177,6 +187,9 @@ class ClosureEngine:
       the intact optimum, or in the answer for a subset of the closed elements. The optimum
       of the larger problem is then feasible for the smaller one, which can serve no more,
       so it is optimal; the max-min fair served amounts are unique, so it is *the* answer.
+    * Otherwise, by the same argument, when the served amounts of a subset's answer (or the
+      intact one) can still be met with all the arcs closed, one feasibility LP finds flows
+      for them and they are the answer; only when that fails do the rationing stages run.
 
     Thread-safe. Costs O(n + m) to build plus one served-demand solve.
     """
@@ -190,11 +203,15 @@ class ClosureEngine:
         self._memo: OrderedDict[bytes, ServedAnswer] = OrderedDict()
         self._lock = threading.Lock()
         self.memo_size = memo_size
-        self.solves = self.reused = 0
+        self.solves = self.reused = self.kept = self.checks = 0
         self.intact: ServedAnswer | None = None
+        self._unchecked: OrderedDict[bytes, None] = OrderedDict()
+        self.quick = False
         if s.demands:
             self.intact = self._solve(np.zeros(0, dtype=np.int64))
-            self.solves = 0
+            model = self._model()
+            self.quick = model.lex.n <= QUICK_COLUMNS
+            self._models.put(model)
 
     def describe(self, kind: str, eid: str) -> dict[str, str]:
         """``{"id", "kind", "name"}`` of an element (memoised)."""
@@ -206,19 +223,46 @@ class ClosureEngine:
             got = self._describe[key] = {"id": eid, "kind": kind, "name": name}
         return dict(got)
 
-    def _solve(self, arcs: np.ndarray) -> ServedAnswer:
-        """One warm served-demand solve on a model of this thread's pool."""
+    def _model(self) -> ServedDemandModel:
         try:
-            model = self._models.get_nowait()
+            return self._models.get_nowait()
         except queue.Empty:
-            model = ServedDemandModel(self.c, self.scenario.demands, warm=True)
-        try:
-            sol = model.solve(arcs, fastest=False)
-        finally:
-            self._models.put(model)
+            return ServedDemandModel(self.c, self.scenario.demands, warm=True)
+
+    def _answer(self, model: ServedDemandModel, sol: ServedSolution) -> ServedAnswer:
         return ServedAnswer(served=sol.total_served, arc_load=sol.arc_load,
                             link_util=self._utilisation(model, sol),
-                            binding=self._binding(model, sol), link_ids=self.c.link_ids)
+                            binding=self._binding(model, sol), link_ids=self.c.link_ids,
+                            by_demand=sol.served, objective=sol.objective,
+                            binding_rows=sol.binding)
+
+    def _solve(self, arcs: np.ndarray) -> ServedAnswer:
+        """The full (lexicographic) solve with ``arcs`` closed, on a model of the pool."""
+        model = self._model()
+        try:
+            return self._answer(model, model.solve(arcs, fastest=False))
+        finally:
+            self._models.put(model)
+
+    def _check(self, arcs: np.ndarray, subsets: Sequence[ServedAnswer]
+               ) -> ServedAnswer | None:
+        """The answer with ``arcs`` closed if a subset's served amounts stay feasible: one
+        LP for each of the ``subsets``' answers that could still be optimal
+        (:meth:`~chokepoint.analyses.served.ServedDemandModel.solve_keeping`)."""
+        candidates = _candidates(subsets)
+        if not candidates:
+            return None
+        model = self._model()
+        try:
+            for sub in candidates:
+                sol = model.solve_keeping(arcs, sub.by_demand, sub.binding_rows)
+                with self._lock:
+                    self.checks += 1
+                if sol is not None:
+                    return self._answer(model, sol)
+            return None
+        finally:
+            self._models.put(model)
 
     def _utilisation(self, model: ServedDemandModel, sol: ServedSolution) -> np.ndarray:
         c, cap = self.c, sol.capacity
@@ -247,7 +291,7 @@ class ClosureEngine:
         if self.intact is None:
             raise InputError("no demands: add [[commodities]] or [[background]] to the "
                              "scenario")
-        got = self.lookup(parts)
+        got = self.checked(parts)
         if got is None:
             cancel.check()
             arcs = _union(parts)
@@ -255,6 +299,31 @@ class ClosureEngine:
             with self._lock:
                 self.solves += 1
                 self._remember(arcs.tobytes(), got)
+        return got
+
+    def checked(self, parts: Sequence[np.ndarray]) -> ServedAnswer | None:
+        """The answer for closing ``parts`` if it needs no full solve: :meth:`lookup`, else
+        one feasibility LP per candidate subset answer (:meth:`_check`; tried once per set
+        of closed arcs), else None."""
+        got = self.lookup(parts)
+        if got is not None or self.intact is None:
+            return got
+        arcs = _union(parts)
+        key = arcs.tobytes()
+        with self._lock:
+            tried = key in self._unchecked
+        if tried:
+            return None
+        cancel.check()
+        got = self._check(arcs, self._subsets(parts))
+        with self._lock:
+            if got is None:
+                self._unchecked[key] = None
+                while len(self._unchecked) > self.memo_size:
+                    self._unchecked.popitem(last=False)
+            else:
+                self.kept += 1
+                self._remember(key, got)
         return got
 
     def lookup(self, parts: Sequence[np.ndarray]) -> ServedAnswer | None:
@@ -286,9 +355,15 @@ class ClosureEngine:
         return [self.c.arcs_of(k, [e]) for k, e in closure.elements]
 
     def answers_now(self, closure: Closure) -> bool:
-        """Whether :func:`close_elements` needs no LP solve for ``closure`` (its served
-        demand is known, or the scenario has no demands): about a millisecond then."""
-        return self.intact is None or self.lookup(self.parts(closure)) is not None
+        """Whether :func:`close_elements` needs no full LP solve for ``closure``: its served
+        demand is known (:meth:`lookup`), or — on a small model (:attr:`quick`) — one
+        feasibility LP finds it (:meth:`checked`, about a millisecond on the corridor), or
+        the scenario has no demands. A few milliseconds then."""
+        if self.intact is None:
+            return True
+        parts = self.parts(closure)
+        got = self.checked(parts) if self.quick else self.lookup(parts)
+        return got is not None
 
     def elements(self) -> list[tuple[str, str]]:
         """Every link, node and failure group as ``(kind, id)``."""
@@ -306,25 +381,50 @@ class ClosureEngine:
             self.served([self.c.arcs_of(kind, [eid])])
         return self.solves - before
 
+    def _subsets(self, parts: Sequence[np.ndarray]) -> list[ServedAnswer]:
+        """Known answers for subsets of ``parts`` (memoised; for 2-4 elements), largest
+        subsets first, then the intact answer."""
+        assert self.intact is not None
+        k, out = len(parts), []
+        if 2 <= k <= 4:
+            for r in range(k - 1, 0, -1):
+                for keep in itertools.combinations(range(k), r):
+                    with self._lock:
+                        sub = self._memo.get(_union([parts[i] for i in keep]).tobytes())
+                    if sub is not None:
+                        out.append(sub)
+        return [*out, self.intact]
+
     def _known(self, parts: Sequence[np.ndarray], arcs: np.ndarray) -> ServedAnswer | None:
         """A known answer that stays optimal with ``arcs`` closed, if any (see the class)."""
         assert self.intact is not None
         if not bool(np.any(self.intact.arc_load[arcs] > IDLE)):
             return self.intact
-        k = len(parts)
-        if k < 2 or k > 4:
-            return None
-        for r in range(k - 1, 0, -1):
-            for keep in itertools.combinations(range(k), r):
-                with self._lock:
-                    sub = self._memo.get(_union([parts[i] for i in keep]).tobytes())
-                if sub is not None and not bool(np.any(sub.arc_load[arcs] > IDLE)):
-                    return sub
+        for sub in self._subsets(parts)[:-1]:
+            if not bool(np.any(sub.arc_load[arcs] > IDLE)):
+                return sub
         return None
 
     def stats(self) -> dict[str, int]:
-        """LP solves, answers reused without a solve, answers memoised."""
-        return {"solves": self.solves, "reused": self.reused, "memoised": len(self._memo)}
+        """Full LP solves, answers found by one feasibility LP (``kept``) and the LPs tried
+        for that (``checks``), answers reused without a solve, answers memoised."""
+        return {"solves": self.solves, "kept": self.kept, "checks": self.checks,
+                "reused": self.reused, "memoised": len(self._memo)}
+
+
+def _candidates(subsets: Sequence[ServedAnswer]) -> list[ServedAnswer]:
+    """The subsets' answers whose served amounts may be the superset's: closing more serves
+    no more priority-weighted demand, so only those at the least weighted optimum (to
+    HiGHS' tolerance), each served vector once."""
+    if not subsets:
+        return []
+    low = min(a.objective for a in subsets)
+    out: list[ServedAnswer] = []
+    for a in subsets:
+        if a.objective <= low + 1e-7 * max(1.0, abs(low)) and not any(
+                np.allclose(a.by_demand, b.by_demand, rtol=1e-9, atol=1e-9) for b in out):
+            out.append(a)
+    return out
 
 
 def _union(parts: Sequence[np.ndarray]) -> np.ndarray:

@@ -19,8 +19,9 @@ import pandas as pd
 
 from chokepoint.analyses.multiperiod import DisruptionCost, disruption_cost
 from chokepoint.scenario import Scenario
-from chokepoint.workflows.brief import Brief, CampaignBrief, brief, campaign
+from chokepoint.workflows.brief import Brief, CampaignBrief, brief, campaign, group_ranking
 from chokepoint.workflows.findings import Finding, attack_answer, findings, records
+from chokepoint.workflows.shipment import shipment
 
 __all__ = ["Study", "study", "study_findings"]
 
@@ -114,20 +115,31 @@ def study(s: Scenario, *, failures: int = 3, ranking: bool = True, with_campaign
     return Study(scenario=s, brief=b, cost=cost, campaign=cb, findings=found)
 
 
-def study_findings(s: Scenario, *, commodity: str | None = None) -> list[Finding]:
-    """Only the "what this means" findings of :func:`study` (no campaign, no worst-k table):
-    what the web map's page shows at its head, the same statements as the console and report.
+def study_findings(s: Scenario, *, commodity: str | None = None,
+                   sources: Sequence[str] | None = None,
+                   sinks: Sequence[str] | None = None) -> list[Finding]:
+    """Only the "what this means" findings of :func:`study`, computing only what they rest
+    on — the shipment, the failure-group ranking and the time-aware cost of the disruptions
+    (no other briefing figure, no campaign, no worst-k table): what the web map's page shows
+    at its head, the same statements as the console and report.
 
     Parameters
     ----------
     s
         The scenario.
-    commodity
-        The shipment the findings are about (default: the first commodity).
+    commodity, sources, sinks
+        The shipment the findings are about, as for :func:`study` (default: the first
+        commodity along its route rules; explicit terminals: ``serve --source/--sink``).
 
     Returns
     -------
     list of Finding
     """
-    return study(s, failures=0, ranking=True, with_campaign=False,
-                 commodity=commodity).findings
+    _ = s.network.compiled  # built once, before two threads read it
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the attack finding beside, as in study
+        attack = pool.submit(contextvars.copy_context().run, attack_answer, s)
+        sh = shipment(s, commodity=commodity, sources=sources, sinks=sinks)
+        table = group_ranking(s, sh) if sh.sources and sh.sinks else None
+        cost = (disruption_cost(s.network.compiled, s.demands, s.disruptions)
+                if s.disruptions and s.demands else None)
+        return findings(s, ranking=table, cost=cost, ship=sh, attack=attack.result)
