@@ -40,6 +40,13 @@ def test_demo_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "for the shipment (dprk_munitions: Rajin" in flat
     assert "cuts the throughput from 125 to 0 TEU/day" in flat
     assert "dprk_munitions capacity lost: the maximum throughput of dprk_munitions" in flat
+    # the same stops in words as in ids; each k answer says its budget; the campaign's
+    # container count is explained by its release window
+    assert "Maximum throughput of dprk_munitions: Rajin (Najin) port, Rason → Dunai" in flat
+    assert "k=2: (at most 2 groups of total attack cost ≤ 2)" in flat
+    assert "containers ready at Rajin (Najin) port, Rason from 2023-09-07 to" in flat
+    page = (tmp_path / "d" / "summary.html").read_text(encoding="utf-8")
+    assert "shadow price (t/day served, priority-weighted, per t/day of capacity)" in page
     names = {p.name for p in (tmp_path / "d").iterdir()}
     assert {"summary.json", "links.csv", "demands.csv", "links.geojson", "nodes.geojson",
             "summary.html", "criticality.csv"} <= names

@@ -298,3 +298,16 @@ def test_cli_harden_refuses_unforced_via_in_one_line(scen: Path,
         assert len(lines) == 1
         assert what in lines[0]
         assert "via stop V of commodity 'k'" in lines[0]
+
+
+def test_shipment_names_its_via_stops_in_words() -> None:
+    """One origin–destination everywhere: the plain-words name carries the same stops as the
+    id label (rajin → dunai → tikhoretsk_depot)."""
+    from chokepoint.data import load_builtin
+    from chokepoint.workflows.shipment import shipment
+
+    s = load_builtin("corridor")
+    sh = shipment(s)
+    words = sh.names(s).split(": ", 1)[1].split(" → ")
+    assert words == [s.network.node_name(x) for x in sh.commodity.stops]  # type: ignore[union-attr]
+    assert len(words) == len(sh.label.split(" → "))

@@ -63,8 +63,9 @@ def _fmt(v: Any) -> str:
     return fmt(v, digits=2) if isinstance(v, float) else html.escape(str(v))
 
 
-def _table(rows: list[dict[str, Any]], cols: list[str]) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+def _table(rows: list[dict[str, Any]], cols: list[str],
+           labels: dict[str, str] | None = None) -> str:
+    head = "".join(f"<th>{html.escape((labels or {}).get(c, c))}</th>" for c in cols)
     body = "".join("<tr>" + "".join(f"<td>{_fmt(r.get(c, ''))}</td>" for c in cols) + "</tr>"
                    for r in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -99,8 +100,11 @@ def summary_html(b: Brief) -> str:
         parts.append(_table(sv["demands"], ["id", "kind", "origin", "destination", "priority",
                                             "demand_in_unit", "served_in_unit",
                                             "unmet_in_unit", "unit"]))
-        parts.append("<p>Where capacity binds:</p>" +
-                     _table(sv["binding"], ["id", "name", "kind", "shadow_price"]))
+        u = sv.get("unit") or "unit"
+        parts.append("<p>Where capacity binds:</p>" + _table(
+            sv["binding"], ["id", "name", "kind", "shadow_price"],
+            {"shadow_price": f"shadow price ({u} served, priority-weighted, per {u} of "
+                             "capacity)"}))
     for r in d.get("routes", []):
         parts.append(f"<h2>Fastest route for {html.escape(r.get('label') or r['commodity'])}"
                      "</h2>")

@@ -90,10 +90,12 @@ class Shipment:
         return (self.sources[0], self.sinks[0]) if self.sources and self.sinks else None
 
     def names(self, s: Scenario) -> str:
-        """``Commodity id: Origin name → Destination name`` in plain words."""
+        """``Commodity id: Origin name → via stop names → Destination name`` in plain words
+        (the same stops as :attr:`label`, which gives their ids)."""
         net = s.network
-        od = (" + ".join(net.node_name(x) for x in self.sources[:3]) + " → "
-              + " + ".join(net.node_name(x) for x in self.sinks[:3]))
+        via = [net.node_name(x) for x in self.commodity.via] if self.commodity else []
+        od = " → ".join([" + ".join(net.node_name(x) for x in self.sources[:3]), *via,
+                         " + ".join(net.node_name(x) for x in self.sinks[:3])])
         return f"{self.commodity.id}: {od}" if self.commodity is not None else od
 
 
