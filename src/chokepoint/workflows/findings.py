@@ -143,11 +143,12 @@ def _deferred(s: Scenario, d: Demand, cost: DisruptionCost | None,
     drained = r["backlog_drained_date"]
     when = (f" until {fmt_date(drained)}" if drained is not None and not pd.isna(drained)
             else "")
-    return (f" Over the disruptions' dates, with the corridor's other traffic competing for "
-            f"the same lines, the time-aware cost defers it: up to {fmt(peak, 't', digits=0)} "
-            f"({fmt(days, 'days')} of its demand) waits at "
-            f"{s.network.node_name(d.origin)}{when}, and {fmt(lost, 't', digits=0)} is lost "
-            "(deferring costs the model no tonnes: docs/algorithms/time-aware-costs.md).")
+    return (f" Its timing is affected all the same: over the disruptions' dates the "
+            f"time-aware cost defers up to {fmt(peak, 't', digits=0)} of it "
+            f"({fmt(days, 'days')} of its demand) at {s.network.node_name(d.origin)}{when} "
+            f"while the corridor's other traffic uses the shared lines, and "
+            f"{fmt(lost, 't', digits=0)} is lost (priorities weigh delivered tonnes, not "
+            "delay: docs/algorithms/time-aware-costs.md).")
 
 
 def _cost(s: Scenario, cost: DisruptionCost | None) -> Finding | None:
