@@ -19,7 +19,12 @@ Method
   the renderers flag it.
 * Sea links: the ``searoute`` package's maritime network (Eurostat MARNET lineage,
   Apache-2.0), checked against the same tolerance.
-* Lines are simplified (Douglas–Peucker, 0.005°, ~0.5 km) and rounded to 4 decimals.
+* Parallel structures between the same two nodes (the Amur bridge and tunnel at Khabarovsk)
+  would get the same shortest path, so ``VIA`` routes them through waypoints: ``"rail"``
+  legs follow the graph's shortest path, ``"straight"`` legs a chord (a tunnel bored
+  straight between its portals, where the graph has one simplified edge).
+* Lines are simplified (Douglas–Peucker, 0.005°, ~0.5 km; not the few ``VIA`` courses, whose
+  waypoints are the point) and rounded to 4 decimals.
 
 Data: world railway graph of the ``scgraph_data`` package, derived from OpenStreetMap —
 © OpenStreetMap contributors, available under the Open Database License (ODbL 1.0),
@@ -45,6 +50,17 @@ OUT = ROOT / "src" / "chokepoint" / "data" / "corridor_geometry.geojson"
 TOLERANCE = 1.35
 SIMPLIFY_DEG = 0.005
 EARTH_KM = 6371.0088
+#: Waypoints (leg kind, (lon, lat)) of links whose course is not the shortest path between
+#: their ends: each leg ends at its waypoint, the last leg at the link's ``to`` node (rail).
+VIA: dict[str, list[tuple[str, tuple[float, float]]]] = {
+    # the bridge line: the graph's vertices on it (its shortest path would take the tunnel
+    # line's first edge and a connector), across the bridge (KHABAROVSK_BRIDGE 48.5361 N 135.0 E)
+    "amur_bridge": [("straight", (134.955, 48.528)), ("straight", (134.965, 48.530)),
+                    ("straight", (135.013, 48.538)), ("straight", (135.026, 48.535))],
+    # the tunnel line: the graph's vertex at the tunnel's west end, then straight to the
+    # coordinates given for the tunnel (AMUR_TUNNEL 48.5259 N 135.0312 E, right bank)
+    "amur_tunnel": [("straight", (134.931, 48.526)), ("straight", (135.0312, 48.5259))],
+}
 ATTRIBUTION = ("Rail courses derived from the world railway graph of the scgraph_data package "
                "(OpenStreetMap data © OpenStreetMap contributors, ODbL 1.0, "
                "https://www.openstreetmap.org/copyright); sea course from the searoute "
@@ -121,6 +137,31 @@ class RailGraph:
         return np.vstack([[a], np.column_stack([self.lon[idx], self.lat[idx]]), [b]])
 
 
+def _course(graph: RailGraph, lid: str, a: tuple[float, float], b: tuple[float, float]
+            ) -> np.ndarray | None:
+    """The course of rail link ``lid`` from ``a`` to ``b``: the shortest path, or the legs
+    through its ``VIA`` waypoints."""
+    legs = [*VIA.get(lid, []), ("rail", b)]
+    out, here = [np.array([a])], a
+    for kind, there in legs:
+        if kind == "straight":
+            out.append(np.array([there]))
+        else:
+            xy = graph.path(here, there)
+            if xy is None:
+                return None
+            out.append(xy[1:])
+        here = there
+    return np.vstack(out)
+
+
+def _rounded(xy: np.ndarray) -> list[list[float]]:
+    """``xy`` rounded to 4 decimals, without repeated consecutive points."""
+    r = np.round(xy, 4)
+    keep = np.r_[True, np.any(r[1:] != r[:-1], axis=1)]
+    return r[keep].tolist()  # type: ignore[no-any-return]
+
+
 def _simplify(xy: np.ndarray) -> list[list[float]]:
     import shapely
 
@@ -146,7 +187,8 @@ def derive(source: Path | None) -> dict[str, object]:
         a = (float(nodes.at[rec["from"], "lon"]), float(nodes.at[rec["from"], "lat"]))
         b = (float(nodes.at[rec["to"], "lon"]), float(nodes.at[rec["to"], "lat"]))
         mode = str(rec["mode"])
-        xy = _sea(a, b) if mode == "sea" else graph.path(a, b) if mode == "rail" else None
+        xy = (_sea(a, b) if mode == "sea" else _course(graph, str(rec["id"]), a, b)
+              if mode == "rail" else None)
         want = float(rec["length_km"])
         if xy is None:
             skipped.append((rec["id"], "no match"))
@@ -162,7 +204,9 @@ def derive(source: Path | None) -> dict[str, object]:
                                      else "osm_world_railways",
                                      "path_km": round(got, 1), "scenario_km": want,
                                      "ratio": round(ratio, 3)},
-                      "geometry": {"type": "LineString", "coordinates": _simplify(xy)}})
+                      "geometry": {"type": "LineString",
+                                   "coordinates": _rounded(xy) if rec["id"] in VIA
+                                   else _simplify(xy)}})
     for lid, why in skipped:
         print(f"straight line kept for {lid}: {why}")
     return {"type": "FeatureCollection", "name": "corridor_geometry",

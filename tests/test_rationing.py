@@ -97,4 +97,4 @@ def test_corridor_loss_is_shared_not_dumped_on_one_port() -> None:
     again = [*s.demands][::-1]
     hit2 = served(served_demand(c, again, factor=capacity_factor(c, s.disruptions),
                                 fastest=False))
-    assert hit2 == pytest.approx(hit, rel=1e-7)
+    assert hit2 == pytest.approx(hit, rel=1e-6)  # HiGHS' feasibility tolerance is 1e-7

@@ -164,10 +164,14 @@ def test_bad_attack_day() -> None:
 
 def test_cli_corridor_k2_json(capsys: pytest.CaptureFixture[str]) -> None:
     """`interdict builtin:corridor --k 2 --horizon-days 90 --json` returns the agreed keys and
-    an exact answer whose timing matches the repair times."""
+    an exact answer whose timing matches the repair times. The budget is in attack-cost units:
+    2 buys two plain line sections or one bridge; the answer is the Khabarovsk bridge over the
+    Amur (attack cost 2, closed 30 days), whose loss leaves Primorye's ports the single-track
+    Amur tunnel."""
     import json
 
     from chokepoint.cli import main
+    from chokepoint.data import load_builtin
 
     with pytest.raises(SystemExit) as info:
         main(["interdict", "builtin:corridor", "--k", "2", "--horizon-days", "90", "--by",
@@ -180,7 +184,11 @@ def test_cli_corridor_k2_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert data["lower_bound"] == pytest.approx(data["value"])
     assert data["upper_bound"] == pytest.approx(data["value"])
     assert 0 < data["value"] < data["intact"]
-    assert len(data["removed"]) == 2
+    cost, _ = load_builtin().network.attack_terms("group")
+    assert data["budget"] == 2
+    assert sum(cost[e] for e in data["removed"]) <= data["budget"]
+    assert data["removed"] == ["amur_bridge"]
+    assert [t["reopen_day"] - t["attack_day"] for t in data["timing"]] == [30]
     assert [t["element"] for t in data["timing"]] == data["removed"]
     assert all(t["attack_date"] == data["start"] for t in data["timing"])
     # the budget in words: a count of groups AND an attack-cost budget (default k)

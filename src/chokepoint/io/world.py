@@ -48,6 +48,7 @@ __all__ = [
     "read_world_railways",
     "sea_network",
     "stitch_ports",
+    "world_railway_arrays",
     "world_railways",
 ]
 
@@ -190,6 +191,31 @@ def read_world_railways(
                                    layer="world_railways", source=src, name="world_railways",
                                    progress=progress)
     return _prefixed(net, "rail:"), report
+
+
+def world_railway_arrays(source: str | Path | None = None
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The world railway graph as arrays, without building a network (whole-graph searches).
+
+    Parameters
+    ----------
+    source
+        As for :func:`read_world_railways` (``None``: the ``scgraph_data`` package).
+
+    Returns
+    -------
+    tuple
+        ``lon``, ``lat`` of every node (degrees) and the undirected edges ``u``, ``v``
+        (node positions, each edge once, ``u < v``, no self-loops).
+    """
+    if source is None:
+        return _parse_scgraph(_package_dir("scgraph_data", "world") / "world_railways.py")
+    src = Path(source)
+    if not src.exists():
+        raise InputError("no such file or folder", source=src)
+    if src.is_file() and src.suffix == ".py":
+        return _parse_scgraph(src)
+    return _read_csv_graph(src if src.is_dir() else src.parent)
 
 
 def world_railways(*, source: str | Path | None = None, bbox: Sequence[float] | None = None,

@@ -22,7 +22,7 @@ from chokepoint.report import basemap as bm
 
 __all__ = ["Frame", "MapLayout", "link_paths", "map_layout"]
 
-MAX_INSETS = 3
+MAX_INSETS = 4
 INSET_MAX = (250.0, 190.0)
 INSET_NESTED_MAX = (170.0, 150.0)
 INSET_MIN_W = (230.0, 150.0)  # an inset of the map, an inset of an inset: room for labels
