@@ -53,7 +53,7 @@ def test_far_east_and_severomuysky_details(layout: MapLayout) -> None:
     titles = [f.title for f in layout.insets]
     assert any("Vladivostok" in t for t in titles), titles
     assert any("Severomuysky tunnel" in t for t in titles), titles
-    assert any("Khabarovsk bridge" in t for t in titles), titles  # the Amur bridge and tunnel
+    assert "detail: Amur bridge, Amur tunnel" in titles, titles  # at Khabarovsk
     k = next(i for i, f in enumerate(layout.frames) if f.title == "detail: Devil's Bridge")
     bridge = int(np.flatnonzero(net.links["id"] == "devils_bridge")[0])
     tunnel = int(np.flatnonzero(net.links["id"] == "severomuysky_tunnel")[0])

@@ -34,6 +34,9 @@ LINE_EM = 1.15
 NODE_SIZE = 10.0
 PLACE_SIZE = 9.0
 GAP = 4.0
+#: Least clearance (px) between two labels: the estimated boxes are a little smaller than the
+#: browser's (a glyph's ascent is ~0.93 em, estimated 0.8), so abutting boxes would touch.
+CLEAR = 2.0
 Box = tuple[float, float, float, float]
 
 
@@ -69,8 +72,9 @@ def text_box(lines: Sequence[str], x: float, y: float, anchor: str, size: float)
     return (x0, y - 0.8 * size, x0 + w, y + 0.25 * size + LINE_EM * size * (len(lines) - 1))
 
 
-def _overlaps(a: Box, b: Box) -> bool:
-    return a[0] < b[2] and a[2] > b[0] and a[1] < b[3] and a[3] > b[1]
+def _overlaps(a: Box, b: Box, pad: float = 0.0) -> bool:
+    return (a[0] < b[2] + pad and a[2] > b[0] - pad and a[1] < b[3] + pad
+            and a[3] > b[1] - pad)
 
 
 def _inside(a: Box, f: Frame, margin: float = 2.0) -> bool:
@@ -127,7 +131,8 @@ class _Placer:
                 if not _inside(box, self.f):
                     continue
                 first = first or (lines, cx, cy, anchor)
-                if not any(_overlaps(box, b) for b in self.taken) and not self._on_lines(box):
+                if (not any(_overlaps(box, b, CLEAR) for b in self.taken)
+                        and not self._on_lines(box)):
                     self._add(Label(lines, cx, cy, anchor, size, kind, box, (x, y)))
                     return True
         if force and first is not None:  # a terminal keeps its label even when crowded
