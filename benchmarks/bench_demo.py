@@ -19,6 +19,11 @@ Parts (medians of ``--reps`` fresh processes; the load average is recorded with 
     time-aware cost, campaign, weak point, attack-vs-worst, the files and the report). In a
     version that runs stages side by side the stage times overlap; ``study (wall)`` is then
     less than their sum.
+(c) **start-up and small files**: ``chokepoint --help``, and ``chokepoint flow FILE --json``
+    on small DIMACS files (a shared 80 kB instance and king's-move grids of about 10k and
+    100k arcs); plus, for the read alone (fresh process: import the reader, read the file),
+    the line-by-line reader of 9a6697e (``tests/_legacy_readers.py``), the compiled scanner
+    and the small-file path.
 
 Results go to ``benchmarks/results/demo.json`` and ``docs/benchmarks/demo.md``.
 """
@@ -36,9 +41,11 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._machine import json_default, machine
-from benchmarks.bench_load import median
+from benchmarks.bench_load import grid_dimacs, median
 
 ROOT = Path(__file__).resolve().parents[1]
+SHARED_DIMACS = ROOT.parent / "shared" / "data" / "raw" / "flow_benchmarks" / "dimacs" / "gw1.max"
+GRIDS = {"10k": (36, 35), "100k": (112, 112)}
 RESULTS = ROOT / "benchmarks" / "results"
 DOC = ROOT / "docs" / "benchmarks" / "demo.md"
 PY = sys.executable
@@ -144,6 +151,53 @@ def stages(versions: dict[str, Path], reps: int, tmp: Path) -> dict[str, Any]:
             for v, r in runs.items()}
 
 
+# Read one DIMACS file in a fresh process with a chosen reader; print the seconds.
+READ = r"""
+import sys, time
+t = time.perf_counter()
+how, path = sys.argv[1], sys.argv[2]
+if how == "line-by-line (9a6697e)":
+    sys.path.insert(0, sys.argv[3])
+    from _legacy_readers import legacy_read_dimacs as read
+else:
+    from chokepoint.io import dimacs
+    dimacs.SMALL_FILE_BYTES = -1 if how == "compiled scanner" else 1 << 40
+    read = dimacs.read_dimacs
+s = read(path)
+print(time.perf_counter() - t, len(s.network.links))
+"""
+READERS = ("line-by-line (9a6697e)", "compiled scanner", "small-file path")
+
+
+def small_files(versions: dict[str, Path], reps: int, tmp: Path) -> dict[str, Any]:
+    """``--help`` and ``flow`` on small DIMACS files per version (wall, medians), and the
+    read alone per reader (this code)."""
+    files = {"gw1.max (80 kB)": SHARED_DIMACS} if SHARED_DIMACS.exists() else {}
+    for name, (w, h) in GRIDS.items():
+        f = tmp / f"grid-{name}.max"
+        m = grid_dimacs(f, w, h)
+        files[f"grid {m:,} arcs ({f.stat().st_size / 1e6:.1f} MB)"] = f
+    cmds = {"--help": ["--help"], **{f"flow {k}": ["flow", str(f), "--json"]
+                                     for k, f in files.items()}}
+    walls: dict[str, dict[str, list[float]]] = {c: {v: [] for v in versions} for c in cmds}
+    reads: dict[str, dict[str, list[float]]] = {k: {r: [] for r in READERS} for k in files}
+    for i in range(reps + 1):  # run 0: unmeasured warm-up
+        for c, args in cmds.items():
+            for v, src in versions.items():
+                wall = run([PY, "-m", "chokepoint.cli", *args], src=src)[0]
+                if i:
+                    walls[c][v].append(wall)
+        for k, f in files.items():
+            for r in READERS:
+                out = run([PY, "-c", READ, r, str(f), str(ROOT / "tests")], src=ROOT / "src")[3]
+                if i:
+                    reads[k][r].append(float(out.split()[0]))
+        print(f"  small files #{i} done (load {_load()})", flush=True)
+    return {"wall": {c: {v: median(x) for v, x in d.items()} for c, d in walls.items()},
+            "read": {k: {r: median(x) for r, x in d.items()} for k, d in reads.items()},
+            "runs": {"wall": walls, "read": reads}}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benchmark; write the JSON results and the markdown page."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -157,6 +211,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench_demo_") as d:
         results["end_to_end"] = end_to_end(versions, args.reps, Path(d))
         results["stages"] = stages(versions, args.reps, Path(d))
+        results["small"] = small_files(versions, args.reps, Path(d))
     results["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["total_s"] = time.perf_counter() - t0
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -205,7 +260,24 @@ def render(r: dict[str, Any]) -> str:
     for k in STAGES:
         lines.append(f"| {k} | " + " | ".join(
             f"{st[v]['median'][k]:.2f}" if k in st[v]["median"] else "—" for v in vs) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _render_small(r.get("small"), vs)) + "\n"
+
+
+def _render_small(sm: dict[str, Any] | None, vs: list[str]) -> list[str]:
+    if not sm:
+        return []
+    lines = ["", "## (c) Start-up and small files (wall seconds, medians, fresh processes)", "",
+             "| command | " + " | ".join(vs) + (" | old / new |" if len(vs) == 2 else " |"),
+             "|---" * (len(vs) + 1 + (len(vs) == 2)) + "|"]
+    for c, d in sm["wall"].items():
+        ratio = f" | ×{d['old'] / d['new']:.2f}" if len(vs) == 2 else ""
+        lines.append(f"| `chokepoint {c}` | " + " | ".join(f"{d[v]:.2f}" for v in vs)
+                     + ratio + " |")
+    lines += ["", "Reading alone (import the reader + read the file, this code):", "",
+              "| file | " + " | ".join(READERS) + " |", "|---" * (len(READERS) + 1) + "|"]
+    for k, d in sm["read"].items():
+        lines.append(f"| {k} | " + " | ".join(f"{d[r]:.2f}" for r in READERS) + " |")
+    return lines
 
 
 if __name__ == "__main__":

