@@ -113,7 +113,7 @@ def test_delay_objective_refuses_via_stops_it_cannot_follow() -> None:
     s = load_builtin()
     d = s.commodities[0]
     free = dataclasses.replace(d, forbidden_links=(), excluded_links=())
-    with pytest.raises(InputError, match="delay objective of interdiction cannot force the "
-                                         "via stop dunai of commodity 'dprk_munitions'"):
+    with pytest.raises(InputError, match="commodity 'dprk_munitions': the delay objective of "
+                                         "interdiction cannot force the via stop dunai "):
         delay_interdiction(s.network.compiled, free, units=100.0, k=1, horizon_days=10,
                            repair_days={}, kind="group")

@@ -79,7 +79,7 @@ class RouteConstraintError(InputError):
         self.analysis = analysis
         stops = ", ".join(self.via)
         super().__init__(f"{analysis} cannot force the via stop{'s' if len(self.via) > 1 else ''}"
-                         f" {stops} of commodity {commodity!r} (its link rules do not force "
+                         f" {stops} (the commodity's link rules do not force "
                          f"{'them' if len(self.via) > 1 else 'it'}); {hint}",
                          element=f"commodity {commodity!r}")
 
