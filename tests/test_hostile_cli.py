@@ -234,6 +234,25 @@ def test_lengths_come_from_geometry(tmp_path: Path) -> None:
     assert lengths == pytest.approx([111.32, 111.32], rel=1e-3)
 
 
+
+def test_layers_in_different_crs_are_each_reprojected(tmp_path: Path) -> None:
+    """A GeoPackage whose nodes are in EPSG:4326 and whose links are in EPSG:3857 loads with
+    both layers in longitude/latitude and finite geodesic lengths (never NaN)."""
+    gpd = pytest.importorskip("geopandas", reason="the geo extra is not installed")
+    shapely = pytest.importorskip("shapely")
+    from chokepoint.io import load
+
+    p = _layer(tmp_path, lambda i: shapely.LineString([(i, 0), (i + 1, 0)]), crs="EPSG:4326")
+    links = gpd.read_file(p, layer="links", engine="pyogrio").to_crs("EPSG:3857")
+    links.to_file(p, layer="links", driver="GPKG", engine="pyogrio")  # replaces the layer
+    nodes = gpd.GeoDataFrame({"id": ["a", "b", "c"]},
+                             geometry=[shapely.Point(i, 0) for i in range(3)], crs="EPSG:4326")
+    nodes.to_file(p, layer="nodes", driver="GPKG", engine="pyogrio")
+    net = load(p).network
+    assert net.links["length_km"].to_numpy() == pytest.approx([111.32, 111.32], rel=1e-3)
+    lon = net.nodes.set_index("id").loc[["a", "b", "c"], "lon"].to_numpy()
+    assert lon == pytest.approx([0.0, 1.0, 2.0], abs=1e-9)
+
 # -- terminal output ---------------------------------------------------------------------------
 def test_ids_are_printed_literally(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     f = tmp_path / "ids.csv"
