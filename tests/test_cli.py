@@ -184,6 +184,24 @@ def test_harden_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert data["value"] >= data["value_unprotected"]
 
 
+
+def test_time_interdiction_follows_the_shipments_route_rules(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Without terminals, `interdict --objective time` asks about the munitions along their
+    reported route (by sea to Dunai), not the Khasan rail path their rules forbid."""
+    from chokepoint.workflows.shipment import shipment, shipment_route
+
+    code, out, err = run(["interdict", "builtin:corridor", "--k", "1", "--objective", "time",
+                          "--json"], capsys)
+    assert code == 0, err
+    data = json.loads(out)
+    s = load_builtin()
+    sh = shipment(s)
+    assert data["label"] == sh.label
+    assert "dunai" in data["label"]
+    assert data["intact"] == pytest.approx(shipment_route(s, sh).time_h)
+    assert "rajin_khasan" not in data["removed"]
+
 @pytest.mark.parametrize(("argv", "needle"), [
     (["validate", "no/such/file.toml"], "no such file"),
     (["flow", "builtin:corridor", "--sink", "nowhere"], "unknown node id 'nowhere'"),

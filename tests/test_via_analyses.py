@@ -297,7 +297,8 @@ def test_cli_harden_refuses_unforced_via_in_one_line(scen: Path,
         lines = [x for x in (out + err).splitlines() if x.strip()]
         assert len(lines) == 1
         assert what in lines[0]
-        assert "commodity 'k': " in lines[0] and "via stop V (the commodity's" in lines[0]
+        assert "commodity 'k': " in lines[0]
+        assert "via stop V (the commodity's" in lines[0]
         assert lines[0].count("'k'") == 1
 
 

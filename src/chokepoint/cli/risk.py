@@ -141,7 +141,6 @@ def interdict(
     the delay of a shipment's last delivery (--objective delay).
     """
     from chokepoint.analyses.interdiction import shortest_path_interdiction
-    from chokepoint.analyses.routing import via_implied
     from chokepoint.errors import RouteConstraintError
     from chokepoint.workflows.attack import budget_rule
 
@@ -181,13 +180,16 @@ def interdict(
                              "scenario)")
         r = shipment_interdiction(s, sh, k=k, kind=by, budget=budget, cost=cost,
                                   protected=protected, time_limit=time_limit)
-    else:
-        sources, sinks = _terminals(s, source, sink, objective)
-        first = s.commodities[0] if s.commodities and not (source or sink) else None
-        if first is not None and not via_implied(s.network.compiled, first):
-            raise RouteConstraintError(commodity=first.id, via=first.via,
+    else:  # the same shipment, over the links its route rules allow
+        from chokepoint.workflows.shipment import shipment
+
+        _terminals(s, source, sink, objective)  # exactly one source and one sink
+        sh = shipment(s, sources=source, sinks=sink)
+        if sh.commodity is not None and not sh.via_forced:
+            raise RouteConstraintError(commodity=sh.commodity.id, via=sh.commodity.via,
                                        analysis="the travel-time interdiction")
-        r = shortest_path_interdiction(s.network.compiled, sources[0], sinks[0], k=k, kind=by,
+        sources, sinks, label = sh.sources, sh.sinks, sh.label
+        r = shortest_path_interdiction(sh.network, sources[0], sinks[0], k=k, kind=by,
                                        budget=budget, cost=cost, protected=protected,
                                        time_limit=time_limit)
     data = {"objective": objective, "kind": by, "k": k, "budget": r.budget,
