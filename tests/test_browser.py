@@ -228,7 +228,7 @@ def test_map_page_offline_click_closes_tunnel_and_bridge(server: str, browser: A
     assert _labels_clear(drv, "svg.network-map") >= 20
 
     served_before = drv.find_element(By.ID, "served").text
-    assert "TEU/day" in served_before
+    assert "Mt/yr" in served_before  # all traffic in the console's and report's unit
     updates = _updates(drv)
 
     # a real click on the tunnel's drawn line closes its failure group

@@ -180,6 +180,12 @@ def test_close_endpoint(client: TestClient) -> None:
     assert r.status_code == 200
     j = r.json()
     assert j["served"]["closed"]["TEU/day"] < intact["served"]["closed"]["TEU/day"]
+    # all traffic in one unit, the one the console and report use (Mt/yr on the corridor)
+    assert j["served"]["unit"] == "Mt/yr"
+    units = load_builtin().units
+    assert intact["served"]["closed"]["Mt/yr"] == pytest.approx(
+        units.from_base(intact["served"]["closed_base"], "Mt/yr"))
+    assert intact["served"]["closed"]["Mt/yr"] == pytest.approx(173.1, abs=0.05)  # as the demo
     assert j["utilisation"][TUNNEL] in (0.0, None)
     # the group form, the node form, terminals and dates
     g = client.post("/api/close", json={"elements": [{"id": TUNNEL, "kind": "group"}],

@@ -31,7 +31,13 @@ from chokepoint.analyses.served import ServedDemandModel, ServedSolution
 from chokepoint.errors import ChokepointError, InputError
 from chokepoint.kinds import check_kind
 from chokepoint.scenario import Scenario
-from chokepoint.workflows.shipment import Shipment, shipment, shipment_route, throughput
+from chokepoint.workflows.shipment import (
+    Shipment,
+    shipment,
+    shipment_route,
+    throughput,
+    traffic_unit,
+)
 
 __all__ = ["Baseline", "CampaignHook", "Closure", "ClosureEngine", "ServedAnswer", "baseline",
            "campaign_answer", "close_elements", "closure_period", "links_table", "resolve_elements",
@@ -564,8 +570,15 @@ def _served(s: Scenario, base: Baseline, parts: Sequence[np.ndarray], flow: np.n
         out["utilisation"] = {k: (v if math.isfinite(v) else None) for k, v in util.items()}
         return None
     ans = base.engine.served(parts)
-    out["served"] = {"intact": _in_units(s, base.served), "closed": _in_units(s, ans.served),
-                     "demand": _in_units(s, base.demand), "intact_base": base.served,
+    unit = traffic_unit(s)  # all traffic in one unit, as the console and report state it
+
+    def units(v: float | None) -> dict[str, float | None]:
+        if v is None or not math.isfinite(v):
+            return _in_units(s, v) | {unit: None if v is None or math.isnan(v) else v}
+        return _in_units(s, v) | {unit: s.units.from_base(v, unit)}
+
+    out["served"] = {"unit": unit, "intact": units(base.served), "closed": units(ans.served),
+                     "demand": units(base.demand), "intact_base": base.served,
                      "closed_base": ans.served, "binding": [dict(x) for x in ans.binding]}
     out["utilisation"] = {k: (v if math.isfinite(v) else None)
                           for k, v in ans.utilisation.items()}

@@ -55,6 +55,13 @@ def display_unit(s: Scenario, d: Demand) -> str:
     return s.units.report_units[0]
 
 
+def traffic_unit(s: Scenario) -> str:
+    """The unit in which all traffic together is stated (served demand of every commodity
+    and background flow at once): ``Mt/yr`` on a tonnage network, the base unit otherwise —
+    the same in the console, the report and the web map."""
+    return "Mt/yr" if s.units.base != "unit" else s.units.base
+
+
 @dataclass(frozen=True)
 class Shipment:
     """What "the shipment" means in a study.

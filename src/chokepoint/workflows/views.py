@@ -27,7 +27,7 @@ from chokepoint.errors import ChokepointError
 from chokepoint.formatting import fmt
 from chokepoint.scenario import Scenario
 from chokepoint.workflows.brief import Brief
-from chokepoint.workflows.shipment import display_unit
+from chokepoint.workflows.shipment import display_unit, traffic_unit
 
 __all__ = ["ReportView", "campaign_series", "criticality_values", "key_figures",
            "rank_measure", "ranking_bars", "report_view", "served_bars", "utilisation"]
@@ -222,10 +222,10 @@ def key_figures(s: Scenario, data: dict[str, Any]) -> list[tuple[str, str]]:
             out.append((f"Bottleneck ({'disrupted' if 'disrupted' in key else 'intact'})",
                         "; ".join(c["name"] for c in mf["cut"]) or "—"))
     if "served" in data and s.units.base != "unit":
-        sv = data["served"]
+        sv, unit = data["served"], traffic_unit(s)
         out.append(("Served demand, all traffic",
-                    f"{fmt(s.units.from_base(sv['total_served'], 'Mt/yr'))} of "
-                    f"{fmt(s.units.from_base(sv['total_demand'], 'Mt/yr'), 'Mt/yr')}"))
+                    f"{fmt(s.units.from_base(sv['total_served'], unit))} of "
+                    f"{fmt(s.units.from_base(sv['total_demand'], unit), unit)}"))
     for r in data.get("routes", [])[:1]:
         if not r["found"]:
             continue
@@ -242,11 +242,11 @@ def key_figures(s: Scenario, data: dict[str, Any]) -> list[tuple[str, str]]:
 def _more_figures(s: Scenario, data: dict[str, Any]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if "served_disrupted" in data and "served" in data and s.units.base != "unit":
-        sv, sd = data["served"], data["served_disrupted"]
+        sv, sd, unit = data["served"], data["served_disrupted"], traffic_unit(s)
         out.append(("Served demand, all traffic, all disruptions at once, for ever "
                     "(worst case)",
-                    f"{fmt(s.units.from_base(sd['total_served'], 'Mt/yr'))} of "
-                    f"{fmt(s.units.from_base(sv['total_demand'], 'Mt/yr'), 'Mt/yr')}"))
+                    f"{fmt(s.units.from_base(sd['total_served'], unit))} of "
+                    f"{fmt(s.units.from_base(sv['total_demand'], unit), unit)}"))
     cost = data.get("disruption_cost")
     if cost:
         out.append(("Disruption cost over their dates (time-aware)",

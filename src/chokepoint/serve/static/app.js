@@ -128,8 +128,9 @@
       text('bottleneck', names(r.bottleneck.closed));
     } else { text('throughput', '— (no flow terminals: choose a source and a sink)'); text('bottleneck', '—'); }
     if (r.served) {
-      var sa = r.served.intact[u], sb = r.served.closed[u];
-      text('served', (closed.size ? fmt(sa) + ' → ' + fmt(sb) : fmt(sa)) + ' of ' + fmt(r.served.demand[u]) + ' ' + u);
+      var su = r.served.unit || u;  // all traffic in one unit, as the console and report
+      var sa = r.served.intact[su], sb = r.served.closed[su];
+      text('served', (closed.size ? fmt(sa) + ' → ' + fmt(sb) : fmt(sa)) + ' of ' + fmt(r.served.demand[su]) + ' ' + su);
       $('served').classList.toggle('changed', sa !== sb);
     } else { text('served', '— (the network has no demands)'); }
     if (r.detour) {
