@@ -16,7 +16,7 @@ from chokepoint.cli._app import (
     app,
     out,
 )
-from chokepoint.errors import InputError, RouteConstraintError
+from chokepoint.errors import InputError
 
 
 @app.command()
@@ -143,10 +143,7 @@ def quickest(
         t0 = t0 or min(d.start for d in s.disruptions)
         timeline = Timeline.from_scenario(c, s.disruptions, start=t0)
     if sh.commodity is not None:  # its forbidden links closed for the whole horizon
-        if not sh.via_forced:
-            raise RouteConstraintError(commodity=sh.commodity.id, via=sh.commodity.via,
-                                       analysis="the quickest delivery (earliest-arrival "
-                                                "bound)")
+        sh.require_via_forced(analysis="the quickest delivery (earliest-arrival bound)")
         timeline = commodity_timeline(c, sh.commodity, timeline)
     q = quickest_transshipment(c, sources, sinks, units * factor, step_h=step_h,
                                timeline=timeline, max_horizon_h=24.0 * max_days)

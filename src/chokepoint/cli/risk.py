@@ -141,7 +141,6 @@ def interdict(
     the delay of a shipment's last delivery (--objective delay).
     """
     from chokepoint.analyses.interdiction import shortest_path_interdiction
-    from chokepoint.errors import RouteConstraintError
     from chokepoint.workflows.attack import budget_rule
 
     if horizon_days is not None or objective in ("lost", "delay"):
@@ -185,9 +184,7 @@ def interdict(
 
         _terminals(s, source, sink, objective)  # exactly one source and one sink
         sh = shipment(s, sources=source, sinks=sink)
-        if sh.commodity is not None and not sh.via_forced:
-            raise RouteConstraintError(commodity=sh.commodity.id, via=sh.commodity.via,
-                                       analysis="the travel-time interdiction")
+        sh.require_via_forced(analysis="the travel-time interdiction")
         sources, sinks, label = sh.sources, sh.sinks, sh.label
         r = shortest_path_interdiction(sh.network, sources[0], sinks[0], k=k, kind=by,
                                        budget=budget, cost=cost, protected=protected,
@@ -259,13 +256,10 @@ def harden(
     sources, sinks = _terminals(s, source, sink, objective)
     c = s.network.compiled
     if objective == "flow":  # the shipment: a commodity along its route rules
-        from chokepoint.errors import RouteConstraintError
         from chokepoint.workflows.shipment import shipment
 
         sh = shipment(s, sources=source, sinks=sink)
-        if sh.commodity is not None and not sh.via_forced:
-            raise RouteConstraintError(commodity=sh.commodity.id, via=sh.commodity.via,
-                                       analysis="hardening (defender-attacker model)")
+        sh.require_via_forced(analysis="hardening (defender-attacker model)")
         sources, sinks, c = sh.sources, sh.sinks, sh.network
     cost, not_attackable = s.network.attack_terms(by)
     r = solve(c, sources, sinks, protect=protect, k=k, kind=by,

@@ -28,7 +28,7 @@ from chokepoint.analyses.routing import (
     via_implied,
 )
 from chokepoint.compiled import CompiledNetwork
-from chokepoint.errors import InputError
+from chokepoint.errors import InputError, RouteConstraintError
 from chokepoint.formatting import rate_unit
 from chokepoint.scenario import Demand, Scenario
 
@@ -90,6 +90,19 @@ class Shipment:
     unit: str
     label: str
     via_forced: bool = True
+
+    def require_via_forced(self, *, analysis: str) -> None:
+        """Refuse ``analysis`` (one origin → destination flow over :attr:`network`, with no
+        exact multi-leg form) when the commodity's link rules do not force its via stops.
+
+        Raises
+        ------
+        RouteConstraintError
+            Naming the commodity, its via stops and ``analysis``.
+        """
+        if self.commodity is not None and not self.via_forced:
+            raise RouteConstraintError(commodity=self.commodity.id, via=self.commodity.via,
+                                       analysis=analysis)
 
     @property
     def route(self) -> tuple[str, str] | None:
