@@ -16,8 +16,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chokepoint.analyses.hardening import harden
 from chokepoint.analyses.interdiction.delay import delay_interdiction
-from chokepoint.analyses.interdiction.via import commodity_interdiction
+from chokepoint.analyses.interdiction.via import (
+    commodity_interdiction,
+    commodity_path_interdiction,
+)
 from chokepoint.analyses.routing import (
     commodity_fastest_route,
     commodity_max_flow,
@@ -225,11 +229,15 @@ unit = "t/day"
 """
 
 
+def _file(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
 @pytest.fixture
 def scen(tmp_path: Path) -> Path:
-    p = tmp_path / "via.toml"
-    p.write_text(SCEN, encoding="utf-8")
-    return p
+    return _file(tmp_path, "via.toml", SCEN)
 
 
 def test_cli_flow_and_interdict_follow_the_via_stop(scen: Path,
@@ -286,20 +294,139 @@ def test_scenario_text_reads() -> None:
     assert np.isfinite(s.network.compiled.capacity).all()
 
 
-def test_cli_harden_refuses_unforced_via_in_one_line(scen: Path,
-                                                     capsys: pytest.CaptureFixture[str]
-                                                     ) -> None:
-    for argv, what in ((["harden", str(scen), "--protect", "1", "--k", "1"], "hardening"),
-                       (["interdict", str(scen), "--k", "1", "--objective", "time"],
-                        "travel-time interdiction")):
-        code, out, err = run(argv, capsys)
-        assert code == 2
-        lines = [x for x in (out + err).splitlines() if x.strip()]
-        assert len(lines) == 1
-        assert what in lines[0]
-        assert "commodity 'k': " in lines[0]
-        assert "via stop V (the commodity's" in lines[0]
-        assert lines[0].count("'k'") == 1
+DETOUR = SCEN + """
+[[nodes]]
+id = "C"
+[[nodes]]
+id = "D"
+[[links]]
+id = "AC"
+from = "A"
+to = "C"
+capacity = 3
+time_h = 1
+direction = "forward"
+[[links]]
+id = "CV"
+from = "C"
+to = "V"
+capacity = 3
+time_h = 1
+direction = "forward"
+[[links]]
+id = "VD"
+from = "V"
+to = "D"
+capacity = 2
+time_h = 5
+direction = "forward"
+[[links]]
+id = "DB"
+from = "D"
+to = "B"
+capacity = 2
+time_h = 5
+direction = "forward"
+"""
+
+
+@pytest.fixture
+def detour(tmp_path: Path) -> Path:
+    """:func:`_bypassed` as a scenario file: the stop V is not forced (A – B bypasses it)."""
+    return _file(tmp_path, "detour.toml", DETOUR)
+
+
+def test_cli_interdict_time_follows_the_via_stop(detour: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    code, out, _ = run(["interdict", str(detour), "--k", "1", "--objective", "time",
+                        "--json"], capsys)
+    data = json.loads(out)
+    assert code == 0
+    assert data["intact"] == pytest.approx(4.0)  # A → V → B, not 1 h on A - B
+    assert data["removed"] == ["VB"]
+    assert data["value"] == pytest.approx(12.0)  # then V → D → B
+    assert data["status"] == "optimal"
+    assert data["label"] == "k: A → V → B"
+
+
+@pytest.mark.parametrize(("objective", "unprotected", "protected"),
+                         [("flow", 2.0, 3.0), ("time", 12.0, 4.0)])
+def test_cli_harden_follows_the_via_stop(detour: Path, capsys: pytest.CaptureFixture[str],
+                                         objective: str, unprotected: float,
+                                         protected: float) -> None:
+    import json
+
+    code, out, _ = run(["harden", str(detour), "--protect", "1", "--k", "1", "--objective",
+                        objective, "--json"], capsys)
+    data = json.loads(out)
+    assert code == 0
+    assert data["protected"] == ["VB"]
+    assert data["value_unprotected"] == pytest.approx(unprotected)
+    assert data["value"] == pytest.approx(protected)
+    assert data["status"] == "optimal"
+
+
+def _walk_time(c: Any, o: str, v: str, d: str) -> float:
+    """Brute force: the cheapest simple o→v path plus the cheapest simple v→d path (hours)."""
+    iv = c.node_index
+    live = c.capacity > 0
+    tail, head = np.where(live, c.tail, -1), np.where(live, c.head, -1)
+    p1 = _paths(tail, head, iv[o], iv[v])
+    p2 = _paths(tail, head, iv[v], iv[d])
+    return min((float(c.time_h[a].sum() + c.time_h[b].sum()) for a in p1 for b in p2),
+               default=math.inf)
+
+
+@settings(max_examples=30, deadline=None)
+@given(EDGES, st.integers(1, 2))
+def test_path_interdiction_through_via_equals_brute_force(edges: list[tuple[int, int, int]],
+                                                          k: int) -> None:
+    """The layered Israeli–Wood MIP's worst plan equals enumeration of every plan of k
+    links, each valued by the cheapest pair of simple paths N0→N2, N2→N4."""
+    c = _toy(edges)
+    if c is None:
+        return
+    d = dem("N0", "N4", ("N2",))
+    r = commodity_path_interdiction(c, d, k=k, kind="link", time_limit=30)
+    links = [str(x) for x in c.link_ids]
+    worst = max(_walk_time(_without(c, list(p)), "N0", "N2", "N4")
+                for p in itertools.combinations(links, min(k, len(links))))
+    assert r.status in ("optimal", "disconnected")
+    assert r.value == pytest.approx(worst)
+    assert r.value == pytest.approx(_walk_time(_without(c, r.removed), "N0", "N2", "N4"))
+    assert r.intact_value == pytest.approx(_walk_time(c, "N0", "N2", "N4"))
+
+
+@settings(max_examples=12, deadline=None)
+@given(EDGES, st.sampled_from(["flow", "time"]))
+def test_hardening_through_via_equals_brute_force(edges: list[tuple[int, int, int]],
+                                                  objective: str) -> None:
+    """Protect 1 link against 1: the decomposition on the layered attacker equals the best
+    over every protected link of the worst over every other link (recomputed)."""
+    c = _toy(edges)
+    if c is None:
+        return
+    d = dem("N0", "N4", ("N2",))
+    links = [str(x) for x in c.link_ids]
+    flow = objective == "flow"
+
+    def value(cut: list[str]) -> float:
+        g = _without(c, cut)
+        return (_brute_via(g, "N0", "N2", "N4") if flow
+                else _walk_time(g, "N0", "N2", "N4"))
+
+    worst = [min if flow else max][0]
+    best = [max if flow else min][0]
+    want = best(worst([value([a]) for a in links if a != p] or [value([])]) for p in links)
+    r = harden(c, ["N0"], ["N4"], protect=1, k=1, objective=objective, demand=d,
+               time_limit=60)
+    assert r.status == "optimal"
+    assert r.value == pytest.approx(want, abs=1e-6)
+    assert r.value == pytest.approx(worst([value([a]) for a in links
+                                           if a not in r.protected] or [value([])]),
+                                    abs=1e-6)
 
 
 def test_shipment_names_its_via_stops_in_words() -> None:

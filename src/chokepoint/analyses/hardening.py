@@ -151,6 +151,7 @@ def harden(
     protected: Sequence[str] = (),
     weight: str = "time_h",
     time_limit: float = 120.0,
+    demand: Demand | None = None,
 ) -> HardeningResult:
     """Choose ``protect`` elements to make unattackable, best against a ``k``-element attack.
 
@@ -173,6 +174,13 @@ def harden(
         Elements already unattackable (not counted in ``protect``).
     time_limit
         Seconds for the whole decomposition.
+    demand
+        A commodity whose route rules (``via`` stops included) the attacker's problem
+        follows, from its origin to its destination (``sources``/``sinks`` are then its
+        terminals): :func:`~chokepoint.analyses.interdiction.via.commodity_interdiction`
+        (flow) or :func:`~chokepoint.analyses.interdiction.via.commodity_path_interdiction`
+        (time), each exact, on the layered network when its link rules do not force the
+        stops. The master is unchanged: it only sees plans and their values.
 
     Returns
     -------
@@ -211,6 +219,10 @@ def harden(
     def attack(hardened: Sequence[str]) -> InterdictionResult:
         remaining = max(deadline - time.perf_counter(), 1.0)
         prot = [*protected, *hardened]
+        if demand is not None:
+            return _commodity_attack(c, demand, flow=flow, k=k, kind=kind, budget=budget,
+                                     cost=cost, protected=prot, weight=weight,
+                                     time_limit=remaining)
         if flow:
             return max_flow_interdiction(c, sources, sinks, k=k, kind=kind, budget=budget,
                                          cost=cost, protected=prot, time_limit=remaining)
@@ -223,7 +235,8 @@ def harden(
 
     first = attack([])
     intact = first.intact_value
-    surrogate = _surrogate(c, weight) if not flow else math.inf
+    legs = 1 + (len(demand.via) if demand is not None else 0)
+    surrogate = legs * _surrogate(c, weight) if not flow else math.inf
     plans: list[tuple[list[str], float]] = []
     best_h: list[str] = []
     best = first
@@ -264,6 +277,24 @@ def harden(
         iterations=iterations, objective=objective, plans=plans,
         solver={"seconds": time.perf_counter() - t0},
     )
+
+
+def _commodity_attack(c: CompiledNetwork, demand: Demand, *, flow: bool, k: int, kind: str,
+                      budget: float | None, cost: Mapping[str, float] | None,
+                      protected: Sequence[str], weight: str,
+                      time_limit: float) -> InterdictionResult:
+    """The attacker's problem along a commodity's route rules (via stops included)."""
+    from chokepoint.analyses.interdiction.via import (
+        commodity_interdiction,
+        commodity_path_interdiction,
+    )
+
+    if flow:
+        return commodity_interdiction(c, demand, k=k, kind=kind, budget=budget, cost=cost,
+                                      protected=protected, time_limit=time_limit)
+    return commodity_path_interdiction(c, demand, k=k, kind=kind, budget=budget, cost=cost,
+                                       protected=protected, weight=weight,
+                                       time_limit=time_limit)
 
 
 def _surrogate(c: CompiledNetwork, weight: str) -> float:

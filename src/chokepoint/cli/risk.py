@@ -140,7 +140,6 @@ def interdict(
     for its repair time) by served demand lost over the horizon (--objective lost) or by
     the delay of a shipment's last delivery (--objective delay).
     """
-    from chokepoint.analyses.interdiction import shortest_path_interdiction
     from chokepoint.workflows.attack import budget_rule
 
     if horizon_days is not None or objective in ("lost", "delay"):
@@ -179,16 +178,14 @@ def interdict(
                              "scenario)")
         r = shipment_interdiction(s, sh, k=k, kind=by, budget=budget, cost=cost,
                                   protected=protected, time_limit=time_limit)
-    else:  # the same shipment, over the links its route rules allow
-        from chokepoint.workflows.shipment import shipment
+    else:  # the same shipment, along its route rules (via stops included)
+        from chokepoint.workflows.shipment import shipment, shipment_path_interdiction
 
         _terminals(s, source, sink, objective)  # exactly one source and one sink
         sh = shipment(s, sources=source, sinks=sink)
-        sh.require_via_forced(analysis="the travel-time interdiction")
         sources, sinks, label = sh.sources, sh.sinks, sh.label
-        r = shortest_path_interdiction(sh.network, sources[0], sinks[0], k=k, kind=by,
-                                       budget=budget, cost=cost, protected=protected,
-                                       time_limit=time_limit)
+        r = shipment_path_interdiction(s, sh, k=k, kind=by, budget=budget, cost=cost,
+                                       protected=protected, time_limit=time_limit)
     data = {"objective": objective, "kind": by, "k": k, "budget": r.budget,
             "value": r.value, "intact": r.intact_value, "removed": r.removed,
             "removed_names": [s.network.describe(e) for e in r.removed], "status": r.status,
@@ -240,7 +237,7 @@ def harden(
     as_json: JsonOpt = False,
 ) -> None:
     """Which elements to protect against the worst k failures (defender–attacker model)."""
-    from chokepoint.analyses.hardening import harden as solve
+    from chokepoint.workflows.shipment import shipment, shipment_harden
 
     if horizon_days is not None:
         from chokepoint.cli import _timed
@@ -253,17 +250,14 @@ def harden(
         return
     _check_kind(by, objective)
     s = _load(path)
-    sources, sinks = _terminals(s, source, sink, objective)
-    c = s.network.compiled
-    if objective == "flow":  # the shipment: a commodity along its route rules
-        from chokepoint.workflows.shipment import shipment
-
-        sh = shipment(s, sources=source, sinks=sink)
-        sh.require_via_forced(analysis="hardening (defender-attacker model)")
-        sources, sinks, c = sh.sources, sh.sinks, sh.network
+    _terminals(s, source, sink, objective)
+    # the shipment: a commodity along its route rules, via stops included
+    sh = shipment(s, sources=source, sinks=sink)
+    if objective == "time" and sh.route is None:
+        raise InputError("--objective time needs exactly one --source and one --sink")
     cost, not_attackable = s.network.attack_terms(by)
-    r = solve(c, sources, sinks, protect=protect, k=k, kind=by,
-              objective=objective, cost=cost, protected=not_attackable, time_limit=time_limit)
+    r = shipment_harden(s, sh, protect=protect, k=k, kind=by, objective=objective, cost=cost,
+                        protected=not_attackable, time_limit=time_limit)
     data = {"objective": objective, "kind": by, "k": k, "protect": protect,
             "protected": r.protected,
             "protected_names": [s.network.describe(e) for e in r.protected],

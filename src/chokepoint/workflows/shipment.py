@@ -32,8 +32,20 @@ from chokepoint.errors import InputError, RouteConstraintError
 from chokepoint.formatting import rate_unit
 from chokepoint.scenario import Demand, Scenario
 
-__all__ = ["Shipment", "display_unit", "minimal_plan", "shipment", "shipment_interdiction",
-           "shipment_of", "shipment_route", "shipment_value", "throughput", "with_commodity"]
+__all__ = [
+    "Shipment",
+    "display_unit",
+    "minimal_plan",
+    "shipment",
+    "shipment_harden",
+    "shipment_interdiction",
+    "shipment_of",
+    "shipment_path_interdiction",
+    "shipment_route",
+    "shipment_value",
+    "throughput",
+    "with_commodity",
+]
 
 
 def display_unit(s: Scenario, d: Demand) -> str:
@@ -271,6 +283,51 @@ def shipment_interdiction(s: Scenario, sh: Shipment, *, k: int | None, kind: str
     c = s.network.compiled
     return dataclasses.replace(r, removed=keep, removed_arcs=c.arcs_of(kind, keep) if keep
                                else np.zeros(0, dtype=np.int64))
+
+
+def shipment_path_interdiction(s: Scenario, sh: Shipment, *, k: int | None, kind: str,
+                               budget: float | None = None,
+                               cost: dict[str, float] | None = None,
+                               protected: Sequence[str] = (),
+                               time_limit: float = 60.0) -> Any:
+    """The attack that lengthens the shipment's fastest route most (an
+    :class:`~chokepoint.analyses.interdiction.InterdictionResult`, hours): Israeli & Wood's
+    MIP over :attr:`Shipment.network`, or on the layered network through the via stops
+    (:func:`~chokepoint.analyses.interdiction.via.commodity_path_interdiction`) where the
+    link rules do not force them.
+
+    Raises
+    ------
+    InputError
+        When the shipment has no single origin and destination.
+    """
+    from chokepoint.analyses.interdiction import shortest_path_interdiction
+    from chokepoint.analyses.interdiction.via import commodity_path_interdiction
+
+    if sh.route is None:
+        raise InputError("the shipment has no origin and destination")
+    d = _legs(sh)
+    if d is not None:
+        return commodity_path_interdiction(s.network.compiled, d, k=k, kind=kind,
+                                           budget=budget, cost=cost, protected=protected,
+                                           time_limit=time_limit)
+    return shortest_path_interdiction(sh.network, *sh.route, k=k, kind=kind, budget=budget,
+                                      cost=cost, protected=protected, time_limit=time_limit)
+
+
+def shipment_harden(s: Scenario, sh: Shipment, *, protect: int, k: int, kind: str,
+                    objective: str, cost: dict[str, float] | None = None,
+                    protected: Sequence[str] = (), time_limit: float = 120.0) -> Any:
+    """What to protect so that the worst ``k`` failures hurt the shipment least (a
+    :class:`~chokepoint.analyses.hardening.HardeningResult`): the defender–attacker
+    decomposition of :func:`~chokepoint.analyses.hardening.harden` over
+    :attr:`Shipment.network`, its attacker's problems on the layered network through the via
+    stops where the link rules do not force them (exact either way)."""
+    from chokepoint.analyses.hardening import harden
+
+    return harden(sh.network, sh.sources, sh.sinks, protect=protect, k=k, kind=kind,
+                  objective=objective, cost=cost, protected=protected,
+                  time_limit=time_limit, demand=_legs(sh))
 
 
 def minimal_plan(s: Scenario, sh: Shipment, kind: str, plan: list[str],

@@ -27,7 +27,7 @@ from chokepoint.analyses.routes import fastest_route
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError, SolverError
 
-__all__ = ["shortest_path_interdiction"]
+__all__ = ["disconnect_plan", "shortest_path_interdiction", "sp_interdiction_core"]
 
 _SP_CAP_FACTOR = 2.0  # first cap on the potentials, times the greedy value (doubled if hit)
 
@@ -123,8 +123,22 @@ def _min_disconnect(c: CompiledNetwork, model: AttackModel, s_v: np.ndarray, t_v
             return None
         cross = side[form.tail] & ~side[form.head]
         return sorted({int(e) for e in form.elem[cross]})
-    out, plan = wood_mip(c.n_vertices, c.tail, c.head, ones, model, s_v, t_v,
-                          time_limit=max(deadline - time.perf_counter(), 0.5))
+    return disconnect_plan(c.n_vertices, c.tail, c.head, model, s_v, t_v, deadline=deadline)
+
+
+def disconnect_plan(n_v: int, tail: np.ndarray, head: np.ndarray, model: AttackModel,
+                    s_v: np.ndarray, t_v: np.ndarray, *, deadline: float) -> list[int] | None:
+    """A feasible plan that separates ``s_v`` from ``t_v`` on arc arrays, or None if none
+    exists: Wood's MIP with unit capacities (value 0 iff disconnectable). Exact; NP-hard in
+    general, one MIP with O(n + m) columns.
+
+    Raises
+    ------
+    SolverError
+        When the MIP reaches the deadline undecided.
+    """
+    out, plan = wood_mip(n_v, tail, head, np.ones(len(tail)), model, s_v, t_v,
+                         time_limit=max(deadline - time.perf_counter(), 0.5))
     if out.status == "optimal" and out.objective < 0.5:
         return plan
     if out.status != "optimal":
@@ -236,20 +250,34 @@ def shortest_path_interdiction(
     cut_plan = _min_disconnect(c, model, s_v, t_v, deadline=deadline)
     if cut_plan is not None:
         return finish(cut_plan, "disconnected", math.inf, "min-cut")
-    w_all = c.weights(weight)
-    # restrict to vertices on some s -> t walk in the intact graph
-    fwd = _reach(c.n_vertices, c.tail, c.head, int(s_v[0]))
-    bwd = _reach(c.n_vertices, c.head, c.tail, int(t_v[0]))
-    keep = fwd[c.tail] & bwd[c.head] & fwd[c.head] & bwd[c.tail]
+    plan, status, ub = sp_interdiction_core(c.n_vertices, c.tail, c.head, c.weights(weight),
+                                            model, int(s_v[0]), int(t_v[0]),
+                                            deadline=deadline, solver=solver)
+    return finish(plan, status, ub, "mip")
+
+
+def sp_interdiction_core(n_v: int, tail_all: np.ndarray, head_all: np.ndarray,
+                         w_all: np.ndarray, model: AttackModel, s: int, t: int, *,
+                         deadline: float, solver: dict[str, Any]
+                         ) -> tuple[list[int], str, float]:
+    """Israeli & Wood's MIP on arc arrays (no attack may disconnect ``s`` from ``t``: the
+    caller checks first), the potentials capped at a bound doubled until it no longer binds.
+
+    Returns ``(plan, status, upper bound)``; ``solver`` receives the MIP's statistics. Arcs
+    off every ``s → t`` walk are dropped first; the start is the greedy plan of
+    :func:`_greedy_sp`.
+    """
+    fwd = _reach(n_v, tail_all, head_all, s)
+    bwd = _reach(n_v, head_all, tail_all, t)
+    keep = fwd[tail_all] & bwd[head_all] & fwd[head_all] & bwd[tail_all]
     arcs_kept = np.flatnonzero(keep)
-    new_arc = np.full(c.n_arcs, -1, dtype=np.int64)
+    new_arc = np.full(len(tail_all), -1, dtype=np.int64)
     new_arc[arcs_kept] = np.arange(len(arcs_kept))
     pm = new_arc[model.pair_arc] >= 0
     sub = AttackModel(kind=model.kind, ids=model.ids, pair_elem=model.pair_elem[pm],
                       pair_arc=new_arc[model.pair_arc[pm]], attackable=model.attackable,
                       cost=model.cost, k=model.k, budget=model.budget)
-    tail, head, w = c.tail[arcs_kept], c.head[arcs_kept], w_all[arcs_kept]
-    n_v, s, t = c.n_vertices, int(s_v[0]), int(t_v[0])
+    tail, head, w = tail_all[arcs_kept], head_all[arcs_kept], w_all[arcs_kept]
     d0 = _distances(n_v, tail, head, w, s)
     heur = _greedy_sp(n_v, tail, head, w, sub, s, t)
     hv = _distances(n_v, tail, head, np.where(np.isin(np.arange(len(tail)), sub.arcs(heur)),
@@ -280,4 +308,4 @@ def shortest_path_interdiction(
         break
     solver.update(solver="HiGHS", mip_rounds=rounds, potential_cap=float(upper),
                   mip_nodes=out.nodes, mip_dual_bound=out.bound)
-    return finish(plan, status, ub, "mip")
+    return plan, status, ub

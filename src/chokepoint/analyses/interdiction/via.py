@@ -18,6 +18,14 @@ attacker's binary ``γ_E`` join every arc of element ``E`` (Wood, *Math. Comput.
 an attacked arc already has length ≥ 1 for free), so the MIP is exact; unlike Wood's
 single-commodity model, α and β are continuous (the shared rows break total unimodularity).
 Only γ is integer. Size: L·n + R + |E| columns, L·m rows.
+
+**Travel time** (:func:`commodity_path_interdiction`): the fastest walk through the stops is
+the shortest origin → destination path of the layered network of
+:mod:`chokepoint.analyses._layered` (one copy of the allowed arcs per leg, joined at the
+stops), where removing an element removes every copy of its arcs. Israeli & Wood's dualised
+MIP (*Networks* 40(2), 2002) on that network, with the same γ on all copies, is exact: for a
+fixed attack its LP is the dual of the layered shortest path. Size: L·n + |E| columns, L·m
+rows.
 """
 
 from __future__ import annotations
@@ -32,10 +40,17 @@ import scipy.sparse as sp
 from chokepoint.analyses._arcs import effective_capacity
 from chokepoint.analyses._flowlp import capacity_rows
 from chokepoint.analyses._highs import solve_mip
+from chokepoint.analyses._layered import layered, lift
 from chokepoint.analyses.interdiction.attack import AttackModel, attack_model, budget_rows
 from chokepoint.analyses.interdiction.maxflow import max_flow_interdiction
 from chokepoint.analyses.interdiction.result import InterdictionResult
+from chokepoint.analyses.interdiction.shortest_path import (
+    disconnect_plan,
+    shortest_path_interdiction,
+    sp_interdiction_core,
+)
 from chokepoint.analyses.routing import (
+    commodity_fastest_route,
     commodity_max_flow,
     commodity_network,
     commodity_route,
@@ -45,7 +60,7 @@ from chokepoint.analyses.routing import (
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.scenario import Demand
 
-__all__ = ["commodity_interdiction"]
+__all__ = ["commodity_interdiction", "commodity_path_interdiction"]
 
 
 def commodity_interdiction(
@@ -113,6 +128,76 @@ def commodity_interdiction(
     lb = out.objective if out.status == "optimal" else (
         out.bound if math.isfinite(out.bound) else 0.0)
     return finish(plan, out.status, max(lb, 0.0))
+
+
+def commodity_path_interdiction(
+    c: CompiledNetwork,
+    demand: Demand,
+    *,
+    k: int | None,
+    kind: str = "link",
+    budget: float | None = None,
+    cost: Mapping[str, float] | None = None,
+    protected: Sequence[str] = (),
+    weight: str = "time_h",
+    time_limit: float = 60.0,
+) -> InterdictionResult:
+    """The attack on at most ``k`` elements that lengthens ``demand``'s fastest route along its
+    route rules (through its via stops in order) most, exactly.
+
+    Where the link rules force the via stops this is
+    :func:`~chokepoint.analyses.interdiction.shortest_path_interdiction` on
+    :func:`~chokepoint.analyses.routing.commodity_network`; otherwise Israeli & Wood's MIP on
+    the layered network (module docstring; method ``"mip-legs"``), after an exact test (Wood's
+    MIP with unit capacities on the layered network) of whether the attack can leave no walk
+    through the stops (status ``"disconnected"``, value ``inf``). Parameters as
+    ``shortest_path_interdiction``.
+
+    Returns
+    -------
+    InterdictionResult
+        ``value`` and ``intact_value`` are
+        :func:`~chokepoint.analyses.routing.commodity_fastest_route` costs, recomputed for the
+        plan. NP-hard (Ball, Golden & Vohra 1989); stops at ``time_limit`` with status
+        ``"time_limit"`` and its bounds.
+    """
+    if via_implied(c, demand):
+        return shortest_path_interdiction(commodity_network(c, demand), demand.origin,
+                                          demand.destination, k=k, kind=kind, budget=budget,
+                                          cost=cost, protected=protected, weight=weight,
+                                          time_limit=time_limit)
+    t0 = time.perf_counter()
+    deadline = t0 + time_limit
+    model = attack_model(c, kind=kind, k=k, budget=budget, cost=cost, protected=protected)
+    intact = commodity_fastest_route(c, demand, weight=weight).cost
+    solver: dict[str, object] = {"method": "mip-legs"}
+
+    def finish(plan: Sequence[int], status: str, ub: float) -> InterdictionResult:
+        names = model.names(sorted(plan))
+        arcs = c.arcs_of(kind, names) if names else np.zeros(0, dtype=np.int64)
+        value = commodity_fastest_route(c, demand, weight=weight, removed=arcs).cost
+        ub = value if status in ("optimal", "disconnected") else max(ub, value)
+        solver["seconds"] = time.perf_counter() - t0
+        return InterdictionResult(value=value, removed=names, status=status, lower_bound=value,
+                                  upper_bound=ub, gap=0.0 if ub == value else ub - value,
+                                  intact_value=intact, method="mip-legs", kind=kind, k=k,
+                                  budget=model.budget, removed_arcs=arcs, solver=solver)
+
+    if not math.isfinite(intact):
+        return finish([], "disconnected", math.inf)
+    if not model.attackable.any():
+        return finish([], "optimal", intact)
+    lay = layered(c, demand)
+    lm = lift(model, lay)
+    s_v, t_v = np.array([lay.source]), np.array([lay.target])
+    cut = disconnect_plan(lay.n_vertices, lay.tail, lay.head, lm, s_v, t_v, deadline=deadline)
+    if cut is not None:
+        return finish(cut, "disconnected", math.inf)
+    w = lay.values(c.weights(weight), joint=0.0)
+    plan, status, ub = sp_interdiction_core(lay.n_vertices, lay.tail, lay.head, w, lm,
+                                            lay.source, lay.target, deadline=deadline,
+                                            solver=solver)
+    return finish(plan, status, ub)
 
 
 def _terminal_cols(c: CompiledNetwork, demand: Demand) -> tuple[int, int]:
