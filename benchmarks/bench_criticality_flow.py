@@ -4,6 +4,14 @@ Run from the repository root::
 
     .venv/bin/python -m benchmarks.bench_criticality_flow            # 100x100 grid (graph a)
     .venv/bin/python -m benchmarks.bench_criticality_flow --quick    # 30x30 grid, seconds
+    .venv/bin/python -m benchmarks.bench_criticality_flow --scale    # growth, API and CLI
+
+``--scale`` times all-link throughput criticality on grids of about 10k, 40k and 160k links
+(50×50, 100×100, 200×200): through the API with one thread and with one thread per CPU
+(alternating, same process, after a warm-up), and through the CLI (``chokepoint criticality
+FILE.csv --measure throughput --out r.csv``, a fresh process: file in, results file out), and
+fits the growth exponent of each between the two largest sizes. It writes
+``benchmarks/results/criticality_flow-scale.json``.
 
 On the grid (``benchmarks.generators.grid``, 39,600 one-way links + 200 terminal arcs at
 100×100) it times
@@ -27,7 +35,12 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import math
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -116,6 +129,55 @@ def run(*, quick: bool, reps: int, sample: int, full_limit: float,
     return rec
 
 
+def _cli_run(g: Any, folder: Path) -> float:
+    """Write the grid as a CSV link list and time the CLI on it (fresh process), seconds."""
+    path = folder / f"{g.name.replace(' ', '_')}.csv"
+    g.net.links.to_csv(path, index=False)
+    cmd = [sys.executable, "-m", "chokepoint.cli", "criticality", str(path), "--measure",
+           "throughput", "--out", str(folder / "r.csv")]
+    for x in g.sources:
+        cmd += ["-s", str(x)]
+    for x in g.sinks:
+        cmd += ["-t", str(x)]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True, env=dict(os.environ))
+    return time.perf_counter() - t0
+
+
+def scale(*, sizes: tuple[int, ...] = (50, 100, 200), reps: int = 1,
+          seed: int = 0) -> dict[str, Any]:
+    """Growth of all-link throughput criticality: API (1 thread, all CPUs) and CLI."""
+    from chokepoint.analyses.criticality_flow import default_workers
+
+    rows: list[dict[str, Any]] = []
+    w = default_workers()
+    g0 = grid(10, 10, seed=seed)
+    throughput_criticality(g0.net.compiled, g0.sources, g0.sinks)  # numba cache load
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in sizes:
+            g = grid(size, size, seed=seed)
+            c = g.net.compiled
+            t1: list[float] = []
+            tw: list[float] = []
+            for _ in range(reps):  # alternating
+                for workers, out in ((1, t1), (w, tw)):
+                    gc.collect()
+                    t0 = time.perf_counter()
+                    throughput_criticality(c, g.sources, g.sinks, workers=workers)
+                    out.append(time.perf_counter() - t0)
+            cli = [_cli_run(g, Path(tmp)) for _ in range(reps)]
+            rows.append({"size": size, "links": len(c.link_ids), "api_1_thread_s": t1,
+                         f"api_{w}_threads_s": tw, "cli_s": cli, "load": os.getloadavg()})
+            print(rows[-1], flush=True)
+    big, small = rows[-1], rows[-2]
+    ratio = math.log(big["links"] / small["links"])
+    keys = ["api_1_thread_s", f"api_{w}_threads_s", "cli_s"]
+    exps = {k: math.log(statistics.median(big[k]) / statistics.median(small[k])) / ratio
+            for k in keys}
+    return {"rows": rows, "workers": w, "exponent_between_two_largest": exps,
+            "machine": machine()}
+
+
 def table(rec: dict[str, Any]) -> str:
     """The markdown table for one run."""
     n = rec["links"]
@@ -158,7 +220,15 @@ def main(argv: list[str] | None = None) -> int:
                     help="run the full naive pass if extrapolated below this (seconds)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=None, help="JSON output path")
+    ap.add_argument("--scale", action="store_true", help="growth over 10k/40k/160k links")
     args = ap.parse_args(argv)
+    if args.scale:
+        srec = scale(reps=args.reps, seed=args.seed)
+        print(json.dumps(srec["exponent_between_two_largest"], indent=2))
+        out = args.out or RESULTS / "criticality_flow-scale.json"
+        out.write_text(json.dumps(srec, indent=2) + "\n")
+        print(f"\nwritten {out}")
+        return 0
     rec = run(quick=args.quick, reps=args.reps, sample=args.sample,
               full_limit=args.full_limit, seed=args.seed)
     rec["command"] = ("python -m benchmarks.bench_criticality_flow"

@@ -6,6 +6,7 @@ int64 capacities, so ``without`` must be the very float a full re-solve reports.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chokepoint.analyses.criticality_flow import (
+    _THREADED_FROM,
     element_arcs,
     naive_throughput_criticality,
     throughput_criticality,
@@ -233,3 +235,17 @@ def test_dimacs_incremental_equals_naive(name: str, flow_benchmarks: Path) -> No
     _assert_same(throughput_criticality(c, sc.sources, sc.sinks, kind="node", elements=nodes),
                  naive_throughput_criticality(c, sc.sources, sc.sinks, kind="node",
                                               elements=nodes))
+
+
+def test_workers_do_not_change_the_answer(flow_benchmarks: Path) -> None:
+    """Elements repaired in 1 or 3 threads (interleaved shares) give the same frame."""
+    sc = load(flow_benchmarks / "dimacs" / "gw1.max")
+    c = sc.network.compiled
+    calls: list[tuple[int, int]] = []
+    one = throughput_criticality(c, sc.sources, sc.sinks, workers=1)
+    three = throughput_criticality(c, sc.sources, sc.sinks, workers=3,
+                                   progress=lambda d, t: calls.append((d, t)))
+    pd.testing.assert_frame_equal(one, three, check_exact=True)
+    assert (one["method"] == "reroute").sum() >= _THREADED_FROM  # so threads did run
+    assert calls[-1] == (len(one), len(one))
+    assert all(a[0] <= b[0] for a, b in itertools.pairwise(calls))

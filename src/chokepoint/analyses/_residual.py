@@ -116,7 +116,7 @@ def min_cut_arcs(tail: np.ndarray, head: np.ndarray, cap: np.ndarray, flow: np.n
     return in_some_cut, source_cut, sink_cut
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def reroute_elements(n_vertices: int, tail: np.ndarray, head: np.ndarray, cap: np.ndarray,
                      flow0: np.ndarray, out_ptr: np.ndarray, out_res: np.ndarray,
                      in_ptr: np.ndarray, in_res: np.ndarray, elem_ptr: np.ndarray,

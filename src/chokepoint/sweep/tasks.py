@@ -146,13 +146,14 @@ def applicable_measures(p: Payload, kind: str, measures: Sequence[str]) -> list[
 def criticality_chunk(p: Payload, kind: str, measures: Sequence[str], start: int, stop: int,
                       budget: int | None = None) -> pd.DataFrame:
     """Criticality of the elements ``start:stop`` (network order) under each measure: the
-    rows of :func:`chokepoint.workflows.ranking.criticality_table` for those elements."""
+    rows of :func:`chokepoint.workflows.ranking.criticality_table` for those elements, each
+    task in one thread (the sweep runs one task per core)."""
     ids = element_ids(p.c, kind)[start:stop]
     if not ids:
         return pd.DataFrame({"element": pd.Series(ids, dtype=object), "kind": kind})
     return ranking.criticality_table(p.c, kind=kind, measures=measures, sources=p.sources,
                                      sinks=p.sinks, demands=p.demands, elements=ids,
-                                     budget=budget, route=p.route)
+                                     budget=budget, route=p.route, workers=1)
 
 
 def empty_task(p: Payload, start: int, stop: int) -> pd.DataFrame:

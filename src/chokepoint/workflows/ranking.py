@@ -77,6 +77,7 @@ def criticality_table(
     budget: int | None = None,
     progress: StagedProgress | None = None,
     route: Demand | None = None,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """Every measure of every element of ``kind`` (or of ``elements``), unranked.
 
@@ -94,6 +95,8 @@ def criticality_table(
     ``detour_max_increase_h``, ``detour_total_increase_h`` (detours), ``alt_<w>``,
     ``alt_diff_<w>``, ``has_alternative`` (link redundancy). Rows in network order. The
     ``measures`` are computed as asked: filter them first with :func:`applicable_measures`.
+    ``workers`` threads share the throughput repairs (default: every CPU this process may use;
+    a sweep that already runs one task per core passes 1).
     """
     from chokepoint.analyses.criticality import element_arcs
 
@@ -120,7 +123,7 @@ def criticality_table(
             tnet = commodity_network(c, route) if route is not None else c
             tc = throughput_criticality(tnet, list(sources), list(sinks), kind=kind,
                                         elements=sel, budget=budget,
-                                        progress=cb("throughput"))
+                                        progress=cb("throughput"), workers=workers)
         parts.append(tc.drop(columns=["kind"]).rename(columns={
             "intact": "throughput", "without": "throughput_without",
             "loss": "throughput_loss", "loss_rel": "throughput_loss_rel",
