@@ -118,15 +118,16 @@ def min_cut_arcs(tail: np.ndarray, head: np.ndarray, cap: np.ndarray, flow: np.n
 
 @njit(cache=True, nogil=True)
 def reroute_elements(n_vertices: int, tail: np.ndarray, head: np.ndarray, cap: np.ndarray,
-                     flow0: np.ndarray, out_ptr: np.ndarray, out_res: np.ndarray,
+                     flow: np.ndarray, out_ptr: np.ndarray, out_res: np.ndarray,
                      in_ptr: np.ndarray, in_res: np.ndarray, elem_ptr: np.ndarray,
                      elem_arcs: np.ndarray, todo: np.ndarray,
                      budget: int, scaling: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each element, the imbalance its removal leaves and how much of it can be rerouted.
 
     For element ``k = todo[i]`` with arcs ``E = elem_arcs[elem_ptr[k]:elem_ptr[k + 1]]``:
-    deleting ``E`` from the flow ``flow0`` leaves an excess ``f(e)`` at the tail and a deficit
-    ``f(e)`` at the head of every arc ``e ∈ E`` (netted per vertex); ``B`` is the total excess.
+    deleting ``E`` from the maximum flow ``flow`` leaves an excess ``f(e)`` at the tail and a
+    deficit ``f(e)`` at the head of every arc ``e ∈ E`` (netted per vertex); ``B`` is the total
+    excess.
     The kernel then routes excess to deficit by augmenting paths in the residual graph with
     every residual arc of ``E`` deleted, until ``B`` units are routed or no augmenting path is
     left (Ford & Fulkerson, *Can. J. Math.* 8, 1956, on the residual network, as in the
@@ -137,15 +138,23 @@ def reroute_elements(n_vertices: int, tail: np.ndarray, head: np.ndarray, cap: n
     when a search at ``Δ = 1`` fails, so the answer stays exact. Each search is a bidirectional
     breadth-first search — forward from the excess vertices, backward from the deficit
     vertices, always growing the side that has scanned fewer arcs — so a search that finds no
-    path costs at most about twice the smaller of the two residual reach sets. All changes to
-    the flow are undone before the next element.
+    path costs at most about twice the smaller of the two residual reach sets.
+
+    After an element whose whole excess was rerouted, the repaired flow — ``E`` emptied, the
+    reroutes added — has the same value and conserves flow at every vertex, so it is itself a
+    maximum flow of the intact network; the next element starts from it (the formula of
+    :mod:`chokepoint.analyses.criticality_flow` holds for any maximum flow), and elements it
+    no longer uses cost nothing. After any other element, its changes are undone.
 
     Parameters
     ----------
     n_vertices
         Number of vertices.
-    tail, head, cap, flow0
-        Arcs (int64): endpoints, capacities and a maximum flow.
+    tail, head, cap
+        Arcs (int64): endpoints and capacities.
+    flow
+        A maximum flow (int64 per arc), updated in place: on return it is still a maximum
+        flow, possibly a different one.
     out_ptr, out_res, in_ptr, in_res
         Residual adjacency from :func:`residual_csr`.
     elem_ptr, elem_arcs
@@ -174,10 +183,10 @@ def reroute_elements(n_vertices: int, tail: np.ndarray, head: np.ndarray, cap: n
     """
     m = tail.shape[0]
     k_total = todo.shape[0]
-    flow = flow0.copy()
     removed = np.zeros(m, dtype=np.bool_)
     touched_flag = np.zeros(m, dtype=np.bool_)
     touched = np.empty(m, dtype=np.int64)
+    before = np.empty(m, dtype=np.int64)  # each touched arc's flow before this element
     exc = np.zeros(n_vertices, dtype=np.int64)
     in_verts = np.zeros(n_vertices, dtype=np.bool_)
     verts = np.empty(n_vertices, dtype=np.int64)
@@ -202,7 +211,7 @@ def reroute_elements(n_vertices: int, tail: np.ndarray, head: np.ndarray, cap: n
         for j in range(lo, hi):
             a = elem_arcs[j]
             removed[a] = True
-            fa = flow0[a]
+            fa = flow[a]
             if fa != 0:
                 u = tail[a]
                 v = head[a]
@@ -370,6 +379,7 @@ def reroute_elements(n_vertices: int, tail: np.ndarray, head: np.ndarray, cap: n
                     if not touched_flag[a]:
                         touched_flag[a] = True
                         touched[n_touched] = a
+                        before[n_touched] = flow[a]
                         n_touched += 1
                     if r & 1 == 0:
                         flow[a] += d
@@ -384,6 +394,7 @@ def reroute_elements(n_vertices: int, tail: np.ndarray, head: np.ndarray, cap: n
                     if not touched_flag[a]:
                         touched_flag[a] = True
                         touched[n_touched] = a
+                        before[n_touched] = flow[a]
                         n_touched += 1
                     if r & 1 == 0:
                         flow[a] += d
@@ -405,11 +416,15 @@ def reroute_elements(n_vertices: int, tail: np.ndarray, head: np.ndarray, cap: n
         out_b[i] = b_total
         out_routed[i] = -1 if failed else routed
         out_work[i] = work
-        # undo
+        keep = not failed and routed == b_total  # the repaired flow is a maximum flow
         for j in range(n_touched):
             a = touched[j]
-            flow[a] = flow0[a]
+            if not keep:
+                flow[a] = before[j]
             touched_flag[a] = False
+        if keep:
+            for j in range(lo, hi):
+                flow[elem_arcs[j]] = 0
         for j in range(lo, hi):
             removed[elem_arcs[j]] = False
         for j in range(nv):

@@ -27,6 +27,9 @@ graph ``R_f``:
    graph cuts (Kohli & Torr, *IEEE TPAMI* 29(12), 2007), and stopping as soon as ``B`` units
    are routed; elements that need many augmentations switch to capacity scaling (Edmonds &
    Karp, *J. ACM* 19(2), 1972). Compiled with numba (:mod:`chokepoint.analyses._residual`).
+   The formula holds for any maximum flow ``f``: after an element whose excess was rerouted in
+   full, the repaired flow (``E`` emptied, reroutes added) is another maximum flow of the
+   intact network and the next element starts from it. Elements are shared between threads.
 4. **Resolve.** An element whose repair scans more residual arcs than ``budget`` is re-solved
    from scratch with OR-Tools (the solver object is built once and only the element's
    capacities change).
@@ -444,7 +447,9 @@ def _reroute_all(sol: _Solve, ptr: np.ndarray, arcs: np.ndarray, todo: np.ndarra
     The elements go to the compiled kernel in about ``_PROGRESS_STEPS`` batches (progress is
     reported between batches). Each batch is split into ``workers`` interleaved shares —
     neighbouring elements tend to be alike in cost — run side by side in threads; the kernel
-    releases the GIL and each call works on its own copy of the flow.
+    releases the GIL. Share ``j`` of every batch works on maximum flow ``j``, which the kernel
+    keeps repaired from one element to the next (see
+    :func:`~chokepoint.analyses._residual.reroute_elements`).
     """
     out_ptr, out_res, in_ptr, in_res = residual_csr(sol.tail, sol.head, sol.n_vertices)
     w = max(1, default_workers() if workers is None else int(workers))
@@ -452,18 +457,20 @@ def _reroute_all(sol: _Solve, ptr: np.ndarray, arcs: np.ndarray, todo: np.ndarra
         w = 1  # a thread's start-up would cost more than it saves
     step = max(w, -(-len(todo) // _PROGRESS_STEPS))
 
-    def run(chunk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    flows = [sol.flow.copy() for _ in range(w)]  # each share's own maximum flow, kept
+
+    def run(j: int) -> tuple[np.ndarray, np.ndarray]:
         bb, routed, _ = reroute_elements(
-            sol.n_vertices, sol.tail, sol.head, sol.cap, sol.flow, out_ptr, out_res,
-            in_ptr, in_res, ptr, arcs, chunk, lim, True)
+            sol.n_vertices, sol.tail, sol.head, sol.cap, flows[j], out_ptr, out_res,
+            in_ptr, in_res, ptr, arcs, shares[j], lim, True)
         return bb, routed
 
     resolve: list[int] = []
     with ThreadPoolExecutor(max_workers=w) if w > 1 else nullcontext() as pool:
         for lo in range(0, len(todo), step):
             batch = todo[lo:lo + step]
-            shares = [batch[j::w] for j in range(min(w, len(batch)))]
-            results = pool.map(run, shares) if pool is not None else map(run, shares)
+            shares = [batch[j::w] for j in range(w)]
+            results = pool.map(run, range(w)) if pool is not None else map(run, range(w))
             for chunk, (bb, routed) in zip(shares, results, strict=True):
                 ok = routed >= 0
                 loss[chunk[ok]] = bb[ok] - routed[ok]
