@@ -444,20 +444,22 @@ def _reroute_all(sol: _Solve, ptr: np.ndarray, arcs: np.ndarray, todo: np.ndarra
                  workers: int | None) -> list[int]:
     """Step 3 for the elements ``todo``: fill ``loss`` in place; return those to re-solve.
 
-    The elements go to the compiled kernel in about ``_PROGRESS_STEPS`` batches (progress is
-    reported between batches). Each batch is split into ``workers`` interleaved shares —
-    neighbouring elements tend to be alike in cost — run side by side in threads; the kernel
-    releases the GIL. Share ``j`` of every batch works on maximum flow ``j``, which the kernel
-    keeps repaired from one element to the next (see
-    :func:`~chokepoint.analyses._residual.reroute_elements`).
+    The elements are cut into ``workers`` consecutive blocks, repaired side by side in threads
+    (the kernel releases the GIL), each in about ``_PROGRESS_STEPS`` slices with progress
+    reported between them. Block ``j`` works on maximum flow ``j``, which the kernel keeps
+    repaired from one element to the next
+    (:func:`~chokepoint.analyses._residual.reroute_elements`): consecutive elements are
+    mostly neighbours, so a repair tends to leave spare capacity where the next one needs it
+    (on the 100×100 grid, two blocks scan as many residual arcs as one chain; interleaved
+    shares scanned 38% more).
     """
     out_ptr, out_res, in_ptr, in_res = residual_csr(sol.tail, sol.head, sol.n_vertices)
     w = max(1, default_workers() if workers is None else int(workers))
     if len(todo) < _THREADED_FROM:
         w = 1  # a thread's start-up would cost more than it saves
-    step = max(w, -(-len(todo) // _PROGRESS_STEPS))
-
-    flows = [sol.flow.copy() for _ in range(w)]  # each share's own maximum flow, kept
+    blocks = np.array_split(todo, w)  # consecutive elements: neighbours, in most networks
+    n_steps = max(1, min(_PROGRESS_STEPS, len(blocks[-1])))
+    flows = [sol.flow.copy() for _ in range(w)]  # each block's own maximum flow, kept
 
     def run(j: int) -> tuple[np.ndarray, np.ndarray]:
         bb, routed, _ = reroute_elements(
@@ -467,15 +469,15 @@ def _reroute_all(sol: _Solve, ptr: np.ndarray, arcs: np.ndarray, todo: np.ndarra
 
     resolve: list[int] = []
     with ThreadPoolExecutor(max_workers=w) if w > 1 else nullcontext() as pool:
-        for lo in range(0, len(todo), step):
-            batch = todo[lo:lo + step]
-            shares = [batch[j::w] for j in range(w)]
+        for step in range(n_steps):
+            shares = [b[step * len(b) // n_steps:(step + 1) * len(b) // n_steps]
+                      for b in blocks]
             results = pool.map(run, range(w)) if pool is not None else map(run, range(w))
             for chunk, (bb, routed) in zip(shares, results, strict=True):
                 ok = routed >= 0
                 loss[chunk[ok]] = bb[ok] - routed[ok]
                 resolve.extend(int(k) for k in chunk[~ok])
-            done += len(batch)
+                done += len(chunk)
             _report(progress, done - len(resolve), total)
     return resolve
 
