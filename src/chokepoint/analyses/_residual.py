@@ -121,7 +121,7 @@ def reroute_elements(n_vertices: int, tail: np.ndarray, head: np.ndarray, cap: n
                      flow: np.ndarray, out_ptr: np.ndarray, out_res: np.ndarray,
                      in_ptr: np.ndarray, in_res: np.ndarray, elem_ptr: np.ndarray,
                      elem_arcs: np.ndarray, todo: np.ndarray,
-                     budget: int, scaling: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                     budget: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each element, the imbalance its removal leaves and how much of it can be rerouted.
 
     For element ``k = todo[i]`` with arcs ``E = elem_arcs[elem_ptr[k]:elem_ptr[k + 1]]``:
@@ -131,11 +131,7 @@ def reroute_elements(n_vertices: int, tail: np.ndarray, head: np.ndarray, cap: n
     The kernel then routes excess to deficit by augmenting paths in the residual graph with
     every residual arc of ``E`` deleted, until ``B`` units are routed or no augmenting path is
     left (Ford & Fulkerson, *Can. J. Math.* 8, 1956, on the residual network, as in the
-    residual reuse of Kohli & Torr, *IEEE TPAMI* 29(12), 2007). After eight augmentations an
-    element switches to capacity scaling (Edmonds & Karp, *J. ACM* 19(2), 1972): only residual
-    arcs of at least ``Δ`` are searched, ``Δ`` starting at the largest power of two not above
-    the amount still to route and halving whenever no path is found; the element ends only
-    when a search at ``Δ = 1`` fails, so the answer stays exact. Each search is a bidirectional
+    residual reuse of Kohli & Torr, *IEEE TPAMI* 29(12), 2007). Each search is a bidirectional
     breadth-first search — forward from the excess vertices, backward from the deficit
     vertices, always growing the side that has scanned fewer arcs — so a search that finds no
     path costs at most about twice the smaller of the two residual reach sets.
@@ -164,8 +160,6 @@ def reroute_elements(n_vertices: int, tail: np.ndarray, head: np.ndarray, cap: n
     budget
         Maximum number of residual-arc scans per element; when exceeded the element is
         abandoned (``routed = -1``) and the caller re-solves it from scratch.
-    scaling
-        Switch to capacity scaling after eight augmentations (same answer, fewer searches).
 
     Returns
     -------
@@ -233,9 +227,6 @@ def reroute_elements(n_vertices: int, tail: np.ndarray, head: np.ndarray, cap: n
         work = 0
         n_touched = 0
         failed = False
-        delta = 1
-        n_aug = 0
-        scaled = False
         while routed < b_total:
             stamp += 1
             fh = 0
@@ -279,7 +270,7 @@ def reroute_elements(n_vertices: int, tail: np.ndarray, head: np.ndarray, cap: n
                         else:
                             res = flow[a]
                             y = tail[a]
-                        if res < delta or fmark[y] == stamp:
+                        if res <= 0 or fmark[y] == stamp:
                             continue
                         fmark[y] = stamp
                         fpar[y] = r
@@ -304,7 +295,7 @@ def reroute_elements(n_vertices: int, tail: np.ndarray, head: np.ndarray, cap: n
                         else:
                             res = flow[a]
                             x = head[a]
-                        if res < delta or bmark[x] == stamp:
+                        if res <= 0 or bmark[x] == stamp:
                             continue
                         bmark[x] = stamp
                         bpar[x] = r
@@ -319,10 +310,7 @@ def reroute_elements(n_vertices: int, tail: np.ndarray, head: np.ndarray, cap: n
             if failed:
                 break
             if n_meet == 0:
-                if delta == 1:
-                    break
-                delta //= 2
-                continue
+                break  # no augmenting path is left
             for q in range(n_meet):
                 if routed >= b_total:
                     break
@@ -405,14 +393,6 @@ def reroute_elements(n_vertices: int, tail: np.ndarray, head: np.ndarray, cap: n
                 exc[root] -= d
                 exc[end] += d
                 routed += d
-                n_aug += 1
-            if scaling and n_aug >= 8 and not scaled:
-                # many small augmentations so far: from now on look for wide paths first
-                # (capacity scaling), halving the threshold whenever none is left
-                scaled = True
-                delta = 1
-                while delta * 2 <= b_total - routed:
-                    delta *= 2
         out_b[i] = b_total
         out_routed[i] = -1 if failed else routed
         out_work[i] = work

@@ -25,8 +25,7 @@ graph ``R_f``:
    ``min(B, λ)`` is found by augmenting paths from excess to deficit on the residual graph of
    ``f`` (Ford & Fulkerson, *Can. J. Math.* 8, 1956), reusing the residual graph as in dynamic
    graph cuts (Kohli & Torr, *IEEE TPAMI* 29(12), 2007), and stopping as soon as ``B`` units
-   are routed; elements that need many augmentations switch to capacity scaling (Edmonds &
-   Karp, *J. ACM* 19(2), 1972). Compiled with numba (:mod:`chokepoint.analyses._residual`).
+   are routed. Compiled with numba (:mod:`chokepoint.analyses._residual`).
    The formula holds for any maximum flow ``f``: after an element whose excess was rerouted in
    full, the repaired flow (``E`` emptied, reroutes added) is another maximum flow of the
    intact network and the next element starts from it. Elements are shared between threads.
@@ -464,7 +463,7 @@ def _reroute_all(sol: _Solve, ptr: np.ndarray, arcs: np.ndarray, todo: np.ndarra
     def run(j: int) -> tuple[np.ndarray, np.ndarray]:
         bb, routed, _ = reroute_elements(
             sol.n_vertices, sol.tail, sol.head, sol.cap, flows[j], out_ptr, out_res,
-            in_ptr, in_res, ptr, arcs, shares[j], lim, True)
+            in_ptr, in_res, ptr, arcs, shares[j], lim)
         return bb, routed
 
     resolve: list[int] = []
