@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from _legacy_readers import legacy_read_dimacs, legacy_read_link_csv, legacy_read_table_csv
 from chokepoint.errors import InputError
 from chokepoint.io import dimacs
+from chokepoint.io._dimacs_plain import arc_block, plain_arcs
 from chokepoint.io.csv import read_link_csv, read_table_csv
 from chokepoint.io.dimacs import read_dimacs
 from chokepoint.scenario import Scenario
@@ -50,12 +51,19 @@ def _shared(*parts: str) -> Path:
 DIMACS_FILES = ["gl1.max", "gw1.max", "wlm3.max", "netgen-2.min"]
 
 
-@pytest.fixture(params=["compiled", "small"])
+def _use(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read DIMACS files by one path: ``compiled`` (the numba scanner for every file),
+    ``plain`` (numpy for plain files, else the scanner: what large files get) or ``small``
+    (line by line in Python, what files up to 1 MiB get)."""
+    monkeypatch.setattr(dimacs, "SMALL_FILE_BYTES", 1 << 40 if path == "small" else -1)
+    monkeypatch.setattr(dimacs, "arc_block",
+                        (lambda raw: -1) if path == "compiled" else arc_block)
+
+
+@pytest.fixture(params=["compiled", "plain", "small"])
 def scanner(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Both DIMACS paths: the compiled scanner (threshold 0) and the small-file path (every
-    file counts as small)."""
-    monkeypatch.setattr(dimacs, "SMALL_FILE_BYTES", -1 if request.param == "compiled"
-                        else 1 << 40)
+    """Every DIMACS path (see :func:`_use`)."""
+    _use(str(request.param), monkeypatch)
     return str(request.param)
 
 
@@ -125,17 +133,18 @@ def test_dimacs_errors_match(name: str, tmp_path: Path) -> None:
 
 
 def test_dimacs_small_path_equals_compiled_scanner(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The small-file path and the compiled scanner read every shared instance identically,
-    and the small path never imports numba."""
+    """The small-file path, the numpy path and the compiled scanner read every shared
+    instance identically, and the small path never imports numba."""
     from chokepoint.io._dimacs_scan import ERR_FIELDS
 
     assert dimacs._ERR_FIELDS == ERR_FIELDS
     for name in DIMACS_FILES:
         p = _shared("flow_benchmarks", "dimacs", name)
-        monkeypatch.setattr(dimacs, "SMALL_FILE_BYTES", -1)
+        _use("compiled", monkeypatch)
         compiled = read_dimacs(p)
-        monkeypatch.setattr(dimacs, "SMALL_FILE_BYTES", 1 << 40)
-        _same_network(compiled, read_dimacs(p))
+        for path in ("plain", "small"):
+            _use(path, monkeypatch)
+            _same_network(compiled, read_dimacs(p))
 
 
 def test_small_dimacs_does_not_load_numba(tmp_path: Path) -> None:
@@ -200,13 +209,87 @@ def test_dimacs_paths_agree_on_random_files(text: str, tmp_path: Path,
     """Small-file path vs compiled scanner: the same network or the same first error."""
     p = tmp_path / "random.max"
     p.write_text(text)
-    monkeypatch.setattr(dimacs, "SMALL_FILE_BYTES", -1)
+    _use("compiled", monkeypatch)
     err_a, a = _read_either(p)
-    monkeypatch.setattr(dimacs, "SMALL_FILE_BYTES", 1 << 40)
+    for path in ("plain", "small"):
+        _use(path, monkeypatch)
+        err_b, b = _read_either(p)
+        assert err_a == err_b
+        if a is not None and b is not None:
+            _same_network(a, b)
+
+
+_PLAIN_TOKENS = st.sampled_from(["1", "2", "3", "4", "7", "10", "0", "007", "999999999999999",
+                                 "1000000000000000", "99999999999999999999", "2.5"])
+
+
+@st.composite
+def _plain_text(draw: st.DrawFn) -> str:
+    """A DIMACS file that is plain (numpy path) or one small step from it: leading zeros,
+    values of 15/16/20 digits, a decimal, a field too many or too few, a double or trailing
+    space, a comment or node line among the arcs, a blank line, no final newline."""
+    kind = draw(st.sampled_from(["max", "max", "min"]))
+    head = [f"c plain {kind}", f"p {kind} 4 9"] + (
+        ["n 1 s", "n 4 t"] if kind == "max" else ["n 1 5", "n 4 -5"])
+    arcs = []
+    for _ in range(draw(st.integers(1, 8))):
+        ends = [str(draw(st.integers(1, 4))) for _ in range(2)]
+        if kind == "min":
+            vals = ["0", draw(_PLAIN_TOKENS), draw(st.sampled_from(["1", "3", "12"]))]
+        else:
+            vals = [draw(_PLAIN_TOKENS)]
+        arcs.append(" ".join(["a", *ends, *vals]))
+    if draw(st.booleans()):
+        i = draw(st.integers(0, len(arcs) - 1))
+        arcs[i] = draw(st.sampled_from([
+            arcs[i] + " 1", arcs[i].rsplit(" ", 1)[0], arcs[i].replace(" ", "  ", 1),
+            arcs[i] + " ", "c among arcs", "n 2 s", "", "a", " " + arcs[i]]))
+    tail = draw(st.sampled_from(["\n", "", "\n\n"]))
+    return "\n".join(head + arcs) + tail
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=_plain_text())
+def test_dimacs_numpy_path_agrees_near_plain_files(text: str, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Numpy path vs compiled scanner on plain files and on files one step from plain
+    (which the numpy path must hand to the scanner): the same network or the same error."""
+    p = tmp_path / "near.max"
+    p.write_text(text)
+    _use("compiled", monkeypatch)
+    err_a, a = _read_either(p)
+    _use("plain", monkeypatch)
     err_b, b = _read_either(p)
     assert err_a == err_b
     if a is not None and b is not None:
         _same_network(a, b)
+
+
+@pytest.mark.parametrize(("text", "plain"), [
+    ("a 1 2 3\na 2 3 4\n", True),
+    ("a 1 2 3\na 2 3 4", True),
+    ("a 1 2 3 4 5\na 2 3 4 5 6\n", True),
+    ("a 1 2 3\na 2 3 4 5\n", False),  # field counts differ
+    ("a 1 2 3 4\na 2 3\n", False),  # the same total, misaligned
+    ("a 1 2 03\n", False),  # leading zero
+    ("a 1 2 1000000000000000\n", False),  # 16 digits: not exact as float64 in general
+    ("a 1 2 3 \n", False),
+    ("a 1  2 3\n", False),
+    ("a 1 2 3\nc x\n", False),
+    ("a 1 2 3\n\n", False),
+    ("a 1 2 -3\n", False),
+    ("a 1 2 3\ta\n", False),
+])
+def test_plain_arcs_accepts_only_plain_blocks(text: str, plain: bool) -> None:
+    raw = text.encode()
+    got = plain_arcs(raw, arc_block(raw))
+    assert (got is not None) == plain
+    if got is not None:
+        rows = [line.split()[1:] for line in text.splitlines()]
+        assert got[0].tolist() == [int(r[0]) for r in rows]
+        assert got[1].tolist() == [int(r[1]) for r in rows]
+        assert got[2].tolist() == [[float(x) for x in r[2:]] for r in rows]
 
 
 CSV_TABLES = [

@@ -48,8 +48,21 @@ def test_start_up_imports_no_heavy_library(code: str) -> None:
 
 
 def test_lazy_names_still_resolve() -> None:
-    """``chokepoint.Network`` / ``Scenario`` / ``Units`` load on first use, as before."""
+    """``chokepoint.Network`` / ``Scenario`` / ``Units`` load on first use, as before, and
+    loading them imports no heavy library either (pandas comes with the first table)."""
     code = ("import chokepoint\nfrom chokepoint import Network, Scenario, Units\n"
             "assert chokepoint.Network is Network and Scenario.__name__ == 'Scenario'\n"
             "assert Units.__name__ == 'Units'")
-    assert "pandas" in _imported_after(code)
+    assert _imported_after(code) == []
+    assert "pandas" in _imported_after(code + "\nNetwork.from_frames(None, "
+                                       "__import__('pandas').DataFrame({'from': ['a'], "
+                                       "'to': ['b']}))")
+
+
+def test_flow_on_a_dimacs_file_needs_only_the_solver(tmp_path: Path) -> None:
+    """``chokepoint flow FILE.max`` reads, compiles, solves and names the cut without pandas,
+    scipy, numba or HiGHS: OR-Tools is the only heavy library it loads."""
+    f = tmp_path / "g.max"
+    f.write_text("c tiny\np max 3 3\nn 1 s\nn 3 t\na 1 2 5\na 2 3 4\na 1 3 1\n")
+    code = _HELP.format(args=f"['flow', {str(f)!r}, '--json']")
+    assert _imported_after(code) == ["ortools"]

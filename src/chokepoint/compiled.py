@@ -11,17 +11,24 @@ so results map back to ids without search.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-import scipy.sparse as sp
 
+from chokepoint._lazy import LazyModule
 from chokepoint.errors import InputError
 from chokepoint.kinds import check_kind
 from chokepoint.network import NumberedIds, ids_at
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import scipy.sparse as sp
+else:
+    pd = LazyModule("pandas")
+    sp = LazyModule("scipy.sparse")
 
 if TYPE_CHECKING:
     from chokepoint.network import Network
@@ -30,6 +37,24 @@ __all__ = ["CompiledNetwork"]
 
 IntArray = np.ndarray
 FloatArray = np.ndarray
+
+
+def _constant(n: int, value: float) -> np.ndarray:
+    """``n`` copies of ``value`` as a read-only array that takes no memory (stride 0): float64,
+    or int64 for an integer ``value``."""
+    dtype = np.int64 if isinstance(value, int) else np.float64
+    return np.broadcast_to(np.asarray(value, dtype=dtype), (n,))
+
+
+def _own(values: np.ndarray, *, shared: bool) -> np.ndarray:
+    """A per-link array as a per-arc one: a constant stays a constant; an array of a network
+    read as arrays (no table could alias it) is shared when contiguous; anything else is
+    copied, so that editing a table never changes a compiled network."""
+    if values.ndim == 1 and len(values) > 1 and values.strides == (0,):
+        return values
+    if shared and values.flags.c_contiguous:
+        return values
+    return np.array(values, copy=True, order="C")
 
 
 @dataclass(eq=False)
@@ -87,28 +112,36 @@ class CompiledNetwork:
 
         rev = np.flatnonzero(arr.both)
         m_links = len(link_ids)
+        plain = not len(rev) and not len(split)  # one arc per link, no vertex of its own
 
         def per_arc(link_values: np.ndarray, node_values: np.ndarray | float) -> np.ndarray:
-            if not len(rev) and not len(split):
-                return np.array(link_values, copy=True)  # contiguous, never shared with a table
+            if plain:
+                return _own(link_values, shared=net.array_born)
             nv = node_values if isinstance(node_values, np.ndarray) else np.full(
                 len(split), node_values)
             return np.concatenate([link_values, link_values[rev], nv])
 
-        tail = np.concatenate([out_vertex[fi], out_vertex[ti[rev]], split])
-        head = np.concatenate([ti, fi[rev], out_vertex[split]])
+        if plain:
+            tail, head = per_arc(fi, 0.0), per_arc(ti, 0.0)
+            arc_node = _constant(m_links, -1)
+        else:
+            tail = np.concatenate([out_vertex[fi], out_vertex[ti[rev]], split])
+            head = np.concatenate([ti, fi[rev], out_vertex[split]])
+            arc_node = np.concatenate([np.full(m_links + len(rev), -1, dtype=np.int64), split])
         arc_link = per_arc(np.arange(m_links, dtype=np.int64), np.full(len(split), -1))
-        arc_node = np.concatenate([np.full(m_links + len(rev), -1, dtype=np.int64), split])
         capacity = per_arc(arr.capacity, hc[split])
         time_h = per_arc(arr.time_h, dwell[split])
         length_km = per_arc(arr.length_km, 0.0)
         cost_a = per_arc(arr.cost, 0.0)
-        partner = np.full(len(tail), -1, dtype=np.int64)
         rev_single = np.flatnonzero(arr.single[rev])
-        fwd_arc = rev[rev_single]
-        rev_arc = m_links + rev_single
-        partner[fwd_arc] = rev_arc
-        partner[rev_arc] = fwd_arc
+        if len(rev_single):
+            partner = np.full(len(tail), -1, dtype=np.int64)
+            fwd_arc = rev[rev_single]
+            rev_arc = m_links + rev_single
+            partner[fwd_arc] = rev_arc
+            partner[rev_arc] = fwd_arc
+        else:
+            partner = _constant(len(tail), -1)
 
         if arr.link_group is None:  # every link its own failure group, no node groups
             link_group = np.arange(m_links, dtype=np.int64)
@@ -176,17 +209,28 @@ class CompiledNetwork:
     @cached_property
     def node_index(self) -> dict[str, int]:
         """Node id -> node index."""
-        return {str(k): i for i, k in enumerate(self.node_ids)}
+        return dict(zip(map(str, self.node_ids.tolist()), range(len(self.node_ids)), strict=True))
 
     @cached_property
-    def link_index(self) -> dict[str, int]:
-        """Link id -> link index."""
-        return {str(k): i for i, k in enumerate(self.link_ids)}
+    def link_index(self) -> Mapping[str, int]:
+        """Link id -> link index (a parsing mapping for numbered ids: no n-entry dict)."""
+        if isinstance(self.link_id_table, NumberedIds):
+            return self.link_id_table.index()
+        return dict(zip(map(str, self.link_ids.tolist()), range(len(self.link_ids)), strict=True))
 
     @cached_property
-    def group_index(self) -> dict[str, int]:
-        """Failure group id -> group index."""
-        return {str(g): i for i, g in enumerate(self.group_ids)}
+    def group_index(self) -> Mapping[str, int]:
+        """Failure group id -> group index (as :attr:`link_index` for numbered ids)."""
+        if isinstance(self.group_id_table, NumberedIds):
+            return self.group_id_table.index()
+        return dict(zip(map(str, self.group_ids.tolist()), range(len(self.group_ids)), strict=True))
+
+    def link_positions(self, ids: np.ndarray) -> IntArray:
+        """Link index of each id, -1 for an unknown id (vectorised; O(k) for numbered ids)."""
+        if isinstance(self.link_id_table, NumberedIds) and len(ids) <= 4096:
+            rule = self.link_id_table
+            return np.fromiter((rule.position(x) for x in ids), dtype=np.int64, count=len(ids))
+        return self.link_position.get_indexer(pd.Index(ids))
 
     # -- derived arrays -----------------------------------------------------------------------
     @property
@@ -202,6 +246,17 @@ class CompiledNetwork:
         g[is_link] = self.link_group[self.arc_link[is_link]]
         is_node = self.arc_node >= 0
         g[is_node] = self.node_group[self.arc_node[is_node]]
+        return g
+
+    def groups_of(self, arcs: IntArray) -> IntArray:
+        """Failure group of each of the given arcs (:attr:`arc_group` at ``arcs``, without
+        building it for every arc); O(len(arcs))."""
+        if "arc_group" in self.__dict__:
+            return self.arc_group[arcs]
+        lk, nd = self.arc_link[arcs], self.arc_node[arcs]
+        g = np.full(len(arcs), -1, dtype=np.int64)
+        g[lk >= 0] = self.link_group[lk[lk >= 0]]
+        g[nd >= 0] = self.node_group[nd[nd >= 0]]
         return g
 
     @cached_property

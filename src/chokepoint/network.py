@@ -24,15 +24,15 @@ capacity and time.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
+from chokepoint._lazy import LazyModule
 from chokepoint.errors import InputError
 from chokepoint.kinds import check_kind
 from chokepoint.limits import MAX_CAPACITY
@@ -41,12 +41,15 @@ from chokepoint.units import Units
 if TYPE_CHECKING:
     import geopandas as gpd
     import networkx as nx
+    import pandas as pd
 
     from chokepoint.compiled import CompiledNetwork
+else:
+    pd = LazyModule("pandas")
 
 __all__ = ["DEFAULT_REPAIR_DAYS", "LINK_COLUMNS", "MODES", "NODE_COLUMNS", "STRUCTURES",
            "LinkArrays", "Network",
-           "NumberedIds", "all_ids", "ids_at"]
+           "NumberedIds", "NumberedIndex", "all_ids", "ids_at"]
 
 NODE_COLUMNS: dict[str, Any] = {
     "id": "",
@@ -141,6 +144,44 @@ class NumberedIds:
     def materialise(self) -> np.ndarray:
         """Every id, as an object array (O(n))."""
         return self.at(np.arange(self.n))
+
+    def position(self, key: object) -> int:
+        """The position of id ``key``, or -1 when the rule does not make it (O(1))."""
+        if not isinstance(key, str) or not key.startswith(self.prefix):
+            return -1
+        digits = key[len(self.prefix):]
+        if not (digits.isascii() and digits.isdigit()) or str(int(digits)) != digits:
+            return -1
+        i = int(digits) - self.start
+        return i if 0 <= i < self.n else -1
+
+    def index(self) -> NumberedIndex:
+        """Id -> position as a read-only mapping, without making the ids."""
+        return NumberedIndex(self)
+
+
+@dataclass(frozen=True)
+class NumberedIndex(Mapping[str, int]):
+    """Id -> position of :class:`NumberedIds` (what ``dict(zip(ids, range(n)))`` would be,
+    without its n entries): lookups parse the id, O(1)."""
+
+    ids: NumberedIds
+
+    def __getitem__(self, key: str) -> int:
+        i = self.ids.position(key)
+        if i < 0:
+            raise KeyError(key)
+        return i
+
+    def __contains__(self, key: object) -> bool:
+        return self.ids.position(key) >= 0
+
+    def __iter__(self) -> Iterator[str]:
+        p, s = self.ids.prefix, self.ids.start
+        return (f"{p}{s + i}" for i in range(self.ids.n))
+
+    def __len__(self) -> int:
+        return self.ids.n
 
 
 def ids_at(ids: np.ndarray | NumberedIds, idx: np.ndarray) -> np.ndarray:
@@ -359,10 +400,9 @@ class Network:
         m = len(tail)
         if m == 0:
             raise InputError("the network has no links", source=source)
-        num = {c: np.asarray(columns[c], dtype=float) if c in columns else np.full(m, np.nan)
-               for c in ("capacity", "time_h", "length_km", "cost")}
-        if "capacity" not in columns:
-            num["capacity"] = np.full(m, np.inf)
+        missing = {"capacity": np.inf, "time_h": np.nan, "length_km": np.nan, "cost": np.nan}
+        num = {c: np.ascontiguousarray(columns[c], dtype=float) if c in columns else
+               np.broadcast_to(np.float64(v), (m,)) for c, v in missing.items()}
         n = len(node_ids)
         net = cls(None, None, units=units, name=name, source=source)  # type: ignore[arg-type]
         net._arrays = LinkArrays(
@@ -514,6 +554,12 @@ class Network:
         from chokepoint.compiled import CompiledNetwork
 
         return CompiledNetwork.build(self)
+
+    @property
+    def array_born(self) -> bool:
+        """Whether the network was read as arrays and its tables were never built (so no
+        table shares memory with :meth:`link_arrays`)."""
+        return self._tables is not None
 
     def link_arrays(self) -> LinkArrays:
         """The integer form of the tables (computed by validation, kept; O(n + m) once)."""
@@ -743,14 +789,34 @@ class Network:
         return (self.links["name"].to_numpy(dtype=object),
                 self.nodes["name"].to_numpy(dtype=object))
 
+    def text_at(self, kind: str, column: str, idx: np.ndarray) -> np.ndarray:
+        """One text column (``name`` or ``source``) of the links or nodes at positions ``idx``.
+
+        A network read as arrays whose tables were never built answers from its ids without
+        building them (a name defaults to the id, a citation to ``""``), O(len(idx));
+        otherwise one column of the table, converted once for names.
+        """
+        if column not in ("name", "source"):
+            raise ValueError(f"column must be name or source, not {column!r}")
+        idx = np.asarray(idx, dtype=np.int64)
+        lazy = self._links is None if kind == "link" else self._nodes is None
+        if lazy and self._arrays is not None and self._tables is not None:
+            if column == "source":
+                return np.full(len(idx), "", dtype=object)
+            ids = self._arrays.link_ids if kind == "link" else self._arrays.node_ids
+            return ids_at(ids, idx)
+        if column == "name":
+            return self._name_arrays[0 if kind == "link" else 1][idx]
+        frame = self.links if kind == "link" else self.nodes
+        return frame[column].to_numpy(dtype=object)[idx]
+
     def describe(self, element: str) -> str:
         """A readable name for a link, node or group id (O(1) after the first call)."""
         c = self.compiled
-        links, nodes = self._name_arrays
-        if element in c.link_index:
-            return str(links[c.link_index[element]])
-        if element in c.node_index:
-            return str(nodes[c.node_index[element]])
+        for kind, index in (("link", c.link_index), ("node", c.node_index)):
+            i = index.get(element)
+            if i is not None:
+                return str(self.text_at(kind, "name", np.array([i]))[0])
         return element
 
     def names(self, elements: Iterable[str]) -> np.ndarray:
@@ -761,13 +827,12 @@ class Network:
         """
         ids = np.asarray(list(elements), dtype=object)
         c = self.compiled
-        links, nodes = self._name_arrays
-        li = c.link_position.get_indexer(pd.Index(ids))
+        li = c.link_positions(ids)
         ni = c.node_position.get_indexer(pd.Index(ids))
         out = ids.copy()
         is_node = (li < 0) & (ni >= 0)
-        out[is_node] = nodes[ni[is_node]]
-        out[li >= 0] = links[li[li >= 0]]
+        out[is_node] = self.text_at("node", "name", ni[is_node])
+        out[li >= 0] = self.text_at("link", "name", li[li >= 0])
         return out
 
 

@@ -10,21 +10,26 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from chokepoint._lazy import LazyModule
 from chokepoint.errors import InputError
 from chokepoint.network import Network
 from chokepoint.provenance import CitationReport, cite_figures
 from chokepoint.route_rules import commodity_route, excluded_links
 from chokepoint.timeline import StochasticFailure
 from chokepoint.units import BASE_RATE, Units
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = LazyModule("pandas")
 
 __all__ = ["SCENARIO_VERSION", "Assumption", "Demand", "Disruption", "Scenario",
            "scenario_from_dict"]
@@ -670,7 +675,7 @@ def _file_links(table: pd.DataFrame, rate: Callable[..., float], name: str) -> p
     return t.drop(columns=[c for c in ("unit",) if c in t.columns])
 
 
-def _check_route(d: DemandModel, known: dict[str, int], links: dict[str, int],
+def _check_route(d: DemandModel, known: Mapping[str, int], links: Mapping[str, int],
                  source: str | Path | None, el: str) -> None:
     """Route fields name known nodes and links; via nodes are distinct from the ends."""
     for v in d.via:

@@ -58,7 +58,7 @@ def terminals(c: CompiledNetwork, sources: list[str] | tuple[str, ...],
 
 def net_link_flow(c: CompiledNetwork, arc_values: np.ndarray) -> np.ndarray:
     """Per-link net value of a per-arc quantity: stored direction minus reverse direction."""
-    n_links = len(c.link_ids)
+    n_links = c.n_links
     m = c.n_arcs
     rev = np.arange(n_links, m)
     rev = rev[c.arc_link[rev] >= 0]
@@ -102,8 +102,8 @@ def integer_flow_network(c: CompiledNetwork, sources: list[str] | tuple[str, ...
     big = int(np.rint(total)) + 1
     icap = to_int(cap, scale, big=big)
     S, T = c.n_vertices, c.n_vertices + 1
-    tail = np.concatenate([c.tail, np.full(len(s_v), S), t_v]).astype(np.int64)
-    head = np.concatenate([c.head, s_v, np.full(len(t_v), T)]).astype(np.int64)
+    tail = np.concatenate([c.tail, np.full(len(s_v), S), t_v]).astype(np.int64, copy=False)
+    head = np.concatenate([c.head, s_v, np.full(len(t_v), T)]).astype(np.int64, copy=False)
     caps = np.concatenate([icap, np.full(len(s_v) + len(t_v), big, dtype=np.int64)])
     return IntegerFlowNetwork(tail=tail, head=head, cap=caps, capacity=cap, S=S, T=T,
                               scale=scale, big=big)

@@ -24,13 +24,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
+from chokepoint._lazy import LazyModule
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.route_rules import CommodityRoute, commodity_route
 from chokepoint.scenario import Demand
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+else:
+    sp = LazyModule("scipy.sparse")
 
 __all__ = ["FlowLP", "build_flow_lp", "capacity_rows"]
 

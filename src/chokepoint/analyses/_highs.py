@@ -13,12 +13,19 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import highspy
 import numpy as np
-import scipy.sparse as sp
 
+from chokepoint._lazy import LazyModule
 from chokepoint.errors import SolverError
+
+if TYPE_CHECKING:
+    import highspy
+    import scipy.sparse as sp
+else:
+    highspy = LazyModule("highspy")
+    sp = LazyModule("scipy.sparse")
 
 __all__ = ["MipOut", "load_model", "new_highs", "solve_mip"]
 

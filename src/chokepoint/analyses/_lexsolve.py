@@ -22,21 +22,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import highspy
 import numpy as np
-import scipy.sparse as sp
 
 from chokepoint import cancel
+from chokepoint._lazy import LazyModule
 from chokepoint.analyses._flowlp import FlowLP
 from chokepoint.analyses._highs import new_highs
 from chokepoint.errors import SolverError
 
+if TYPE_CHECKING:
+    import highspy
+    import scipy.sparse as sp
+else:
+    highspy = LazyModule("highspy")
+    sp = LazyModule("scipy.sparse")
+
 __all__ = ["LexLP", "LexSolution"]
 
 _REL = 1e-12  # slack kept on a fixed optimum (HiGHS tolerances cover the rest)
-_INF = highspy.kHighsInf
+_INF = float("inf")  # highspy.kHighsInf (infinite bounds), without importing highspy
 
 
 @dataclass

@@ -54,13 +54,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from ortools.graph.python import max_flow as ort_max_flow
 from ortools.graph.python import min_cost_flow as ort_mcf
-from scipy.sparse.csgraph import dijkstra
 
+from chokepoint._lazy import LazyModule
 from chokepoint.analyses._arcs import INT_LIMIT, terminals
 from chokepoint.analyses._timeexp import (
     Expanded,
@@ -76,6 +76,11 @@ from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError, SolverError
 from chokepoint.limits import check_size
 from chokepoint.timeline import Timeline
+
+if TYPE_CHECKING:
+    import scipy.sparse.csgraph as csgraph
+else:
+    csgraph = LazyModule("scipy.sparse.csgraph")
 
 __all__ = [
     "STEP_LADDER_H",
@@ -271,7 +276,7 @@ def _fastest(c: CompiledNetwork, src_v: np.ndarray, snk_v: np.ndarray,
     """Fastest source -> sink time over usable arcs (inf when none)."""
     removed = np.flatnonzero(~usable)
     graph = c.csr(np.nan_to_num(weights.astype(float), nan=0.0), removed=removed)
-    d = dijkstra(graph, directed=True, indices=src_v, min_only=True)
+    d = csgraph.dijkstra(graph, directed=True, indices=src_v, min_only=True)
     return float(np.min(d[snk_v])) if len(snk_v) else math.inf
 
 

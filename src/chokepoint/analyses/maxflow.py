@@ -100,15 +100,18 @@ def max_flow(
     the value is exact for integer capacities and to 0.001 of the base unit otherwise.
     """
     inst = integer_flow_network(c, sources, sinks, removed=removed, factor=factor)
-    cap, scale, big = inst.capacity, inst.scale, inst.big
+    cap, scale, big, S, T = inst.capacity, inst.scale, inst.big, inst.S, inst.T
     solver = ort_max_flow.SimpleMaxFlow()
     solver.add_arcs_with_capacity(inst.tail, inst.head, inst.cap)
-    status = solver.solve(inst.S, inst.T)
+    del inst  # the solver holds its own copy of the arcs
+    status = solver.solve(S, T)
     if status != solver.OPTIMAL:
         raise SolverError(f"OR-Tools max flow returned status {status}")
     raw = solver.optimal_flow()
     m = c.n_arcs
-    flows = solver.flows(np.arange(m)).astype(float) / scale
+    flows = solver.flows(np.arange(m)).astype(float)
+    if scale != 1.0:
+        flows /= scale
     unbounded = raw >= big
     side = np.zeros(c.n_vertices + 2, dtype=bool)
     side[np.asarray(solver.get_source_side_min_cut(), dtype=np.int64)] = True
@@ -118,7 +121,7 @@ def max_flow(
     node_flow = np.zeros(c.n_nodes)
     is_node = c.arc_node >= 0
     node_flow[c.arc_node[is_node]] = flows[is_node]
-    cl, cn, cg = c.arc_link[cut], c.arc_node[cut], c.arc_group[cut]
+    cl, cn, cg = c.arc_link[cut], c.arc_node[cut], c.groups_of(cut)
     cut_links = list(dict.fromkeys(str(x) for x in c.link_ids_at(cl[cl >= 0])))
     cut_nodes = list(dict.fromkeys(str(x) for x in c.node_ids[cn[cn >= 0]]))
     cut_groups = list(dict.fromkeys(str(x) for x in c.group_ids_at(cg[cg >= 0])))

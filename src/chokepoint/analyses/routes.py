@@ -10,12 +10,19 @@ count.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from scipy.sparse.csgraph import dijkstra
 
+from chokepoint._lazy import LazyModule
 from chokepoint.compiled import CompiledNetwork
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import scipy.sparse.csgraph as csgraph
+else:
+    pd = LazyModule("pandas")
+    csgraph = LazyModule("scipy.sparse.csgraph")
 
 __all__ = ["Route", "fastest_route", "od_matrix", "path_nodes", "vertex_path"]
 
@@ -59,7 +66,7 @@ def vertex_path(
     """The lightest path between two vertices of the compiled network: ``(weight, arcs)``,
     ``(inf, [])`` when ``t`` cannot be reached. O((n + m) log n)."""
     graph, entry_arc = c.csr_arcs(weight, removed=removed)
-    dist, pred = dijkstra(graph, directed=True, indices=s, return_predecessors=True)
+    dist, pred = csgraph.dijkstra(graph, directed=True, indices=s, return_predecessors=True)
     if not np.isfinite(dist[t]):
         return float("inf"), np.zeros(0, dtype=np.int64)
     path = [t]
@@ -141,7 +148,7 @@ def od_matrix(
     uo = list(dict.fromkeys(origins))
     s = c.vertices(uo, side="in")
     t = c.vertices(destinations, side="out")
-    dist = dijkstra(c.csr(weight, removed=removed), directed=True, indices=s)
+    dist = csgraph.dijkstra(c.csr(weight, removed=removed), directed=True, indices=s)
     dist = np.atleast_2d(dist)
     return pd.DataFrame(dist[:, t], index=pd.Index(uo, name="origin"),
                         columns=pd.Index(list(destinations), name="destination"))

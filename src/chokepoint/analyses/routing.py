@@ -26,12 +26,11 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-from scipy.sparse.csgraph import breadth_first_order
 
+from chokepoint._lazy import LazyModule
 from chokepoint.analyses.dynamic import QuickestResult, quickest_transshipment
 from chokepoint.analyses.maxflow import MaxFlowResult, max_flow
 from chokepoint.analyses.routes import Route, path_nodes, vertex_path
@@ -41,6 +40,13 @@ from chokepoint.errors import RouteConstraintError
 from chokepoint.route_rules import CommodityRoute, commodity_route
 from chokepoint.scenario import Demand
 from chokepoint.timeline import Timeline
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import scipy.sparse.csgraph as csgraph
+else:
+    pd = LazyModule("pandas")
+    csgraph = LazyModule("scipy.sparse.csgraph")
 
 __all__ = ["CommodityFlowResult", "CommodityRoute", "commodity_fastest_route",
            "commodity_max_flow", "commodity_network", "commodity_quickest", "commodity_route",
@@ -184,7 +190,7 @@ def via_implied(c: CompiledNetwork, demand: Demand) -> bool:
         node = c.node_index[v]
         verts = {node, int(c.out_vertex[node])}
         keep = route.arc_mask & ~np.isin(c.tail, list(verts)) & ~np.isin(c.head, list(verts))
-        order = breadth_first_order(c.csr(np.ones(c.n_arcs), removed=np.flatnonzero(~keep)),
+        order = csgraph.breadth_first_order(c.csr(np.ones(c.n_arcs), removed=np.flatnonzero(~keep)),
                                     o, directed=True, return_predecessors=False)
         if t in set(np.asarray(order).tolist()):
             return False

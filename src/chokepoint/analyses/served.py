@@ -32,17 +32,24 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import highspy
 import numpy as np
-import pandas as pd
 
+from chokepoint._lazy import LazyModule
 from chokepoint.analyses._arcs import effective_capacity
 from chokepoint.analyses._flowlp import build_flow_lp, capacity_rows
 from chokepoint.analyses._lexsolve import LexLP
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError, SolverError
 from chokepoint.scenario import Demand
+
+if TYPE_CHECKING:
+    import highspy
+    import pandas as pd
+else:
+    pd = LazyModule("pandas")
+    highspy = LazyModule("highspy")
 
 __all__ = ["ServedDemandModel", "ServedDemandResult", "ServedSolution", "capacity_rows",
            "served_demand"]

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from chokepoint.errors import InputError
+from chokepoint.io._dimacs_plain import arc_block, plain_arcs
 from chokepoint.limits import check_size
 from chokepoint.network import Network, NumberedIds
 from chokepoint.scenario import Scenario
@@ -211,6 +212,43 @@ def _arcs_small(raw: bytes, m: int, n_values: int
             np.array(at, dtype=np.int64).reshape(k, 2), err, err_line, k)
 
 
+_Arcs = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _lines(raw: bytes, *, small: bool
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, _Arcs | None]:
+    """:func:`~chokepoint.io._dimacs_scan.classify`'s ``(starts, ends, line_numbers, n_arcs,
+    first_arc_line)`` and, for a plain file (:mod:`chokepoint.io._dimacs_plain`), its arcs
+    already parsed: small files line by line in Python, plain ones by numpy with the header
+    line by line, the rest by the compiled scanner."""
+    if small:
+        return (*_classify_small(raw), None)
+    block = arc_block(raw)
+    plain = plain_arcs(raw, block) if block >= 0 else None
+    if plain is not None:
+        starts, ends, lines, m, _ = _classify_small(raw[:block])
+        if m == 0:  # no arc line in the header: the block holds every arc
+            return starts, ends, lines, len(plain[0]), raw.count(b"\n", 0, block) + 1, plain
+    from chokepoint.io._dimacs_scan import classify
+
+    return (*classify(np.frombuffer(raw, dtype=np.uint8)), None)
+
+
+def _arcs(raw: bytes, plain: _Arcs | None, m: int, n_values: int, *, small: bool
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int, int]:
+    """The arcs as :func:`~chokepoint.io._dimacs_scan.parse_arcs` returns them: by the small
+    files' Python path, from :func:`_lines`' plain parse when the field count fits, else by
+    the compiled scanner."""
+    if small:
+        return _arcs_small(raw, m, n_values)
+    if plain is not None and plain[2].shape[1] == n_values:
+        none = np.zeros(0, dtype=np.int64)
+        return *plain, none, none.reshape(0, 2), 0, 0, m
+    from chokepoint.io._dimacs_scan import parse_arcs
+
+    return parse_arcs(np.frombuffer(raw, dtype=np.uint8), m, n_values)  # type: ignore[no-any-return]
+
+
 def read_dimacs(path: str | Path) -> Scenario:
     """Read a DIMACS instance; ``n s``/``n t`` (or supplies) become the scenario's terminals.
 
@@ -226,19 +264,13 @@ def read_dimacs(path: str | Path) -> Scenario:
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"cannot read: {e}", source=p) from None
     small = len(raw) <= SMALL_FILE_BYTES
-    if small:
-        starts, ends, lines, m, first_arc = _classify_small(raw)
-    else:
-        from chokepoint.io._dimacs_scan import classify, parse_arcs
-
-        buf = np.frombuffer(raw, dtype=np.uint8)
-        starts, ends, lines, m, first_arc = classify(buf)
+    starts, ends, lines, m, first_arc, plain = _lines(raw, small=small)
     h = _Header()
     errors = [e for e in [_read_header(raw, starts, ends, lines, first_arc, h, p)] if e]
     if h.kind is not None:
         n_values = 1 if h.kind == "max" else 3
-        tail, head, values, slow, at, err, err_line, k = (
-            _arcs_small(raw, m, n_values) if small else parse_arcs(buf, m, n_values))
+        tail, head, values, slow, at, err, err_line, k = _arcs(raw, plain, m, n_values,
+                                                               small=small)
         if err == _ERR_FIELDS:
             errors.append((err_line, InputError(
                 f"arc line must have {n_values + 2} fields after 'a'", source=p,

@@ -12,11 +12,12 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from chokepoint.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["atomic_dir", "atomic_path", "ensure_dir", "write_csv", "write_json", "write_text"]
 
