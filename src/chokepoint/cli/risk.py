@@ -86,6 +86,10 @@ def _print_ranking(s: Scenario, table: Any, top: int) -> None:
                        ("pairs_cut", "OD cut"), ("detour_max_increase_h", "detour +h")):
         if col in table.columns:
             cols.append((col, label))
+    for col in table.columns:
+        if str(col).startswith("alt_diff_"):
+            w = str(col).removeprefix("alt_diff_")
+            cols.append((col, "alt. route +" + {"time_h": "h", "length_km": "km"}.get(w, w)))
     for _, label in cols:
         t.add_column(label, justify="left" if label in ("id", "name") else "right")
     for rec in table.head(top).to_dict("records"):
@@ -94,6 +98,8 @@ def _print_ranking(s: Scenario, table: Any, top: int) -> None:
             v = rec[col]
             if col == "throughput_loss_rel":
                 cells.append(f"{100 * v:.1f}")
+            elif str(col).startswith("alt_diff_") and v == float("inf"):
+                cells.append("none")
             elif isinstance(v, float):
                 cells.append(_num(v, 2))
             else:

@@ -121,8 +121,75 @@ def write_json(path: str | Path, data: Any) -> Path:
 
 
 def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
-    """Write a DataFrame as CSV atomically."""
-    return _write_with(path, lambda t: frame.to_csv(t, index=False))
+    """Write a DataFrame as CSV atomically: the bytes of ``frame.to_csv(index=False)``.
+
+    Tables of numbers, booleans and text without characters that need quoting are formatted
+    column by column (:func:`csv_text`, about twice as fast on large tables); anything else
+    goes through pandas.
+    """
+    text = csv_text(frame)
+    if text is None:
+        return _write_with(path, lambda t: frame.to_csv(t, index=False))
+    return write_text(path, text)
+
+
+
+def _spelled(values: Any, spell: Callable[[Any], str]) -> list[str]:
+    """``spell`` of each value, computed once per distinct value (missing: ``""``)."""
+    import numpy as np
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.array([*map(spell, uniques.tolist()), ""], dtype=object)
+    return table[codes].tolist()  # type: ignore[no-any-return]
+
+
+def _csv_column(col: pd.Series) -> list[str] | None:
+    """One column as pandas' CSV writer spells it, or None when this path cannot say."""
+    import pandas as pd
+
+    dtype = col.dtype
+    if dtype.kind in "iub" and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
+        return _spelled(col.to_numpy(), str)
+    if dtype == "float64" and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
+        import numpy as np
+
+        # distinct bit patterns (0.0 and -0.0 differ); repr = values.astype(str), what
+        # pandas writes; NaN as an empty field
+        codes, bits = pd.factorize(np.ascontiguousarray(col.to_numpy()).view(np.int64))
+        vals = np.asarray(bits).view(np.float64)
+        table = np.array(list(map(repr, vals.tolist())), dtype=object)
+        table[np.isnan(vals)] = ""
+        return table[codes].tolist()  # type: ignore[no-any-return]
+    if dtype.kind == "O" or isinstance(dtype, pd.StringDtype):
+        if pd.api.types.infer_dtype(col, skipna=True) not in ("string", "empty"):
+            return None
+        return col.to_numpy(dtype=object, na_value="").tolist()  # type: ignore[no-any-return]
+    return None
+
+
+def csv_text(frame: pd.DataFrame) -> str | None:
+    """``frame.to_csv(index=False)`` built column by column (integers, float64, booleans and
+    text; NaN and missing text as empty fields), or None for any other table or when a field
+    would need the csv module's quoting (checked on the whole text: its commas and line
+    breaks are exactly the separators, and it has no quote or carriage return). The rows are
+    joined by ``str.join`` over ``zip``: no Python code per field."""
+    names = [str(c) for c in frame.columns]
+    if len(names) < 2 or not frame.columns.is_unique:
+        return None
+    cols = []
+    for name in frame.columns:
+        col = _csv_column(frame[name])
+        if col is None:
+            return None
+        cols.append(col)
+    rows = "\n".join(map(",".join, zip(*cols, strict=True)))
+    text = ",".join(names) + "\n" + (rows + "\n" if rows else "")
+    n = len(frame)
+    if (text.count(",") != (len(names) - 1) * (n + 1) or text.count("\n") != n + 1
+            or '"' in text or "\r" in text):
+        return None
+    return text
 
 
 def _clean(x: Any) -> Any:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -156,19 +157,34 @@ def criticality_table(
     return table
 
 
-def _names(s: Scenario, kind: str, ids: Sequence[str]) -> list[str]:
-    """Display names of ``ids`` (the id itself where an element has no name)."""
+def _positions(s: Scenario, kind: str, ids: np.ndarray) -> np.ndarray:
+    """Row of each link or node id in its table (one hash lookup over the whole column)."""
+    c = s.network.compiled
+    pos = c.link_positions(ids) if kind == "link" else c.node_position.get_indexer(
+        pd.Index(ids))
+    if (pos < 0).any():
+        raise InputError(f"unknown {kind} id {ids[np.flatnonzero(pos < 0)[0]]!r}")
+    return pos
+
+
+def _names(s: Scenario, kind: str, ids: np.ndarray) -> Any:
+    """Display names of ``ids`` (the id itself where an element has no name), as an array
+    for a table column; vectorised (one take from the name column)."""
     net = s.network
-    c = net.compiled
-    if kind == "link":
-        names = net.links["name"].to_numpy(dtype=object)[[c.link_index[e] for e in ids]]
-    elif kind == "node":
-        names = net.nodes["name"].to_numpy(dtype=object)[[c.node_index[e] for e in ids]]
+    if kind in ("link", "node"):
+        frame = net.links if kind == "link" else net.nodes
+        names = frame["name"].array.take(_positions(s, kind, ids))
+        empty = np.asarray(names == "", dtype=bool)  # a table's names default to the ids
+        if not empty.any():
+            return names
+        out = names.to_numpy(dtype=object)
     else:  # a group of one link is named after it
         links = net.links
         one = links.groupby("group")["name"].agg(lambda x: x.iloc[0] if len(x) == 1 else "")
-        names = np.asarray([one.get(e, "") for e in ids], dtype=object)
-    return [str(x) if str(x) else e for x, e in zip(names, ids, strict=True)]
+        out = one.reindex(pd.Index(ids)).fillna("").to_numpy(dtype=object)
+        empty = out == ""
+    out[empty] = ids[empty]
+    return out
 
 
 def finish(s: Scenario, table: pd.DataFrame, kind: str, *, unit: str | None = None
@@ -179,17 +195,20 @@ def finish(s: Scenario, table: pd.DataFrame, kind: str, *, unit: str | None = No
     ``length_km``, ``time_h``), the losses in each report unit (and in ``unit``, the
     shipment's display unit), and ``rank`` (1 is the most
     critical: the largest priority-weighted served-demand loss — the corridor-wide view — then
-    throughput loss, then pairs cut, then the longest detour; ties by element id).
+    throughput loss, then pairs cut, then the longest detour; a table of link redundancy
+    alone ranks links without an alternative route first, then by the alternative's extra
+    weight; ties by element id).
     """
     table = table.copy()
-    ids = [str(e) for e in table["element"]]
+    ids = table["element"].astype(str).to_numpy(dtype=object)
     table.insert(2, "name", _names(s, kind, ids))
     if kind == "link" and len(table):
-        extra = s.network.links.set_index("id").loc[ids, ["from", "to", "mode", "structure",
-                                                          "group", "length_km", "time_h"]]
+        rows = _positions(s, kind, ids)
+        links = s.network.links
         at = 3  # after rank-less "element", "kind", "name"
-        for j, col in enumerate(extra.columns):
-            table.insert(at + j, col, extra[col].to_numpy())
+        for j, col in enumerate(("from", "to", "mode", "structure", "group", "length_km",
+                                 "time_h")):
+            table.insert(at + j, col, links[col].array.take(rows))
     if s.units.base != "unit":
         if "throughput_loss" in table:
             for u in dict.fromkeys([*s.units.report_units, *([unit] if unit else [])]):
@@ -206,6 +225,8 @@ def finish(s: Scenario, table: pd.DataFrame, kind: str, *, unit: str | None = No
                 table[unit_column(f"loss_{d.id}", u)] = (
                     table[f"loss_{d.id}"].to_numpy(dtype=float) / s.units.rate_factor(u))
     cols = [col for col in RANK_ORDER if col in table]
+    if not cols:  # redundancy alone: no alternative route first, then the longest detour
+        cols = [col for col in table.columns if str(col).startswith("alt_diff_")]
     if cols:
         table = table.sort_values([*cols, "element"], ascending=[*([False] * len(cols)), True],
                                   kind="stable")
