@@ -22,7 +22,7 @@ Parts (medians of ``--reps`` fresh processes; the load average is recorded with 
 (c) **start-up and small files**: ``chokepoint --help``, and ``chokepoint flow FILE --json``
     on small DIMACS files (a shared 80 kB instance and king's-move grids of about 10k and
     100k arcs); plus, for the read alone (fresh process: import the reader, read the file),
-    the line-by-line reader of 9a6697e (``tests/_legacy_readers.py``), the compiled scanner
+    the line-by-line reader of 9a6697e (``benchmarks/_legacy_readers.py``), the compiled scanner
     and the small-file path.
 
 Results go to ``benchmarks/results/demo.json`` and ``docs/benchmarks/demo.md``.
@@ -162,6 +162,7 @@ if how == "line-by-line (9a6697e)":
 else:
     from chokepoint.io import dimacs
     dimacs.SMALL_FILE_BYTES = -1 if how == "compiled scanner" else 1 << 40
+    dimacs.arc_block = lambda raw: -1  # the numba scanner, not numpy's path for plain files
     read = dimacs.read_dimacs
 s = read(path)
 print(time.perf_counter() - t, len(s.network.links))
@@ -189,7 +190,8 @@ def small_files(versions: dict[str, Path], reps: int, tmp: Path) -> dict[str, An
                     walls[c][v].append(wall)
         for k, f in files.items():
             for r in READERS:
-                out = run([PY, "-c", READ, r, str(f), str(ROOT / "tests")], src=ROOT / "src")[3]
+                out = run([PY, "-c", READ, r, str(f), str(ROOT / "benchmarks")],
+                          src=ROOT / "src")[3]
                 if i:
                     reads[k][r].append(float(out.split()[0]))
         print(f"  small files #{i} done (load {_load()})", flush=True)

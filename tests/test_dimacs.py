@@ -149,3 +149,25 @@ def test_pyomo_interdiction_brute_force(flow_benchmarks: Path,
         for ids in combinations(list(net.links["id"]), attacks)
     )
     assert best == float(row["known_optimum"])
+
+
+def test_array_read_network_answers_without_its_tables(tmp_path: Path) -> None:
+    """A DIMACS network names its cut, describes elements and summarises itself from its
+    arrays exactly as from the tables built later (which it then still has to agree with)."""
+    f = tmp_path / "g.max"
+    f.write_text("p max 4 5\nn 1 s\nn 4 t\na 1 2 3\na 1 3 2\na 2 3 1\na 2 4 2\na 3 4 3\n")
+    net = load(f).network
+    early = (net.summary(), net.describe("a3"), net.describe("2"), net.describe("zz"),
+             net.text_at("link", "name", np.array([4, 0])).tolist(),
+             net.text_at("link", "source", np.array([1])).tolist())
+    c = net.compiled
+    assert [k in c.link_index for k in ("a5", "a6", "a05", "a0", 5)] == [True] + [False] * 4
+    assert c.link_index["a5"] == 4
+    assert list(c.link_index) == ["a1", "a2", "a3", "a4", "a5"]
+    assert c.link_positions(np.array(["a2", "b", "a9"], dtype=object)).tolist() == [1, -1, -1]
+    assert len(net.links) == 5  # the tables are built now
+    late = (net.summary(), net.describe("a3"), net.describe("2"), net.describe("zz"),
+            net.text_at("link", "name", np.array([4, 0])).tolist(),
+            net.text_at("link", "source", np.array([1])).tolist())
+    assert early == late
+    assert early[1:] == ("a3", "2", "zz", ["a5", "a1"], [""])

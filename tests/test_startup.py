@@ -66,3 +66,4 @@ def test_flow_on_a_dimacs_file_needs_only_the_solver(tmp_path: Path) -> None:
     f.write_text("c tiny\np max 3 3\nn 1 s\nn 3 t\na 1 2 5\na 2 3 4\na 1 3 1\n")
     code = _HELP.format(args=f"['flow', {str(f)!r}, '--json']")
     assert _imported_after(code) == ["ortools"]
+    assert _imported_after(_HELP.format(args=f"['validate', {str(f)!r}]")) == []

@@ -596,6 +596,13 @@ class Network:
 
     def summary(self) -> dict[str, Any]:
         """Counts by kind, mode and structure, and total length."""
+        if self.array_born and self._arrays is not None:  # every text column at its default
+            arr = self._arrays
+            n, m = len(arr.node_ids), len(arr.link_ids)
+            return {"name": self.name, "nodes": n, "links": m, "failure_groups": m,
+                    "node_kinds": {"node": n} if n else {}, "link_modes": {"rail": m},
+                    "structures": {}, "length_km": float(np.nansum(arr.length_km)),
+                    "capacity_unit": self.units.base}
         lk = self.links
         return {
             "name": self.name,

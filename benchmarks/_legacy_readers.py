@@ -1,8 +1,10 @@
-"""The readers as they were before the columnar rewrite (issue 15), kept as the reference.
+"""The readers as they were before the columnar rewrite (issue 15), kept as the "before" of
+``bench_demo``'s reader timing.
 
-``tests/test_readers_equal.py`` compares the new readers' networks against these on every
-fixture. Verbatim copies of ``io/dimacs.py`` and ``io/csv.py`` at commit 9a6697e (only the
-imports are merged); not used anywhere else.
+Verbatim copies of ``io/dimacs.py`` and ``io/csv.py`` at commit 9a6697e (only the imports are
+merged); not used anywhere else. ``tests/test_readers_equal.py`` compared the new readers
+against these on every fixture and now checks digests recorded from them
+(``tests/data/readers_expected.json``).
 """
 
 # ruff: noqa
