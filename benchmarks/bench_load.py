@@ -4,19 +4,21 @@ Run from the repository root::
 
     .venv/bin/python -m benchmarks.bench_load                     # full (several minutes)
     .venv/bin/python -m benchmarks.bench_load --quick             # 10k and 100k arcs only
-    .venv/bin/python -m benchmarks.bench_load --before SRC_DIR    # also the old code
+    .venv/bin/python -m benchmarks.bench_load --before 72c6b0f=SRC_DIR  # also old code
 
-``--before SRC_DIR`` names a ``src`` folder of an older checkout (e.g. ``git archive 9a6697e
-src | tar -x -C /tmp/old``); each measurement then runs the old and the new code alternately
-in fresh processes, so ratios come from one run on one machine state.
+``--before LABEL=SRC_DIR`` (repeatable) names a ``src`` folder of an older checkout (e.g.
+``git archive 72c6b0f src | tar -x -C /tmp/old``); each measurement of part (a) then runs
+the old and the new code alternately in fresh processes, so ratios come from one run on one
+machine state. Every ``src`` is byte-compiled first (``compileall``), as an installed
+package is, so no run pays for compiling the sources.
 
 Parts (every measurement is a fresh Python process; times are medians of ``--reps`` runs;
 peak memory is the child's ``ru_maxrss``):
 
 (a) **stage breakdown** of ``chokepoint flow FILE.max --json`` on king's-move grids of
     about 10k, 100k and 1.6M arcs written as DIMACS files: imports, read + parse,
-    tables + validate, compile, solve, write; with a fitted growth exponent per stage
-    (least squares on log time vs log arcs).
+    tables + validate, compile, solve + name the cut, write; with a fitted growth exponent per
+    stage (least squares on log time vs log arcs) and the peak memory.
 (b) **end to end** on the 1.6M-arc file: ``python -m chokepoint.cli flow FILE --json``
     against ``benchmarks/plain_maxflow.py`` (numpy ``loadtxt`` + OR-Tools ``SimpleMaxFlow``),
     alternating; wall and peak memory ratios.
@@ -53,17 +55,23 @@ DOC = ROOT / "docs" / "benchmarks" / "load.md"
 RAIL = ROOT.parent / "shared" / "data" / "raw" / "scgraph_world_railways"
 PY = sys.executable
 SIZES = {"10k": (36, 35), "100k": (112, 112), "1.6M": (400, 500)}
-STAGES = ("imports", "read + parse", "tables + validate", "compile", "solve", "write")
+STAGES = ("imports", "read + parse", "tables + validate", "compile", "solve + name cut",
+          "write")
 
-# The stage driver: runs in a fresh process against whichever ``src`` is first on sys.path.
+# The stage driver: runs in a fresh process against whichever ``src`` is first on sys.path and
+# does what ``chokepoint flow FILE --json`` does (its imports, its shipment and cut naming).
 DRIVER = r"""
 import json, sys, time, resource
 t0 = time.perf_counter()
-import chokepoint.cli._app, chokepoint.analyses
-from chokepoint.analyses import max_flow
+import chokepoint.cli._app
 from chokepoint.network import Network
 from chokepoint.io.dimacs import read_dimacs
 from chokepoint.io.write import to_jsonable
+try:
+    from chokepoint.workflows.shipment import shipment, throughput
+except ImportError:  # older code: max flow, and the cut named as its CLI named it
+    shipment = None
+    from chokepoint.analyses import max_flow
 t1 = time.perf_counter()
 tables = [0.0]
 def timed(bound):  # a bound classmethod, timed into tables[0]
@@ -76,13 +84,22 @@ for name in ("from_frames", "from_arrays"):
         setattr(Network, name, timed(getattr(Network, name)))
 s = read_dimacs(sys.argv[1]); t2 = time.perf_counter()
 c = s.network.compiled; t3 = time.perf_counter()
-r = max_flow(c, s.sources, s.sinks); t4 = time.perf_counter()
-data = {"value": r.value, "cut": r.cut_links, "cut_nodes": r.cut_nodes,
-        "cut_groups": r.cut_groups, "sources": r.sources, "sinks": r.sinks}
-text = json.dumps(to_jsonable(data)); t5 = time.perf_counter()
+if shipment is not None:
+    sh = shipment(s, sources=None, sinks=None)
+    blk = throughput(s, sh)
+    value = blk["value"]
+    data = {"value": value, "cut": [x["id"] for x in blk["cut"] if x["kind"] == "link"],
+            "names": [x["name"] for x in blk["cut"]], "cut_groups": blk["cut_groups"]}
+else:
+    r = max_flow(c, s.sources, s.sinks)
+    value = r.value
+    data = {"value": value, "cut": r.cut_links, "cut_groups": r.cut_groups,
+            "names": [s.network.describe(i) for i in r.cut_links]}
+t4 = time.perf_counter()
+text = json.dumps(to_jsonable(data), indent=2); t5 = time.perf_counter()
 print(json.dumps({"imports": t1 - t0, "read + parse": t2 - t1 - tables[0],
-                  "tables + validate": tables[0], "compile": t3 - t2, "solve": t4 - t3,
-                  "write": t5 - t4, "value": r.value,
+                  "tables + validate": tables[0], "compile": t3 - t2, "solve + name cut": t4 - t3,
+                  "write": t5 - t4, "value": value,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -139,8 +156,13 @@ def stages(files: dict[str, tuple[Path, int]], versions: dict[str, Path], reps: 
            before_sizes: tuple[str, ...]) -> dict[str, Any]:
     """Part (a): per version and size, the median of each stage over ``reps`` runs."""
     out: dict[str, Any] = {v: {} for v in versions}
+    warm = [p for p, _ in files.values() if p.stat().st_size > (1 << 20)][:1]
+    for src in versions.values():  # unmeasured: numba compiles and caches its kernels once
+        for path in warm:
+            run([PY, "-c", DRIVER, str(path)], src=src)
     for label, (path, m) in files.items():
-        here = {v: src for v, src in versions.items() if v != "before" or label in before_sizes}
+        here = {v: src for v, src in versions.items()
+                if not v.startswith("before") or label in before_sizes}
         runs: dict[str, list[dict[str, float]]] = {v: [] for v in here}
         for _ in range(reps):
             for v, src in here.items():  # alternate old/new
@@ -199,6 +221,7 @@ def criticality_file(csv: Path, reps: int, tmp: Path) -> dict[str, Any]:
            "--out", str(tmp / "cli.csv")]
     api = [PY, "-c", API_CRIT, str(csv), str(tmp / "api.csv")]
     res: dict[str, list[float]] = {"cli": [], "api": []}
+    run(cli, src=ROOT / "src")  # unmeasured: numba kernels compiled and cached once
     for _ in range(reps):
         for name, cmd in (("cli", cli), ("api", api)):
             res[name].append(run(cmd, src=ROOT / "src")[0])
@@ -227,7 +250,7 @@ print(json.dumps({"imports": t1 - t0, "read + topology": t2 - t1, "links": net.n
 def world_import(reps: int) -> dict[str, Any]:
     """Part (d): read + topology of the world railway graph, in a fresh process."""
     runs = [json.loads(run([PY, "-c", IMPORT, str(RAIL)], src=ROOT / "src")[2])
-            for _ in range(reps)]
+            for _ in range(reps + 1)][1:]  # the first: unmeasured (numba caches its kernels)
     return {k: median([r[k] for r in runs]) for k in ("imports", "read + topology")} | {
         "links": runs[0]["links"]}
 
@@ -237,7 +260,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="10k and 100k arcs only")
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--before", type=Path, help="src folder of the old code")
+    ap.add_argument("--before", action="append", default=[], metavar="LABEL=SRC",
+                    help="src folder of older code, with a label (repeatable)")
     ap.add_argument("--before-sizes", default="10k,100k,1.6M",
                     help="sizes to run the old code on (it is slow)")
     ap.add_argument("--parts", default="abcd", help="which parts to run (letters)")
@@ -245,9 +269,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     info = machine("pandas", "pyarrow", "numba", "ortools")
     t_start = time.perf_counter()
     results: dict[str, Any] = {"machine": info, "reps": args.reps}
-    versions = {"after": ROOT / "src"}
-    if args.before:
-        versions = {"before": args.before.resolve(), **versions}
+    versions: dict[str, Path] = {}
+    for spec in args.before:
+        label, _, src = spec.rpartition("=")
+        versions[f"before ({label or 'old'})"] = Path(src).resolve()
+    versions["after"] = ROOT / "src"
+    for src in versions.values():  # as installed: no run compiles the sources
+        subprocess.run([PY, "-m", "compileall", "-q", str(src)], check=True,
+                       stdout=subprocess.DEVNULL)
+    loads: dict[str, list[float]] = {}
+    results["loadavg_by_part"] = loads
     sizes = {k: v for k, v in SIZES.items() if not (args.quick and k == "1.6M")}
     with tempfile.TemporaryDirectory(prefix="bench_load_") as d:
         tmp = Path(d)
@@ -256,19 +287,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             files[k] = (files[k][0], grid_dimacs(files[k][0], w, h))
         if "a" in args.parts:
             print("(a) stages", file=sys.stderr)
+            loads["a"] = [round(x, 2) for x in os.getloadavg()]
             results["stages"] = stages(files, versions, args.reps,
                                        before_sizes=tuple(args.before_sizes.split(",")))
         if "b" in args.parts:
             print("(b) end to end", file=sys.stderr)
+            loads["b"] = [round(x, 2) for x in os.getloadavg()]
             results["end_to_end"] = end_to_end(files[list(files)[-1]][0], args.reps)
             results["end_to_end"]["arcs"] = files[list(files)[-1]][1]
         if "c" in args.parts and RAIL.is_dir():
             print("(c) criticality", file=sys.stderr)
+            loads["c"] = [round(x, 2) for x in os.getloadavg()]
             csv = tmp / "world_railways.csv"
             csv.write_bytes(gzip.decompress((RAIL / "world_railways_edges.csv.gz").read_bytes()))
             results["criticality"] = criticality_file(csv, args.reps, tmp)
         if "d" in args.parts and RAIL.is_dir():
             print("(d) import", file=sys.stderr)
+            loads["d"] = [round(x, 2) for x in os.getloadavg()]
             results["import"] = world_import(args.reps)
     results["total_s"] = time.perf_counter() - t_start
     results["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
@@ -292,17 +327,19 @@ def render(r: dict[str, Any]) -> str:
         "# Benchmark: loading large networks (file → answer)", "",
         f"Generated by `python -m benchmarks.bench_load` on {m['date']} "
         f"(total {r['total_s']:.0f} s). Raw numbers: `benchmarks/results/load.json`.", "",
-        f"* Machine: {m['cpu']}, `nproc` {m['nproc']}, {m['memory']} RAM — a VM **shared with "
-        f"six other jobs** during this run: load average {m['loadavg_at_start']} at start, "
-        f"{m.get('loadavg_at_end')} at end (on 2 cores), so absolute times are inflated; "
-        "ratios are measured side by side (alternating runs) in this one run.",
+        f"* Machine: {m['cpu']}, `nproc` {m['nproc']}, {m['memory']} RAM, a VM shared with "
+        f"other jobs: load average (1, 5, 15 min) {m['loadavg_at_start']} at start, "
+        f"{m.get('loadavg_at_end')} at end (on 2 cores); at the start of each part: "
+        + ", ".join(f"({k}) {v}" for k, v in r.get("loadavg_by_part", {}).items())
+        + ". Ratios are measured side by side (alternating runs) in this one run.",
         f"* Versions: Python {m['python']}, numpy {m['numpy']}, pandas {m['pandas']}, "
         f"pyarrow {m['pyarrow']}, numba {m['numba']}, ortools {m['ortools']}.",
         f"* Every figure is the median of {r['reps']} fresh processes.", ""]
     if "stages" in r:
         lines += ["## (a) Stage breakdown of `chokepoint flow FILE.max --json`", "",
-                  "King's-move grids written as DIMACS (`grid_dimacs`); seconds per stage; "
-                  "`before` = the code at 9a6697e (line-by-line readers, string validation).",
+                  "King's-move grids written as DIMACS (`grid_dimacs`); seconds per stage, "
+                  "measured in one process that does what the CLI does "
+                  "(`benchmarks/bench_load.py`, `DRIVER`).",
                   ""]
         for v, rows in r["stages"].items():
             labels = [k for k in rows if k != "exponents"]
