@@ -28,7 +28,7 @@ SRC = Path(chokepoint.__file__).parent
 LAYERS: dict[str, int] = {
     "errors": 0, "units": 0, "network": 0, "compiled": 0, "scenario": 0, "disruptions": 0,
     "timeline": 0, "route_rules": 0, "kinds": 0, "progress": 0, "formatting": 0, "limits": 0,
-    "provenance": 0, "cancel": 0,
+    "provenance": 0, "cancel": 0, "_lazy": 0,
     "io": 1, "data": 1,
     "analyses": 2,
     "simulate": 3,
