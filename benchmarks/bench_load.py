@@ -306,11 +306,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--before-sizes", default="10k,100k,1.6M",
                     help="sizes to run the old code on (it is slow)")
     ap.add_argument("--parts", default="abcde", help="which parts to run (letters)")
+    ap.add_argument("--note", default="", help="what else ran on the machine (for the page)")
     args = ap.parse_args(argv)
     info = machine("pandas", "pyarrow", "numba", "ortools")
     t_start = time.perf_counter()
     results: dict[str, Any] = {"machine": info, "reps": args.reps,
-                                "argv": " ".join(argv if argv is not None else sys.argv[1:])}
+                                "argv": " ".join(argv if argv is not None else sys.argv[1:]),
+                                "note": args.note}
     versions: dict[str, Path] = {}
     for spec in args.before:
         label, _, src = spec.rpartition("=")
@@ -400,7 +402,8 @@ def _render_stages(r: dict[str, Any]) -> list[str]:
     lines = ["## (a) Stage breakdown of `chokepoint flow FILE.max --json`", "",
              "King's-move grids written as DIMACS (`grid_dimacs`); seconds per stage, measured "
              "in one process that does what the CLI does (`benchmarks/bench_load.py`, "
-             "`DRIVER`).", ""]
+             "`DRIVER`). `before (REV)` is the code at commit REV (`git archive REV src`): "
+             "`72c6b0f` is main at the start of this session.", ""]
     for v, rows in r["stages"].items():
         labels = [k for k in rows if k != "exponents"]
         lines += [f"### {v}", "", "| stage | " + " | ".join(
@@ -477,10 +480,10 @@ def _render_cache(r: dict[str, Any]) -> list[str]:
             "| read_dimacs | hash + load (a cache hit) | cache file |", "|---|---|---|",
             f"| {_f(k['read_dimacs'])} s | {_f(k['hash + load'])} s | {_f(k['cache_mb'], 0)} MB |",
             "", f"A cache would save about {_f(saved)} s per run on this file{share}, for "
-            f"{_f(k['cache_mb'], 0)} MB of disk per input file. It is not built: the saving is "
-            "a fraction of a second once numba's start-up is gone, and a cache needs a policy "
-            "(where, how much disk, eviction, off in tests so that the readers' tests read) "
-            "that this session did not settle.", ""]
+            f"{_f(k['cache_mb'], 0)} MB of disk per input file: it would pay for repeated runs "
+            "on one large file. It is not built yet: it needs a policy (where, how much disk, "
+            "eviction, a way to turn it off, and off in tests so that the readers' tests still "
+            "read) that this session did not settle; issue 15 keeps it open.", ""]
 
 
 def render(r: dict[str, Any]) -> str:
@@ -495,7 +498,8 @@ def render(r: dict[str, Any]) -> str:
         f"other jobs: load average (1, 5, 15 min) {m['loadavg_at_start']} at start, "
         f"{m.get('loadavg_at_end')} at end (on 2 cores); at the start of each part: "
         + ", ".join(f"({k}) {v}" for k, v in r.get("loadavg_by_part", {}).items())
-        + ". Ratios are measured side by side (alternating runs) in this one run.",
+        + ". " + (r["note"] + " " if r.get("note") else "")
+        + "Ratios are measured side by side (alternating runs) in this one run.",
         f"* Versions: Python {m['python']}, numpy {m['numpy']}, pandas {m['pandas']}, "
         f"pyarrow {m['pyarrow']}, numba {m['numba']}, ortools {m['ortools']}.",
         f"* Every figure is the median of {r['reps']} fresh processes (numba's kernels "
