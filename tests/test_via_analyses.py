@@ -1,7 +1,7 @@
-"""Every single-flow analysis honours a commodity's ``via`` stops when its link rules do not
-force them: exactly (fastest route, max flow, worst-k interdiction, throughput criticality)
-or by refusing with a typed error naming commodity, stop and analysis (earliest-arrival bound,
-delay objective)."""
+"""Every single-flow analysis honours a commodity's ``via`` stops exactly when its link rules
+do not force them (fastest route, max flow, worst-k interdiction, throughput criticality,
+earliest-arrival bound, delay objective, travel-time interdiction, hardening), each checked
+against brute force on small random instances and through the CLI."""
 
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ from chokepoint.analyses.routing import (
     commodity_throughput_criticality,
     via_implied,
 )
-from chokepoint.errors import RouteConstraintError
 from chokepoint.io.scenario_file import read_scenario_text
 from chokepoint.scenario import Demand
 from conftest import make_network
@@ -173,19 +172,168 @@ def test_forced_via_keeps_the_single_flow_answers() -> None:
     assert r.value == pytest.approx(2.0)
 
 
-def test_time_expanded_analyses_refuse_with_a_typed_error() -> None:
+def _toy_days(edges: list[tuple[int, int, int]]) -> Any:
+    """:func:`_toy` with transit times of 1–3 whole days (24-h steps: capacities per step are
+    the integer daily capacities, transit steps the days)."""
+    links = [(f"L{k}", f"N{u}", f"N{w}", cap, {"time_h": 24.0 * (1 + (2 * k) % 3)})
+             for k, (u, w, cap) in enumerate(edges) if u != w]
+    if not links:
+        return None
+    return make_network(links, nodes=[{"id": f"N{i}"} for i in range(5)],
+                        direction="forward").compiled
+
+
+def _brute_over_time(c: Any, stops: tuple[str, str, str], n_steps: int, units: float,
+                     closed: dict[int, set[int]] | None = None) -> float:
+    """Independent LP: leg 0 (origin → stop) and leg 1 (stop → destination) as two flows over
+    the time-expanded network itself, leg 1 fed at the stop by what leg 0 brings there in
+    the same step, both legs within each arc's capacity per step, at most ``units`` leaving
+    the origin; the most delivered within ``n_steps`` 24-h steps. ``closed``: arc → steps in
+    which it may not depart."""
+    from scipy.optimize import linprog
+
+    o, v, d = (c.node_index[x] for x in stops)
+    tau = np.ceil(c.time_h / 24.0 - 1e-9).astype(int)
+    cols: dict[tuple[Any, ...], int] = {}
+
+    def col(*key: Any) -> int:
+        return cols.setdefault(key, len(cols))
+
+    bal: dict[tuple[int, int, int], dict[int, float]] = {}
+
+    def add(leg: int, node: int, step: int, j: int, sign: float) -> None:
+        row = bal.setdefault((leg, node, step), {})
+        row[j] = row.get(j, 0.0) + sign
+
+    caps: dict[tuple[int, int], list[int]] = {}
+    for leg in (0, 1):
+        for t in range(n_steps):
+            for a in range(c.n_arcs):
+                if t + tau[a] <= n_steps - 1 and t not in (closed or {}).get(a, set()):
+                    j = col("x", leg, t, a)
+                    caps.setdefault((t, a), []).append(j)
+                    add(leg, int(c.tail[a]), t, j, -1.0)
+                    add(leg, int(c.head[a]), t + tau[a], j, 1.0)
+            for n in range(c.n_vertices):
+                if t + 1 < n_steps:
+                    j = col("h", leg, t, n)
+                    add(leg, n, t, j, -1.0)
+                    add(leg, n, t + 1, j, 1.0)
+    for t in range(n_steps):
+        add(0, o, t, col("s", t), 1.0)
+        add(0, v, t, col("y", t), -1.0)
+        add(1, v, t, col("y", t), 1.0)
+        add(1, d, t, col("d", t), -1.0)
+    rows = list(bal.values())
+    A_eq = np.zeros((len(rows), len(cols)))
+    for i, r in enumerate(rows):
+        for j, val in r.items():
+            A_eq[i, j] = val
+    ub_rows = [js for js in caps.values()]
+    A_ub = np.zeros((len(ub_rows) + 1, len(cols)))
+    b_ub = np.zeros(len(ub_rows) + 1)
+    for i, (key, js) in enumerate(caps.items()):
+        A_ub[i, js] = 1.0
+        b_ub[i] = c.capacity[key[1]]
+    A_ub[-1, [j for k, j in cols.items() if k[0] == "s"]] = 1.0
+    b_ub[-1] = units
+    obj = np.zeros(len(cols))
+    obj[[j for k, j in cols.items() if k[0] == "d"]] = -1.0
+    res = linprog(obj, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=np.zeros(len(rows)),
+                  bounds=(0, None), method="highs")
+    return -float(res.fun)
+
+
+def _brute_quickest(c: Any, units: float, *, max_steps: int = 30,
+                    closed: dict[int, set[int]] | None = None) -> int:
+    """Smallest number of 24-h steps whose brute-force value reaches ``units`` (scan)."""
+    for n in range(1, max_steps + 1):
+        if _brute_over_time(c, ("N0", "N2", "N4"), n, units, closed) >= units - 1e-6:
+            return n
+    return max_steps + 1
+
+
+@settings(max_examples=20, deadline=None)
+@given(EDGES, st.integers(1, 12))
+def test_quickest_through_via_equals_brute_force(edges: list[tuple[int, int, int]],
+                                                 units: int) -> None:
+    """The layered LP's quickest delivery through N2 equals a scan of an independent
+    two-leg LP over time, and each curve point is that LP's value at its horizon."""
+    c = _toy_days(edges)
+    if c is None:
+        return
+    d = dem("N0", "N4", ("N2",))
+    if via_implied(c, d):  # the fast single-flow code answers (tested elsewhere)
+        return
+    q = commodity_quickest(c, d, float(units), step_h=24.0, max_horizon_h=24.0 * 30)
+    want = _brute_quickest(c, float(units))
+    if want > 30:
+        assert q.status in ("unreachable", "not within max horizon")
+        return
+    assert q.status == "ok"
+    assert q.n_steps == want
+    assert q.method == "layered-lp"
+    for t_h, got in zip(q.curve.times_h, q.curve.cumulative, strict=True):
+        n = round(t_h / 24.0)
+        assert got == pytest.approx(_brute_over_time(c, ("N0", "N2", "N4"), n, units)
+                                    if n else 0.0, abs=1e-6)
+
+
+@settings(max_examples=10, deadline=None)
+@given(EDGES, st.integers(2, 10))
+def test_delay_through_via_equals_brute_force(edges: list[tuple[int, int, int]],
+                                              units: int) -> None:
+    """The worst 2-day closure of one link (from day 0) equals enumeration: every link,
+    its departures in steps 0 and 1 removed, completion by the independent LP."""
+    c = _toy_days(edges)
+    if c is None:
+        return
+    d = dem("N0", "N4", ("N2",))
+    if via_implied(c, d):
+        return
+    horizon = 12
+    r = delay_interdiction(c, d, units=float(units), k=1, horizon_days=horizon,
+                           repair_days={}, default_repair_days=2.0, kind="link")
+    intact = _brute_quickest(c, float(units), max_steps=horizon)
+    worst = max(_brute_quickest(c, float(units), max_steps=horizon,
+                                closed={int(a): {0, 1} for a in c.arcs_of("link", [e])})
+                for e in map(str, c.link_ids))
+    assert r.status == "optimal"
+    assert r.intact_days == (intact if intact <= horizon else math.inf)
+    assert r.value == pytest.approx(max(worst, intact) - intact)
+
+
+def test_time_expanded_analyses_follow_an_unforced_stop() -> None:
+    """On the toy A → V → B with the bypass A – B: the same answers as when A – B is
+    forbidden (then the stop is forced and the single-flow code runs), not the bypass's."""
     c = _bypassed()
-    d = dem("A", "B", ("V",))
-    with pytest.raises(RouteConstraintError) as info:
-        commodity_quickest(c, d, 10.0)
-    e = info.value
-    assert (e.commodity, e.via, e.analysis) == ("k", ("V",), "the earliest-arrival bound")
-    assert "'k'" in str(e)
-    assert "V" in str(e)
-    assert "earliest-arrival bound" in str(e)
-    with pytest.raises(RouteConstraintError, match="delay objective"):
-        delay_interdiction(c, d, units=10.0, k=1, horizon_days=5, repair_days={},
-                           default_repair_days=2.0)
+    free = dem("A", "B", ("V",))
+    forced = dem("A", "B", ("V",), forbidden_links=("AB",))
+    q, f = (commodity_quickest(c, x, 10.0, step_h=24.0) for x in (free, forced))
+    assert q.method == "layered-lp"
+    assert f.method != "layered-lp"
+    assert q.time_h == pytest.approx(f.time_h)
+    assert q.time_h == pytest.approx(120.0)  # 4 t on day 3, 9 t by day 4, 10 t by day 5
+    r, g = (delay_interdiction(c, x, units=10.0, k=1, horizon_days=8, repair_days={},
+                               default_repair_days=2.0, kind="link") for x in (free, forced))
+    assert (r.removed, r.value, r.intact_days) == (g.removed, g.value, g.intact_days)
+    assert r.removed == ["AV"]
+
+
+@pytest.mark.parametrize(("element", "factor"), [("VB", 0.0), ("AV", 0.5), ("AB", 0.0)])
+def test_layered_quickest_follows_a_disruption_timeline(element: str, factor: float) -> None:
+    """With a closure from hour 24 to hour 72 the layered LP through the unforced stop
+    agrees with the single-flow answer of the forced route (curve point by point)."""
+    from chokepoint.timeline import Timeline, TimelineEvent
+
+    c = _bypassed()
+    tl = Timeline.from_events(c, [TimelineEvent("x", element, 24.0, 72.0, factor)])
+    free = dem("A", "B", ("V",))
+    forced = dem("A", "B", ("V",), forbidden_links=("AB",))
+    q, f = (commodity_quickest(c, x, 10.0, step_h=24.0, timeline=tl) for x in (free, forced))
+    assert q.method == "layered-lp"
+    assert q.time_h == pytest.approx(f.time_h)
+    assert q.curve.cumulative == pytest.approx(np.minimum(f.curve.cumulative, 10.0))
 
 
 SCEN = """
@@ -254,17 +402,6 @@ def test_cli_flow_and_interdict_follow_the_via_stop(scen: Path,
     assert data["removed"] in (["AV"], ["VB"])
     assert data["value"] == pytest.approx(0.0)
     assert data["label"] == "k: A → V → B"
-
-
-def test_cli_quickest_refuses_in_one_line(scen: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(["quickest", str(scen), "--units", "10"], capsys)
-    assert code == 2
-    lines = [x for x in (out + err).splitlines() if x.strip()]
-    assert len(lines) == 1
-    assert "'k'" in lines[0]
-    assert "V" in lines[0]
-    assert "earliest-arrival" in lines[0]
 
 
 def test_brief_follows_the_via_stop(scen: Path) -> None:
@@ -368,6 +505,40 @@ def test_cli_harden_follows_the_via_stop(detour: Path, capsys: pytest.CaptureFix
     assert data["status"] == "optimal"
 
 
+def test_cli_quickest_follows_the_via_stop(detour: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """10 t through V: at most 4 + 2 t/day leave V (V – B and V – D – B), so at least
+    4 h + 10 / 6 days = 44 h; the time-expanded LP (15-min steps) needs 47.75 h. By the
+    bypass A – B (9 t/day, 1 h) it would take under 28 h."""
+    import json
+
+    code, out, _ = run(["quickest", str(detour), "--units", "10", "--json"], capsys)
+    data = json.loads(out)
+    assert code == 0
+    assert data["method"] == "layered-lp"
+    assert data["lower_bound_h"] == pytest.approx(44.0)
+    assert data["time_h"] == pytest.approx(47.75)
+    assert data["commodity"] == "k"
+    assert data["curve"][-1] == [pytest.approx(47.75), pytest.approx(10.0)]
+
+
+def test_cli_delay_follows_the_via_stop(detour: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Closing A – V for two days (no repair times: the default) delays the last of 10 t
+    through V by a day; the bypass A – B is never used."""
+    import json
+
+    code, out, _ = run(["interdict", str(detour), "--objective", "delay", "--horizon-days",
+                        "10", "--k", "1", "--by", "link", "--units", "10", "--start",
+                        "2024-01-01", "--json"], capsys)
+    data = json.loads(out)
+    assert code == 0
+    assert data["removed"] == ["AV"]
+    assert (data["intact_days"], data["completion_days"]) == (5.0, 6.0)
+    assert data["status"] == "optimal"
+    assert data["commodity"] == "k: A → V → B"
+
+
 def _walk_time(c: Any, o: str, v: str, d: str) -> float:
     """Brute force: the cheapest simple o→v path plus the cheapest simple v→d path (hours)."""
     iv = c.node_index
@@ -440,3 +611,29 @@ def test_shipment_names_its_via_stops_in_words() -> None:
     words = sh.names(s).split(": ", 1)[1].split(" → ")
     assert words == [s.network.node_name(x) for x in sh.commodity.stops]  # type: ignore[union-attr]
     assert len(words) == len(sh.label.split(" → "))
+
+
+def test_campaign_bound_follows_an_unforced_stop() -> None:
+    """The campaign's exact lower bound goes by sea P → Q and rail Q → D (30 h at least), not
+    by the 5-h rail bypass P → D its route rules still allow; no simulated container beats
+    it."""
+    from chokepoint.workflows.brief import campaign
+    from test_simulate import _rail, _scenario
+
+    s = _scenario(
+        [{"id": "sea", "from": "P", "to": "Q", "mode": "sea", "time_h": 10.0,
+          "direction": "forward"}, _rail("r", "Q", "D", 20.0), _rail("bypass", "P", "D", 5.0)],
+        origin="P", dest="D", containers=100, ships=1, ship_teu=100.0, train_max_wait_h=48.0,
+        ports={"P": {"handling_teu_per_h": 50.0}, "Q": {"handling_teu_per_h": 50.0}})
+    s = dataclasses.replace(s, commodities=[dataclasses.replace(s.commodities[0],
+                                                                via=("Q",))])
+    assert not via_implied(s.network.compiled, s.commodities[0])
+    cb = campaign(s, seed=0)
+    bound = cb.data["quickest"]
+    assert bound["status"] == "ok"
+    assert bound["time_h"] >= 30.0
+    assert cb.curve.method == "layered-lp"
+    delivered = np.sort(cb.result.baseline.containers["delivered_h"].dropna().to_numpy())
+    per = s.units.quantity_factor("container")
+    for k, t_h in enumerate(delivered, start=1):  # the k-th container no earlier than the bound
+        assert cb.curve.at(t_h) >= k * per - 1e-6

@@ -9,7 +9,6 @@ __all__ = [
     "InfeasibleError",
     "InputError",
     "MissingDependencyError",
-    "RouteConstraintError",
     "SolverError",
 ]
 
@@ -51,37 +50,6 @@ class InputError(ChokepointError):
             parts.append(self.element)
         parts.append(self.message)
         return ": ".join(parts)
-
-
-class RouteConstraintError(InputError):
-    """An analysis that cannot honour a commodity's ``via`` stops exactly refuses to run.
-
-    Raised instead of silently routing origin → destination when the stops are not forced by
-    the commodity's link rules and the analysis has no exact form through them.
-
-    Parameters
-    ----------
-    commodity
-        The commodity id.
-    via
-        The via stop(s) the analysis cannot force.
-    analysis
-        The analysis in words, e.g. ``"the earliest-arrival bound"``.
-    hint
-        What the user can do instead (optional).
-    """
-
-    def __init__(self, *, commodity: str, via: tuple[str, ...] | list[str], analysis: str,
-                 hint: str = "forbid the links that bypass the stop (forbidden_links or "
-                             "allowed_links) so that every allowed path passes it") -> None:
-        self.commodity = commodity
-        self.via = tuple(via)
-        self.analysis = analysis
-        stops = ", ".join(self.via)
-        super().__init__(f"{analysis} cannot force the via stop{'s' if len(self.via) > 1 else ''}"
-                         f" {stops} (the commodity's link rules do not force "
-                         f"{'them' if len(self.via) > 1 else 'it'}); {hint}",
-                         element=f"commodity {commodity!r}")
 
 
 class InfeasibleError(ChokepointError):

@@ -10,20 +10,29 @@ interdiction and (with the copies of one arc sharing its capacity) flows through
 become single-source single-sink questions on it. An element of the network removes *every*
 copy of its arcs (:func:`lift`). Size: ``L·n`` vertices, ``L·m + L − 1`` arcs; O(L·m) to
 build.
+
+:class:`SharedFlowLP` is the maximum flow of such a network (or of its time expansion) when
+the copies of one arc draw on one capacity: a plain max flow would give every copy the whole
+capacity, so it is an LP (HiGHS, dual simplex), loaded once and re-solved warm with some arcs
+closed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import highspy
 import numpy as np
+import scipy.sparse as sp
 
+from chokepoint.analyses._highs import load_model
 from chokepoint.analyses.interdiction.attack import AttackModel
 from chokepoint.compiled import CompiledNetwork
+from chokepoint.errors import SolverError
 from chokepoint.route_rules import commodity_route
 from chokepoint.scenario import Demand
 
-__all__ = ["Layered", "layered", "lift"]
+__all__ = ["Layered", "SharedFlowLP", "layered", "lift"]
 
 
 @dataclass(frozen=True)
@@ -104,3 +113,86 @@ def lift(model: AttackModel, lay: Layered) -> AttackModel:
                        pair_arc=(base[None, :] + layers).ravel(),
                        attackable=model.attackable, cost=model.cost, k=model.k,
                        budget=model.budget, element_of=model.element_of)
+
+
+@dataclass
+class SharedFlowLP:
+    """Maximum flow ``s → t`` on arc arrays whose arcs with one ``share`` id (``≥ 0``) draw on
+    one capacity (their common ``cap``).
+
+    max Σ_{a into t} x_a − Σ_{a out of t} x_a  s.t.  flow conservation at every vertex but
+    ``s`` and ``t``, ``0 ≤ x_a ≤ cap_a``, ``Σ_{a ∈ r} x_a ≤ cap_r`` per shared row ``r``.
+    Size: m columns, n + R rows. Built on construction; :meth:`value` re-solves warm.
+    """
+
+    n_nodes: int
+    tail: np.ndarray
+    head: np.ndarray
+    cap: np.ndarray
+    share: np.ndarray
+    s: int
+    t: int
+    solves: int = 0
+    _h: highspy.Highs | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        m = len(self.tail)
+        inner = np.ones(self.n_nodes, dtype=bool)
+        inner[[self.s, self.t]] = False
+        row = np.cumsum(inner) - 1
+        arcs = np.arange(m)
+        keep_h, keep_t = inner[self.head], inner[self.tail]
+        rows = [row[self.head[keep_h]], row[self.tail[keep_t]]]
+        cols = [arcs[keep_h], arcs[keep_t]]
+        vals = [np.ones(int(keep_h.sum())), -np.ones(int(keep_t.sum()))]
+        n_eq = int(inner.sum())
+        shared = (self.share >= 0) & np.isfinite(self.cap)
+        _, inv, counts = np.unique(self.share[shared], return_inverse=True,
+                                     return_counts=True)
+        multi = counts[inv] >= 2
+        r_id, r_inv = np.unique(inv[multi], return_inverse=True)
+        rows.append(n_eq + r_inv)
+        cols.append(arcs[shared][multi])
+        vals.append(np.ones(int(multi.sum())))
+        r_cap = np.zeros(len(r_id))
+        np.maximum.at(r_cap, r_inv, self.cap[shared][multi])
+        A = sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                          shape=(n_eq + len(r_id), m)).tocsc()
+        obj = (self.head == self.t).astype(float) - (self.tail == self.t).astype(float)
+        row_lo = np.concatenate([np.zeros(n_eq), np.full(len(r_id), -np.inf)])
+        row_hi = np.concatenate([np.zeros(n_eq), r_cap])
+        self._h = load_model(obj, A, row_lo, row_hi, np.zeros(m), self.cap, None,
+                             maximise=True)
+
+    def value(self, closed: np.ndarray | None = None) -> float:
+        """The maximum flow with the arcs ``closed`` (indices) at capacity 0 (``inf`` when
+        unbounded).
+
+        Raises
+        ------
+        SolverError
+            When HiGHS stops without an optimum.
+        """
+        h = self._h
+        assert h is not None
+        cols = np.zeros(0, dtype=np.int32) if closed is None else \
+            np.unique(np.asarray(closed, dtype=np.int64)).astype(np.int32)
+        zero = np.zeros(len(cols))
+        if len(cols):
+            h.changeColsBounds(len(cols), cols, zero, zero)
+        try:
+            h.run()
+            self.solves += 1
+            status = h.getModelStatus()
+            if status in (highspy.HighsModelStatus.kUnbounded,
+                          highspy.HighsModelStatus.kUnboundedOrInfeasible):
+                return float("inf")
+            if status != highspy.HighsModelStatus.kOptimal:
+                raise SolverError("the shared-capacity flow LP was not solved to optimality "
+                                  f"({h.modelStatusToString(status)})")
+            return float(h.getInfo().objective_function_value)
+        finally:
+            if len(cols):
+                hi = self.cap[cols]
+                h.changeColsBounds(len(cols), cols, zero,
+                                   np.where(np.isfinite(hi), hi, highspy.kHighsInf))

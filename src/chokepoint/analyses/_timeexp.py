@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -22,6 +23,24 @@ from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError
 
 _TOL = 1e-6
+
+
+class ArcGraph(Protocol):
+    """What :func:`build_expanded` reads of a network: vertices and arc ends (a
+    :class:`~chokepoint.compiled.CompiledNetwork`, or a commodity's layered network of
+    :mod:`chokepoint.analyses._layered`)."""
+
+    @property
+    def n_vertices(self) -> int: ...
+
+    @property
+    def n_arcs(self) -> int: ...
+
+    @property
+    def tail(self) -> np.ndarray: ...
+
+    @property
+    def head(self) -> np.ndarray: ...
 
 
 def transit_steps(time_h: np.ndarray, step_h: float) -> np.ndarray:
@@ -78,10 +97,13 @@ class Expanded:
     n_steps: int
     scale: float
     unlimited: int
+    #: step and network arc of each movement arc (the first ``len(move_arc)`` arcs)
+    move_step: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    move_arc: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 def build_expanded(
-    c: CompiledNetwork,
+    c: ArcGraph,
     src_v: np.ndarray,
     snk_v: np.ndarray,
     *,
@@ -163,7 +185,7 @@ def build_expanded(
     cost[sink_arcs] = snk_step
     return Expanded(tail=tail, head=head, cap=cap, cost=cost, n_nodes=Z + 1, S=S, Z=Z,
                     sink_arcs=sink_arcs, sink_step=snk_step, n_steps=T, scale=scale,
-                    unlimited=unlimited)
+                    unlimited=unlimited, move_step=tt, move_arc=aa)
 
 
 @dataclass

@@ -14,7 +14,8 @@ legs through ``via`` nodes. Its throughput is then
 
 The time-expanded analyses (earliest-arrival bound, quickest transshipment) honour the route
 through :func:`commodity_timeline` (forbidden arcs at capacity factor 0) and
-:func:`commodity_quickest`.
+:func:`commodity_quickest` (via stops the link rules do not force: the layered LP of
+:mod:`chokepoint.analyses.dynamic_legs`).
 
 Complexity: one max flow per leg, plus one LP of size L·m when there are L ≥ 2 legs.
 References: Ford & Fulkerson, *Can. J. Math.* 8 (1956); Ahuja, Magnanti & Orlin, *Network
@@ -36,7 +37,6 @@ from chokepoint.analyses.maxflow import MaxFlowResult, max_flow
 from chokepoint.analyses.routes import Route, path_nodes, vertex_path
 from chokepoint.analyses.served import served_demand
 from chokepoint.compiled import CompiledNetwork
-from chokepoint.errors import RouteConstraintError
 from chokepoint.route_rules import CommodityRoute, commodity_route
 from chokepoint.scenario import Demand
 from chokepoint.timeline import Timeline
@@ -202,17 +202,14 @@ def commodity_quickest(c: CompiledNetwork, demand: Demand, units: float, *,
                        **kwargs: Any) -> QuickestResult:
     """The quickest delivery of ``units`` of a commodity along its route rules (the exact
     earliest-arrival bound of :func:`~chokepoint.analyses.dynamic.quickest_transshipment`
-    over the arcs its route allows, from its origin to its destination).
-
-    Raises
-    ------
-    RouteConstraintError
-        When the route has ``via`` nodes that its link rules do not force (a single
-        time-expanded flow cannot be made to pass them; forbid the links that bypass them).
-    """
+    over the arcs its route allows, from its origin to its destination), through its ``via``
+    stops in order: where its link rules do not force them, the layered time-expanded LP of
+    :func:`~chokepoint.analyses.dynamic_legs.legs_quickest` (``kwargs``: ``step_h``,
+    ``max_horizon_h``, ``curve``, ``curve_points``)."""
     if not via_implied(c, demand):
-        raise RouteConstraintError(commodity=demand.id, via=demand.via,
-                                   analysis="the earliest-arrival bound")
+        from chokepoint.analyses.dynamic_legs import legs_quickest
+
+        return legs_quickest(c, demand, units, timeline=timeline, **kwargs)
     return quickest_transshipment(c, [demand.origin], [demand.destination], units,
                                   timeline=commodity_timeline(c, demand, timeline), **kwargs)
 

@@ -76,8 +76,6 @@ def demo(
                  f"{s.network.node_name(s.commodities[0].origin)} at once: "
                  f"{fmt(q['time_h'], 'h')} ({fmt(q['time_days'], 'days')})",
                  bold="Exact lower bound:")
-        elif q["status"] == "refused":
-            say(f"not computed: {q['reason']}", bold="Exact lower bound:")
         if kth["undisrupted_h"] is not None:
             say(f"The {kth['k']:,}th container arrives after {fmt(kth['undisrupted_h'], 'h')} "
                  f"undisrupted, {fmt(kth['disrupted_h'], 'h')} with the disruptions.")

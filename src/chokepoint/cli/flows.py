@@ -111,14 +111,11 @@ def quickest(
 
     import numpy as np
 
-    from chokepoint.analyses.dynamic import quickest_transshipment
-    from chokepoint.analyses.routing import commodity_timeline
     from chokepoint.timeline import Timeline
-    from chokepoint.workflows.shipment import shipment
+    from chokepoint.workflows.shipment import shipment, shipment_quickest
 
     s = _load(path)
     sh = shipment(s, sources=source, sinks=sink)  # default: the first commodity, its route
-    sources, sinks = sh.sources, sh.sinks
     base_qty = "unit" if s.units.base == "unit" else "t"
     unit = unit or base_qty
     if not units > 0:
@@ -142,11 +139,9 @@ def quickest(
     if s.disruptions and not no_disruptions:
         t0 = t0 or min(d.start for d in s.disruptions)
         timeline = Timeline.from_scenario(c, s.disruptions, start=t0)
-    if sh.commodity is not None:  # its forbidden links closed for the whole horizon
-        sh.require_via_forced(analysis="the quickest delivery (earliest-arrival bound)")
-        timeline = commodity_timeline(c, sh.commodity, timeline)
-    q = quickest_transshipment(c, sources, sinks, units * factor, step_h=step_h,
-                               timeline=timeline, max_horizon_h=24.0 * max_days)
+    # along its route rules, through its via stops (the layered LP where not forced)
+    q = shipment_quickest(s, sh, units * factor, timeline=timeline, step_h=step_h,
+                          max_horizon_h=24.0 * max_days)
     data = q.to_dict(factor, unit)
     data["start"] = t0.isoformat() if (t0 is not None and timeline is not None) else None
     data["disruptions"] = len(s.disruptions) if timeline is not None and s.disruptions \

@@ -197,7 +197,7 @@ def sweep_montecarlo_cmd(
               "unserved": f"demand not served ({unit} × day)",
               "served_loss_rel": "demand not served (share)",
               "delay_mean_h": "mean container delay (h)", "delay_max_h": "max delay (h)",
-              "peak_backlog": "peak backlog (containers)", "failures": "failures",
+              "peak_backlog": "peak yard backlog (containers)", "failures": "failures",
               "down_days": "element-days down"}
     for col, label in labels.items():
         st = summ["stats"].get(col)

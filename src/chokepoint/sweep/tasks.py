@@ -333,6 +333,7 @@ def _campaign_epoch(s: Scenario, settings: dict[str, Any] | None) -> dt.datetime
 def _simulate(p: Payload, params: MonteCarloParams, seed: int,
               events: list[tuple[str, str, float, float, float]]) -> dict[str, float]:
     from chokepoint.simulate import simulate
+    from chokepoint.workflows.brief import peak_yard_backlog
 
     s, t0 = p.scenario, p.epoch
     if s is None or t0 is None:
@@ -345,11 +346,6 @@ def _simulate(p: Payload, params: MonteCarloParams, seed: int,
     d = res.delays["delay_h"]
     fin = d.dropna()
 
-    def peak(r: Any) -> float:
-        nb = r.node_backlog
-        nb = nb[nb["kind"] == "campaign_containers"]
-        return float(nb.groupby("t_h")["backlog"].sum().max()) if len(nb) else 0.0
-
     comp = (res.run.completion, res.baseline.completion)
     return {
         "delay_mean_h": float(fin.mean()) if len(fin) else math.nan,
@@ -358,8 +354,8 @@ def _simulate(p: Payload, params: MonteCarloParams, seed: int,
         "undelivered": float(d.isna().sum()),
         "completion_delay_h": (comp[0] - comp[1]).total_seconds() / 3600.0
         if comp[0] is not None and comp[1] is not None else math.nan,
-        "peak_backlog": peak(res.run),
-        "peak_backlog_excess": peak(res.run) - peak(res.baseline),
+        "peak_backlog": peak_yard_backlog(res.run),  # containers, the largest single yard
+        "peak_backlog_excess": peak_yard_backlog(res.run) - peak_yard_backlog(res.baseline),
     }
 
 

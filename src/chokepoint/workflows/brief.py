@@ -27,13 +27,15 @@ from chokepoint.workflows.shipment import (
     Shipment,
     display_unit,
     shipment,
+    shipment_arrival_curve,
     shipment_interdiction,
     shipment_of,
+    shipment_quickest,
     shipment_route,
     throughput,
 )
 
-__all__ = ["Brief", "brief", "campaign_runs"]
+__all__ = ["Brief", "brief", "campaign_runs", "peak_yard_backlog"]
 
 
 @dataclass
@@ -75,14 +77,22 @@ def _binding(net: Network, rows: pd.DataFrame) -> list[dict[str, Any]]:
     return sorted(out.values(), key=lambda e: -e["shadow_price"])
 
 
+def peak_yard_backlog(run: Any) -> float:
+    """The peak yard backlog of a simulated run, in containers: the largest number of the
+    campaign's containers waiting at any one yard at any one time (0 when none waited). The
+    one definition used by the campaign table and the sweeps. O(records)."""
+    nb = run.node_backlog
+    yard = nb.loc[nb["kind"] == "campaign_containers", "backlog"]
+    return float(yard.max()) if len(yard) else 0.0
+
+
 def campaign_runs(result: Any) -> list[dict[str, Any]]:
     """The figures of each run of a campaign simulation (the undisrupted one, then the
     disrupted one if it differs), as the campaign table shows them.
 
     Each entry: the run's :meth:`~chokepoint.simulate.campaign.RunResult.summary`, ``run``
-    (the run itself, for its completion time), ``peak_yard_backlog_containers``, the
-    largest number of the campaign's containers waiting at any one yard at any time (NaN
-    without yard records), and ``first_release`` / ``last_release``, when the first and the
+    (the run itself, for its completion time), ``peak_yard_backlog_containers``
+    (:func:`peak_yard_backlog`), and ``first_release`` / ``last_release``, when the first and the
     last container is ready at the origin.
     """
     import datetime as dt
@@ -90,11 +100,9 @@ def campaign_runs(result: Any) -> list[dict[str, Any]]:
     runs = [result.baseline] if result.run is result.baseline else [result.baseline, result.run]
     out = []
     for r in runs:
-        nb = r.node_backlog
-        yard = nb.loc[nb["kind"] == "campaign_containers", "backlog"]
         rel = r.containers["released_h"]
         out.append({**r.summary(), "run": r,
-                    "peak_yard_backlog_containers": float(yard.max()),
+                    "peak_yard_backlog_containers": peak_yard_backlog(r),
                     "first_release": r.epoch + dt.timedelta(hours=float(rel.min()))
                     if len(rel) else None,
                     "last_release": r.epoch + dt.timedelta(hours=float(rel.max()))
@@ -116,33 +124,19 @@ def campaign(s: Scenario, *, seed: int = 0) -> CampaignBrief:
     compute the exact lower bound for the same containers: the quickest transshipment and
     the earliest-arrival curve with everything available at the origin at the start
     (:mod:`chokepoint.analyses.dynamic`). Simulated arrivals can never beat the bound."""
-    from chokepoint.analyses.dynamic import earliest_arrival_curve, quickest_transshipment
-    from chokepoint.analyses.routing import commodity_timeline, via_implied
-    from chokepoint.errors import RouteConstraintError
     from chokepoint.simulate import simulate
 
     res = simulate(s, seed=seed)
     com = s.commodities[0]
     n = res.baseline.n_containers
     per = s.units.quantity_factor("container")
-    c = s.network.compiled
-    curve: Any = None
-    bound: dict[str, Any]
-    if via_implied(c, com):
-        # along the commodity's route rules: its forbidden arcs closed for the whole horizon
-        tl = commodity_timeline(c, com)
-        q = quickest_transshipment(c, [com.origin], [com.destination], n * per, curve=False,
-                                   timeline=tl)
-        horizon = max(float(res.baseline.end_h), float(res.run.end_h))
-        curve = earliest_arrival_curve(c, [com.origin], [com.destination], horizon_h=horizon,
-                                       supplies={com.origin: n * per}, timeline=tl)
-        bound = {"status": q.status, "time_h": q.time_h, "time_days": q.time_days,
-                 "containers": n}
-    else:  # no exact time-expanded form through unforced via stops: say so, do not guess
-        err = RouteConstraintError(commodity=com.id, via=com.via,
-                                   analysis="the earliest-arrival bound")
-        bound = {"status": "refused", "time_h": None, "time_days": None, "containers": n,
-                 "reason": err.message}
+    # along the commodity's route rules, through its via stops (layered LP where not forced)
+    sh = shipment_of(s, com)
+    q = shipment_quickest(s, sh, n * per, curve=False)
+    horizon = max(float(res.baseline.end_h), float(res.run.end_h))
+    curve: Any = shipment_arrival_curve(s, sh, units=n * per, horizon_h=horizon)
+    bound: dict[str, Any] = {"status": q.status, "time_h": q.time_h,
+                             "time_days": q.time_days, "containers": n}
     summ = res.summary()
 
     def nth(run: Any, k: int) -> float | None:
@@ -159,14 +153,16 @@ def campaign(s: Scenario, *, seed: int = 0) -> CampaignBrief:
 
 def worst_failures(s: Scenario, q: Shipment, *, k_max: int = 3, kind: str = "group",
                    route: Shipment | None = None, unit: str | None = None,
+                   subject: str = "the throughput",
                    time_limit: float = 30.0) -> list[dict[str, Any]]:
     """The worst 1..k_max simultaneous failures for the throughput of the shipment ``q``.
 
     Each entry: the (minimal) plan with names and structures, the throughput before and after
     in ``unit``, the loss, the solver's status, and — when ``route`` (a shipment with one
     origin and destination) is given — its fastest route once the plan has struck (or that
-    none remains), with a sentence saying all of it. Throughput and route honour a
-    commodity's route rules, via stops included
+    none remains), with a sentence saying all of it (``subject`` names the throughput, e.g.
+    "the corridor's throughput"; the route of another shipment gets a sentence of its own).
+    Throughput and route honour a commodity's route rules, via stops included
     (:func:`~chokepoint.workflows.shipment.shipment_interdiction`,
     :func:`~chokepoint.workflows.shipment.shipment_route`).
     """
@@ -203,7 +199,7 @@ def worst_failures(s: Scenario, q: Shipment, *, k_max: int = 3, kind: str = "gro
         }
         what = " and ".join(f"{x['name']}" + (f" ({x['structure']})" if x["structure"] != "none"
                                              else "") for x in elements)
-        text = (f"Losing {what} cuts the throughput from "
+        text = (f"Losing {what} cuts {subject} from "
                 f"{s.units.from_base(r.intact_value, unit):,.0f} to "
                 f"{s.units.from_base(r.value, unit):,.0f} {unit} "
                 f"(-{100 * entry['loss_rel']:.0f}%)")
@@ -211,14 +207,17 @@ def worst_failures(s: Scenario, q: Shipment, *, k_max: int = 3, kind: str = "gro
             arcs = c.arcs_of(kind, plan) if plan else None
             after = shipment_route(s, route, removed=arcs)
             entry["route"] = _route_block(s, after)
+            # the route of another shipment than the throughput's: its own sentence
+            own = route.label == q.label
+            text += "; " if own else ". For the shipment, "
             if not after.found:
-                text += (f"; no route remains from {net.node_name(ends[0])} to "
+                text += (f"no route remains from {net.node_name(ends[0])} to "
                          f"{net.node_name(ends[1])}")
             else:
                 extra = after.time_h - before_route.time_h
                 via = ", ".join(net.node_name(n) for n in _turns(after.nodes,
                                                                   before_route.nodes))
-                text += (f"; the fastest route {net.node_name(ends[0])} → "
+                text += (f"the fastest route {net.node_name(ends[0])} → "
                          f"{net.node_name(ends[1])} "
                          + (f"takes {after.time_h / 24:.1f} days ({extra:+.0f} h) via {via}"
                             if extra > 1e-9 else "is unchanged"))
@@ -398,6 +397,7 @@ def _failures(s: Scenario, sh: Shipment, out: Brief, failures: int) -> None:
     background traffic."""
     timed = not np.isnan(s.network.compiled.time_h).any()
     questions: list[tuple[str, Shipment, str | None]] = [("shipment", sh, sh.unit)]
+    subjects = {"shipment": "the throughput", "corridor": "the corridor's throughput"}
     if s.background:
         bulk = "Mt/yr" if s.units.base != "unit" else None
         c = s.network.compiled
@@ -409,5 +409,5 @@ def _failures(s: Scenario, sh: Shipment, out: Brief, failures: int) -> None:
     out.data["worst_failures"] = [
         {"question": name, "label": q.label, "sources": q.sources, "sinks": q.sinks,
          "failures": worst_failures(s, q, k_max=failures, route=sh if timed else None,
-                                    unit=u)}
+                                    unit=u, subject=subjects[name])}
         for name, q, u in questions]

@@ -28,19 +28,22 @@ from chokepoint.analyses.routing import (
     via_implied,
 )
 from chokepoint.compiled import CompiledNetwork
-from chokepoint.errors import InputError, RouteConstraintError
+from chokepoint.errors import InputError
 from chokepoint.formatting import rate_unit
 from chokepoint.scenario import Demand, Scenario
+from chokepoint.timeline import Timeline
 
 __all__ = [
     "Shipment",
     "display_unit",
     "minimal_plan",
     "shipment",
+    "shipment_arrival_curve",
     "shipment_harden",
     "shipment_interdiction",
     "shipment_of",
     "shipment_path_interdiction",
+    "shipment_quickest",
     "shipment_route",
     "shipment_value",
     "throughput",
@@ -102,19 +105,6 @@ class Shipment:
     unit: str
     label: str
     via_forced: bool = True
-
-    def require_via_forced(self, *, analysis: str) -> None:
-        """Refuse ``analysis`` (one origin → destination flow over :attr:`network`, with no
-        exact multi-leg form) when the commodity's link rules do not force its via stops.
-
-        Raises
-        ------
-        RouteConstraintError
-            Naming the commodity, its via stops and ``analysis``.
-        """
-        if self.commodity is not None and not self.via_forced:
-            raise RouteConstraintError(commodity=self.commodity.id, via=self.commodity.via,
-                                       analysis=analysis)
 
     @property
     def route(self) -> tuple[str, str] | None:
@@ -256,6 +246,50 @@ def shipment_value(s: Scenario, sh: Shipment, *, removed: np.ndarray | None = No
     if d is not None:
         return commodity_max_flow(s.network.compiled, d, removed=removed).value
     return max_flow(sh.network, sh.sources, sh.sinks, removed=removed).value
+
+
+def shipment_quickest(s: Scenario, sh: Shipment, units: float, *,
+                      timeline: Timeline | None = None, step_h: float | None = None,
+                      max_horizon_h: float | None = None, curve: bool = True) -> Any:
+    """The quickest delivery of ``units`` (base unit) on the shipment's route and its
+    earliest-arrival curve (a :class:`~chokepoint.analyses.dynamic.QuickestResult`): the
+    time-expanded flow from its sources to its sinks with the forbidden arcs closed
+    (:func:`~chokepoint.analyses.dynamic.quickest_transshipment`), or the layered LP through
+    the via stops (:func:`~chokepoint.analyses.dynamic_legs.legs_quickest`) where the link
+    rules do not force them. ``timeline``: the disruptions (hour 0 = dispatch)."""
+    from chokepoint.analyses.dynamic import DEFAULT_MAX_HORIZON_H, quickest_transshipment
+    from chokepoint.analyses.dynamic_legs import legs_quickest
+    from chokepoint.analyses.routing import commodity_timeline
+
+    c = s.network.compiled
+    horizon = DEFAULT_MAX_HORIZON_H if max_horizon_h is None else max_horizon_h
+    d = _legs(sh)
+    if d is not None:
+        return legs_quickest(c, d, units, step_h=step_h, timeline=timeline,
+                             max_horizon_h=horizon, curve=curve)
+    if sh.commodity is not None:  # its forbidden links closed for the whole horizon
+        timeline = commodity_timeline(c, sh.commodity, timeline)
+    return quickest_transshipment(c, sh.sources, sh.sinks, units, step_h=step_h,
+                                  timeline=timeline, max_horizon_h=horizon, curve=curve)
+
+
+def shipment_arrival_curve(s: Scenario, sh: Shipment, *, units: float,
+                           horizon_h: float) -> Any:
+    """The earliest-arrival curve of ``units`` (base unit, all at the shipment's first source
+    at time 0) up to ``horizon_h`` on its route (an
+    :class:`~chokepoint.analyses.dynamic.ArrivalCurve`; through unforced via stops, the
+    layered LP of :func:`~chokepoint.analyses.dynamic_legs.legs_arrival_curve`)."""
+    from chokepoint.analyses.dynamic import earliest_arrival_curve
+    from chokepoint.analyses.dynamic_legs import legs_arrival_curve
+    from chokepoint.analyses.routing import commodity_timeline
+
+    c = s.network.compiled
+    d = _legs(sh)
+    if d is not None:
+        return legs_arrival_curve(c, d, units=units, horizon_h=horizon_h)
+    tl = commodity_timeline(c, sh.commodity) if sh.commodity is not None else None
+    return earliest_arrival_curve(c, sh.sources, sh.sinks, horizon_h=horizon_h,
+                                  supplies={sh.sources[0]: units}, timeline=tl)
 
 
 def shipment_interdiction(s: Scenario, sh: Shipment, *, k: int | None, kind: str,

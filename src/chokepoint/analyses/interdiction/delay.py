@@ -14,6 +14,15 @@ decides whether some plan keeps ``F_T`` below ``units`` (then ``T* > T`` and the
 completion time, found with max flows, is a lower bound), or none can (``T* ≤ T``). Each probe
 is one NP-hard MIP with one binary per expanded vertex and arc; the search needs
 O(log(horizon / step)) of them.
+
+**Via stops the link rules do not force.** The shipment then moves over the time expansion of
+its layered network (:mod:`chokepoint.analyses.dynamic_legs`: one copy of the allowed arcs
+per leg, joined at the stops, the copies of an arc sharing its capacity in each step). An
+option removes every copy of its element's arcs in its closed days; ``F_T(x)`` is the LP
+maximum under the shared rows, and each probe is Wood's MIP with one β per shared row,
+α and β continuous (:func:`~chokepoint.analyses.interdiction.maxflow.wood_mip` with
+``share``; exact since, for a fixed attack, the LP is the dual of that maximum flow, as in
+:mod:`chokepoint.analyses.interdiction.via`). Completion times use the LP.
 """
 
 from __future__ import annotations
@@ -26,20 +35,23 @@ from typing import Any
 
 import numpy as np
 
+from chokepoint.analyses._layered import SharedFlowLP, layered, lift
 from chokepoint.analyses._timeexp import (
+    ArcGraph,
     Expanded,
     build_expanded,
     floor_int,
     pick_scale,
     transit_steps,
 )
+from chokepoint.analyses.dynamic_legs import time_share
 from chokepoint.analyses.interdiction._cuts import min_cut
 from chokepoint.analyses.interdiction.attack import AttackModel, attack_model
 from chokepoint.analyses.interdiction.maxflow import wood_mip
 from chokepoint.analyses.interdiction.timed import AttackOptions, repair_options
 from chokepoint.analyses.routing import commodity_route, via_implied
 from chokepoint.compiled import CompiledNetwork
-from chokepoint.errors import InputError, RouteConstraintError
+from chokepoint.errors import InputError
 from chokepoint.scenario import Demand
 
 __all__ = ["DelayInterdictionResult", "delay_interdiction"]
@@ -86,12 +98,22 @@ class _Expansion:
     model: AttackModel
     target: float  # units, scaled like the capacities
     step_h: float
+    #: shared-row id per expanded arc (layered expansion: copies of one arc in one step)
+    share: np.ndarray | None = None
+    lp: SharedFlowLP | None = None
 
     def value(self, n_steps: int, removed: np.ndarray) -> float:
-        """Max flow delivered within ``n_steps`` steps with some expanded arcs removed."""
+        """Max flow delivered within ``n_steps`` steps with some expanded arcs removed (a
+        max flow; the shared-capacity LP on a layered expansion)."""
+        ex = self.ex
+        if self.share is not None:
+            if self.lp is None:
+                self.lp = SharedFlowLP(ex.n_nodes, ex.tail, ex.head, self.cap, self.share,
+                                       ex.S, ex.Z)
+            late = ex.sink_arcs[ex.sink_step >= n_steps]
+            return self.lp.value(np.concatenate([np.asarray(removed, dtype=np.int64), late]))
         cap = self.capped(n_steps)
         cap[removed] = 0.0
-        ex = self.ex
         return min_cut(ex.n_nodes, ex.tail, ex.head, cap, np.array([ex.S]), np.array([ex.Z]))[0]
 
     def capped(self, n_steps: int) -> np.ndarray:
@@ -119,29 +141,38 @@ class _Expansion:
 def _expand(c: CompiledNetwork, demand: Demand, units: float, *, n_steps: int, step_h: float,
             base: AttackModel, opts: AttackOptions) -> _Expansion:
     """Build the expansion once (vectorised) and map each option to the expanded arcs it
-    removes."""
-    cap = np.where(commodity_route(c, demand).arc_mask, c.capacity, 0.0)
-    tau = transit_steps(c.time_h, step_h)
+    removes: of the network over the commodity's allowed arcs, or of its layered network
+    (every copy of the element's arcs, copies sharing capacity per step) when its link rules
+    do not force its via stops."""
+    legs = None if via_implied(c, demand) else layered(c, demand)
+    steps = transit_steps(c.time_h, step_h)
+    graph: ArcGraph
+    if legs is None:
+        graph, arcs_of = c, base
+        cap = np.where(commodity_route(c, demand).arc_mask, c.capacity, 0.0)
+        tau = steps
+        src, snk = (c.vertices([demand.origin], side="in"),
+                    c.vertices([demand.destination], side="out"))
+    else:
+        graph, arcs_of = legs, lift(base, legs)
+        cap = legs.values(c.capacity, joint=math.inf)
+        tau = legs.values(steps, joint=0.0).astype(np.int64)
+        src, snk = np.array([legs.source]), np.array([legs.target])
     cap_step = cap * (step_h / 24.0)
     scale = pick_scale(cap_step, np.array([units]))
     finite = cap_step[np.isfinite(cap_step)]
     unlimited = int((finite.sum() * n_steps + units) * scale) + 1
-    ex = build_expanded(c, c.vertices([demand.origin], side="in"),
-                        c.vertices([demand.destination], side="out"), n_steps=n_steps,
-                        tau=tau, cap_step=cap_step, factors=None, scale=scale,
-                        unlimited=unlimited, supply=np.array([units]))
-    theta = np.arange(n_steps)
-    base_cap = floor_int(cap_step, scale, unlimited)
-    valid = (theta[:, None] + tau[None, :] <= n_steps - 1) & (base_cap > 0)[None, :]
-    tt, aa = np.nonzero(valid)  # movement arcs, in build_expanded's order
-    mv_of = np.full((n_steps + 1, c.n_arcs), -1, dtype=np.int64)
-    mv_of[tt, aa] = np.arange(len(tt))
+    ex = build_expanded(graph, src, snk, n_steps=n_steps, tau=tau, cap_step=cap_step,
+                        factors=None, scale=scale, unlimited=unlimited,
+                        supply=np.array([units]))
+    mv_of = np.full((n_steps + 1, graph.n_arcs), -1, dtype=np.int64)
+    mv_of[ex.move_step, ex.move_arc] = np.arange(len(ex.move_arc))
     per_day = 24.0 / step_h
     lo = np.minimum(np.ceil(opts.start * per_day - 1e-9).astype(np.int64), n_steps)
     hi = np.minimum(np.ceil(opts.end * per_day - 1e-9).astype(np.int64), n_steps)
     pe, pa = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
     for o in range(len(opts)):
-        sub = mv_of[lo[o]:hi[o]][:, base.arcs([int(opts.elem[o])])]
+        sub = mv_of[lo[o]:hi[o]][:, arcs_of.arcs([int(opts.elem[o])])]
         hit = sub[sub >= 0]
         pe.append(np.full(len(hit), o, dtype=np.int64))
         pa.append(hit)
@@ -151,7 +182,8 @@ def _expand(c: CompiledNetwork, demand: Demand, units: float, *, n_steps: int, s
                         k=base.k, budget=base.budget, element_of=opts.elem.copy())
     capf = np.where(ex.cap >= unlimited, np.inf, ex.cap.astype(float))
     target = float(floor_int(np.array([units]), scale, unlimited)[0])  # as the supply arc
-    return _Expansion(ex=ex, cap=capf, model=model, target=target, step_h=step_h)
+    return _Expansion(ex=ex, cap=capf, model=model, target=target, step_h=step_h,
+                      share=None if legs is None else time_share(ex, legs, c.n_arcs))
 
 
 def delay_interdiction(
@@ -178,10 +210,11 @@ def delay_interdiction(
     c
         The compiled network.
     demand
-        The shipment's commodity (origin, destination; forbidden and allowed links are
-        honoured; ``via`` stops must be forced by them — checked with
-        :func:`~chokepoint.analyses.routing.via_implied`, a ``RouteConstraintError`` otherwise —
-        because a quickest transshipment is one origin → destination flow).
+        The shipment's commodity (origin, via stops, destination; forbidden and allowed
+        links are honoured). Where its link rules do not force its via stops
+        (:func:`~chokepoint.analyses.routing.via_implied`), the expansion is that of its
+        layered network, the copies of an arc sharing its capacity in each step, and each
+        probe is Wood's MIP with shared rows (module docstring).
     units
         Quantity to deliver (base unit).
     k, kind, budget, cost, protected, repair_days, default_repair_days, attack_day
@@ -204,9 +237,6 @@ def delay_interdiction(
         raise InputError(f"step_h must divide 24 hours, got {step_h}")
     if not units > 0:
         raise InputError(f"the shipment must be a positive quantity, got {units}")
-    if not via_implied(c, demand):
-        raise RouteConstraintError(commodity=demand.id, via=demand.via,
-                                   analysis="the delay objective of interdiction")
     base = attack_model(c, kind=kind, k=k, budget=budget, cost=cost, protected=protected)
     opts = repair_options(base, repair_days, default_repair_days, n_periods=int(horizon_days),
                           attack_period=attack_day)
@@ -226,7 +256,7 @@ def delay_interdiction(
         cap = exp.capped(mid)
         out, plan = wood_mip(exp.ex.n_nodes, exp.ex.tail, exp.ex.head, cap, exp.model,
                              np.array([exp.ex.S]), np.array([exp.ex.Z]),
-                             time_limit=remaining, start_plan=best)
+                             time_limit=remaining, start_plan=best, share=exp.share)
         probes += 1
         if out.status == "optimal" and out.objective >= exp.target - 1e-6:
             hi = mid

@@ -33,12 +33,20 @@ __all__ = ["max_flow_interdiction", "wood_mip"]
 
 def wood_mip(n_v: int, tail: np.ndarray, head: np.ndarray, cap: np.ndarray,
               model: AttackModel, s_v: np.ndarray, t_v: np.ndarray, *, time_limit: float,
-              start_plan: Sequence[int] | None = None) -> tuple[MipOut, list[int]]:
+              start_plan: Sequence[int] | None = None,
+              share: np.ndarray | None = None) -> tuple[MipOut, list[int]]:
     """Wood's (1993) MIP on arrays; returns the solver output and the plan (element numbers).
 
     min Σ c_a β_a  s.t.  α_u − α_v + β_a + Σ_{E ∋ a} γ_E ≥ 0 (arcs a = (u, v), c_a > 0),
     α_s = 0 (sources), α_t = 1 (sinks), Σ γ_E ≤ k, Σ cost_E γ_E ≤ budget, all binary;
     β_a ≡ 0 for unlimited arcs. O(n + m) variables and rows.
+
+    ``share`` (per arc a row id, ``-1`` for none): arcs with one row id draw on one capacity
+    (their common ``cap``), as the copies of one arc in a layered network; they then share
+    one ``β`` (the dual of the shared row), and α, β are continuous since shared rows break
+    total unimodularity (only γ is integer). For a fixed attack the LP is the dual of the
+    maximum flow under the shared rows, so the MIP stays exact
+    (:mod:`chokepoint.analyses.interdiction.via`).
     """
     m = len(tail)
     att = np.flatnonzero(model.attackable)
@@ -46,10 +54,17 @@ def wood_mip(n_v: int, tail: np.ndarray, head: np.ndarray, cap: np.ndarray,
     live = np.flatnonzero(cap > 0)
     fin = live[np.isfinite(cap[live])]
     col_beta = np.full(m, -1, dtype=np.int64)
-    col_beta[fin] = n_v + np.arange(len(fin))
+    if share is None:
+        n_beta = len(fin)
+        col_beta[fin] = n_v + np.arange(n_beta)
+    else:
+        key = np.where(share[fin] >= 0, share[fin], -1 - fin)  # unshared arcs: their own row
+        uniq, inv = np.unique(key, return_inverse=True)
+        n_beta = len(uniq)
+        col_beta[fin] = n_v + inv
     gcol = np.full(len(model.ids), -1, dtype=np.int64)
-    gcol[att] = n_v + len(fin) + np.arange(n_g)
-    n_col = n_v + len(fin) + n_g
+    gcol[att] = n_v + n_beta + np.arange(n_g)
+    n_col = n_v + n_beta + n_g
     row_of = np.full(m, -1, dtype=np.int64)
     row_of[live] = np.arange(len(live))
     pm = (row_of[model.pair_arc] >= 0) & (gcol[model.pair_elem] >= 0)
@@ -67,7 +82,7 @@ def wood_mip(n_v: int, tail: np.ndarray, head: np.ndarray, cap: np.ndarray,
     col_hi[s_v] = 0.0
     col_lo[t_v] = 1.0
     obj = np.zeros(n_col)
-    obj[col_beta[fin]] = cap[fin]
+    obj[col_beta[fin]] = cap[fin]  # one capacity per shared row
     start = None
     if start_plan is not None:
         plan_arcs = model.arcs(list(start_plan))
@@ -80,9 +95,12 @@ def wood_mip(n_v: int, tail: np.ndarray, head: np.ndarray, cap: np.ndarray,
             cross = side[tail[fin]] & ~side[head[fin]]
             covered = np.zeros(m, dtype=bool)
             covered[plan_arcs] = True
-            start[col_beta[fin]] = cross & ~covered[fin]
+            np.maximum.at(start, col_beta[fin], (cross & ~covered[fin]).astype(float))
             start[gcol[np.asarray(list(start_plan), dtype=np.int64)]] = 1.0
-    out = solve_mip(obj, A, row_lo, row_hi, col_lo, col_hi, np.ones(n_col, dtype=bool),
+    integer = np.ones(n_col, dtype=bool)
+    if share is not None:
+        integer[:n_v + n_beta] = False
+    out = solve_mip(obj, A, row_lo, row_hi, col_lo, col_hi, integer,
                      maximise=False, time_limit=time_limit, start=start)
     plan = [] if out.x is None else [int(e) for e in att if out.x[gcol[e]] > 0.5]
     return out, plan
