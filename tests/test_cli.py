@@ -39,6 +39,9 @@ def test_demo_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "via Rajin → Dunai → Smolyaninovo" in flat
     assert "for the shipment (dprk_munitions: Rajin" in flat
     assert "cuts the throughput from 125 to 0 TEU/day" in flat
+    # the corridor's rows say whose throughput, and give the shipment's route its own sentence
+    assert "cuts the corridor's throughput from 191 to 36 Mt/yr (-81%). For the shipment, " \
+        "the fastest route" in flat
     assert "dprk_munitions capacity lost: the maximum throughput of dprk_munitions" in flat
     # the same stops in words as in ids; each k answer says its budget; the campaign's
     # container count is explained by its release window
