@@ -12,7 +12,6 @@ from chokepoint.analyses.interdiction.repair import repair_days
 from chokepoint.analyses.interdiction.timed import timed_plan_cost
 from chokepoint.cli import main
 from chokepoint.data import load_builtin
-from chokepoint.errors import InputError
 from chokepoint.workflows.attack import BACKLOG_DAYS, attack_2023, attack_statement, plan_of
 
 
@@ -107,13 +106,16 @@ def test_cli_attack_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert [r["k"] for r in data["by_k"]] == [1]
 
 
-def test_delay_objective_refuses_via_stops_it_cannot_follow() -> None:
+def test_delay_objective_follows_via_stops_the_link_rules_do_not_force() -> None:
+    """Without its forbidden links the munitions' stop at Dunai is not forced: the delay
+    objective then runs on the layered expansion (one copy per leg) instead of refusing;
+    exactness is tested against brute force in tests/test_via_analyses.py."""
     from chokepoint.analyses.interdiction.delay import delay_interdiction
 
     s = load_builtin()
     d = s.commodities[0]
     free = dataclasses.replace(d, forbidden_links=(), excluded_links=())
-    with pytest.raises(InputError, match="commodity 'dprk_munitions': the delay objective of "
-                                         "interdiction cannot force the via stop dunai "):
-        delay_interdiction(s.network.compiled, free, units=100.0, k=1, horizon_days=10,
-                           repair_days={}, kind="group")
+    r, f = (delay_interdiction(s.network.compiled, x, units=100.0, k=1, horizon_days=10,
+                               repair_days={}, kind="group") for x in (free, d))
+    assert r.status == "optimal"
+    assert r.solver["expanded_arcs"] > f.solver["expanded_arcs"]
