@@ -151,6 +151,10 @@ def test_same_seed_same_tables(corridor: Scenario) -> None:
     pd.testing.assert_frame_equal(a.delays, b.delays)
     c = simulate(corridor, seed=12, settings=st)
     assert not c.run.containers["delivered_h"].equals(a.run.containers["delivered_h"])
+    # the summary is the answer: the same for the same seed (no wall time in it)
+    assert a.summary() == b.summary()
+    assert "wall_s" not in a.run.summary()
+    assert a.run.summary(timings=True)["wall_s"] == a.run.wall_s > 0
 
 
 # -- the flow-over-time bound ---------------------------------------------------------------------

@@ -67,3 +67,15 @@ def test_flow_on_a_dimacs_file_needs_only_the_solver(tmp_path: Path) -> None:
     code = _HELP.format(args=f"['flow', {str(f)!r}, '--json']")
     assert _imported_after(code) == ["ortools"]
     assert _imported_after(_HELP.format(args=f"['validate', {str(f)!r}]")) == []
+
+
+def test_analyses_package_names_load_on_first_use() -> None:
+    """``import chokepoint.analyses`` imports no analysis module (nor its solver); each
+    public name still resolves to the function of its module, on first use."""
+    assert _imported_after("import chokepoint.analyses") == []
+    code = ("import sys\nimport chokepoint.analyses as a\n"
+            "assert 'chokepoint.analyses.served' not in sys.modules\n"
+            "from chokepoint.analyses.served import served_demand\n"
+            "assert a.served_demand is served_demand\n"
+            "assert sorted(a.__all__) == sorted(n for n in dir(a) if n in a.__all__)")
+    _imported_after(code)  # raises if an assertion fails in the child

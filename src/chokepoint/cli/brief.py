@@ -56,7 +56,7 @@ def demo(
             parts = write_brief(b, s.network, tmp)
             parts += write_report(st, tmp, campaign=None if cb is not None else False,
                                   png=importlib.util.find_spec("matplotlib") is not None,
-                                  unit=False)
+                                  unit=False, fork=True)
         written = [out_dir / p.relative_to(tmp) for p in parts]
     if as_json:
         _print_json(b.data)
@@ -274,7 +274,7 @@ def report(
             table = rank(s, kind=ranking, progress=cb, **ship)
     written = write_report(st, out_dir, ranking=table,
                            campaign=campaign and bool(s.commodities), seed=seed, png=png,
-                           commodity=commodity)
+                           commodity=commodity, fork=True)
     if as_json:
         _print_json({"out": str(out_dir), "files": [str(p) for p in written]})
         return

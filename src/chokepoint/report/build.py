@@ -31,8 +31,8 @@ from chokepoint.workflows import views
 from chokepoint.workflows.brief import Brief
 from chokepoint.workflows.files import plain_columns
 
-__all__ = ["Chart", "ReportData", "build_report_data", "campaign_series", "render_report",
-           "report_charts", "with_terminals", "write_report"]
+__all__ = ["Chart", "ReportData", "build_report_data", "campaign_series", "map_svgs",
+           "render_report", "report_charts", "with_terminals", "write_report"]
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
        "img-src data:; base-uri 'none'; form-action 'none'")
@@ -223,16 +223,32 @@ def _cut(d: ReportData) -> list[str]:
     return [c["id"] for c in mf["cut"]] if mf else []
 
 
-def render_report(d: ReportData, *, generated: str | None = None,
-                  charts: list[Chart] | None = None) -> str:
-    """The report's HTML text (``charts``: the figures of :func:`report_charts`, drawn once
-    and shared with the PNG files; drawn here when not given)."""
-    s = d.scenario
-    net = s.network
-    data = d.brief.data
+def map_svgs(d: ReportData) -> list[str]:
+    """The page's inline SVG maps: utilisation, then criticality when there is a ranking."""
+    net = d.scenario.network
     util = d.utilisation()
     caps = _link_captions(d, util)
     terminals = _terminals(d)
+    out = [network_svg(net, MapStyle(values=util, label="utilisation (load / capacity)",
+                                     cut=_cut(d), disrupted=_disrupted(d), captions=caps,
+                                     terminals=terminals), element_id="map-utilisation",
+                       layout=d.layout)]
+    crit, clabel = d.criticality()
+    if crit:
+        out.append(network_svg(net, MapStyle(values=crit, label=clabel, cut=_cut(d),
+                                             disrupted=_disrupted(d), captions=caps,
+                                             terminals=terminals),
+                               element_id="map-criticality", layout=d.layout))
+    return out
+
+
+def render_report(d: ReportData, *, generated: str | None = None,
+                  charts: list[Chart] | None = None, maps: list[str] | None = None) -> str:
+    """The report's HTML text (``charts``: the figures of :func:`report_charts`, drawn once
+    and shared with the PNG files; ``maps``: the SVG maps of :func:`map_svgs`; each drawn
+    here when not given)."""
+    s = d.scenario
+    data = d.brief.data
     sections: list[str] = [_findings_html(d)]
     figs = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in _figures(d))
     n = data["network"]
@@ -240,10 +256,7 @@ def render_report(d: ReportData, *, generated: str | None = None,
         f"<section id='summary'><p>{html.escape(s.description)}</p>"
         f"<p>{n['nodes']} nodes, {n['links']} links, {n['failure_groups']} failure groups, "
         f"{n['length_km']:,.0f} km.</p><table class='figures'>{figs}</table></section>")
-    map_util = network_svg(net, MapStyle(values=util, label="utilisation (load / capacity)",
-                                         cut=_cut(d), disrupted=_disrupted(d), captions=caps,
-                                         terminals=terminals), element_id="map-utilisation",
-                           layout=d.layout)
+    drawn_maps = maps if maps is not None else map_svgs(d)
     mf = data.get("max_flow", {})
     whose = (f"of the shipment {mf.get('label') or mf['commodity']} (along its route rules)"
              if mf.get("commodity") else "between the flow terminals")
@@ -251,17 +264,9 @@ def render_report(d: ReportData, *, generated: str | None = None,
                     "<p class='note'>Hover a line or node for names and figures. Black casing: "
                     f"the minimum cut {html.escape(whose)}, intact network; large circles: its "
                     "origin and destination; red crosses: the scenario's disruptions.</p>"
-                    f"<div class='map'>{map_util}</div><p id='hover' class='note'></p>")
-    crit, clabel = d.criticality()
-    if crit:
-        sections.append(
-            "<h2>Map: criticality</h2>"
-            + "<div class='map'>"
-            + network_svg(net, MapStyle(values=crit, label=clabel, cut=_cut(d),
-                                        disrupted=_disrupted(d), captions=caps,
-                                        terminals=terminals), element_id="map-criticality",
-                                        layout=d.layout)
-            + "</div>")
+                    f"<div class='map'>{drawn_maps[0]}</div><p id='hover' class='note'></p>")
+    if len(drawn_maps) > 1:
+        sections.append(f"<h2>Map: criticality</h2><div class='map'>{drawn_maps[1]}</div>")
     sections.append("</section>")
 
     notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in d.notes)
@@ -342,11 +347,15 @@ class Chart:
     fig: Any
     table: str = ""
 
+    _svg: str | None = None
+
     def svg(self) -> str:
-        """The chart as inline SVG."""
+        """The chart as inline SVG (drawn at the first call)."""
         from chokepoint.report.figures import to_svg
 
-        return to_svg(self.fig, key=self.key, title=self.heading)
+        if self._svg is None:
+            self._svg = to_svg(self.fig, key=self.key, title=self.heading)
+        return self._svg
 
 
 def _quantity(d: ReportData) -> str:
@@ -498,7 +507,7 @@ def write_report(source: Any, out_dir: str | Path, *,
                  quantity_unit: str = "", title: str = "", png: bool = True,
                  generated: str | None = None, unit: bool = True,
                  sources: Sequence[str] = (), sinks: Sequence[str] = (),
-                 commodity: str | None = None) -> list[Path]:
+                 commodity: str | None = None, fork: bool = False) -> list[Path]:
     """Write the offline report of a scenario to ``out_dir``.
 
     Parameters
@@ -546,6 +555,10 @@ def write_report(source: Any, out_dir: str | Path, *,
         The commodity whose shipment the throughput figures, the map's minimum cut and the
         campaign charts follow, along its route rules (default: the first commodity; see
         :func:`chokepoint.workflows.shipment.shipment`).
+    fork
+        Draw the PNG files in a forked child process while this one writes the page and
+        the tables (same files; a second core halves the wait). Ignored where forking is
+        unsafe: with other threads running (the web server) or without ``os.fork``.
 
     Returns
     -------
@@ -559,24 +572,39 @@ def write_report(source: Any, out_dir: str | Path, *,
                           sinks=sinks, commodity=commodity)
     out = Path(out_dir)
     if not unit:
-        return _write_parts(d, out, png=png, generated=generated)
+        return _write_parts(d, out, png=png, generated=generated, fork=fork)
     with atomic_dir(out) as tmp:  # the folder appears as a unit; stale parts are removed
-        written = _write_parts(d, tmp, png=png, generated=generated)
+        written = _write_parts(d, tmp, png=png, generated=generated, fork=fork)
     return [out / p.relative_to(tmp) for p in written]
 
 
-def _write_parts(d: ReportData, out: Path, *, png: bool, generated: str | None) -> list[Path]:
-    charts = report_charts(d)
-    written = [write_text(out / "report.html", render_report(d, generated=generated,
-                                                             charts=charts))]
-    if png:
-        written += _write_pngs(d, out / "figures", charts)
-    written += _write_tables(d, out / "tables")
-    return written
+def _write_parts(d: ReportData, out: Path, *, png: bool, generated: str | None,
+                 fork: bool = False) -> list[Path]:
+    """The page, the PNG files and the tables; with ``fork`` the maps (the page's SVG maps
+    and the PNG maps) are drawn in a child process (:mod:`chokepoint.report._child`) while
+    this one draws the charts (inline SVG, then the same figures as PNG) and writes the
+    tables: the same files, in about half the time on two cores."""
+    from chokepoint.report import _child
+
+    folder = out / "figures"
+    maps = _child.start(lambda: (map_svgs(d), _write_maps(d, folder) if png else []),
+                        fork=fork)
+    try:
+        charts = report_charts(d)
+        for c in charts:  # each figure as SVG first, then as PNG (as the page is written)
+            c.svg()
+        figures = _write_charts(folder, charts) if png else []
+        tables = _write_tables(d, out / "tables")
+        svgs, map_files = maps.result()
+        page = write_text(out / "report.html", render_report(d, generated=generated,
+                                                             charts=charts, maps=svgs))
+        return [page, *map_files, *figures, *tables]
+    finally:
+        maps.cancel()
 
 
-def _write_pngs(d: ReportData, folder: Path, charts: list[Chart]) -> list[Path]:
-    from chokepoint.report import figures as f
+def _write_maps(d: ReportData, folder: Path) -> list[Path]:
+    """The utilisation and criticality maps as PNG files."""
     from chokepoint.report.mappng import map_png
 
     out = [map_png(d.scenario.network, folder / "map_utilisation.png", values=d.utilisation(),
@@ -588,8 +616,14 @@ def _write_pngs(d: ReportData, folder: Path, charts: list[Chart]) -> list[Path]:
         out.append(map_png(d.scenario.network, folder / "map_criticality.png", values=crit,
                            label=clabel, cut=_cut(d), disrupted=_disrupted(d), layout=d.layout,
                            terminals=_terminals(d), title=f"{d.title}: criticality"))
-    out += [f.to_png(c.fig, folder / f"{c.key}.png") for c in charts]
     return out
+
+
+def _write_charts(folder: Path, charts: list[Chart]) -> list[Path]:
+    """The charts as PNG files (after their inline SVG: the same figures, drawn again)."""
+    from chokepoint.report import figures as f
+
+    return [f.to_png(c.fig, folder / f"{c.key}.png") for c in charts]
 
 
 def _write_tables(d: ReportData, folder: Path) -> list[Path]:

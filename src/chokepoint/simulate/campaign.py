@@ -105,17 +105,25 @@ class RunResult:
             return None
         return self.epoch + dt.timedelta(hours=float(self.containers["delivered_h"].max()))
 
-    def summary(self) -> dict[str, Any]:
-        """Headline numbers."""
+    def summary(self, *, timings: bool = False) -> dict[str, Any]:
+        """Headline numbers: a pure function of (network, scenario, seed).
+
+        Parameters
+        ----------
+        timings
+            Also give ``wall_s``, the run's wall time in seconds (not part of the answer:
+            it differs from run to run, so it is left out unless asked for).
+        """
         d = self.containers["delivered_h"] - self.containers["released_h"]
-        return {"label": self.label, "disrupted": self.disrupted,
-                "containers": self.n_containers, "delivered": self.delivered,
-                "completion": self.completion.isoformat() if self.completion else None,
-                "mean_transit_h": float(d.mean()) if d.notna().any() else None,
-                "max_transit_h": float(d.max()) if d.notna().any() else None,
-                "trains": int(self.passages["train"].nunique()) if len(self.passages) else 0,
-                "reroutes": len(self.reroutes), "events": self.n_events,
-                "wall_s": self.wall_s}
+        out: dict[str, Any] = {
+            "label": self.label, "disrupted": self.disrupted,
+            "containers": self.n_containers, "delivered": self.delivered,
+            "completion": self.completion.isoformat() if self.completion else None,
+            "mean_transit_h": float(d.mean()) if d.notna().any() else None,
+            "max_transit_h": float(d.max()) if d.notna().any() else None,
+            "trains": int(self.passages["train"].nunique()) if len(self.passages) else 0,
+            "reroutes": len(self.reroutes), "events": self.n_events}
+        return {**out, "wall_s": self.wall_s} if timings else out
 
 
 @dataclass

@@ -196,8 +196,7 @@ def _worst(r: Any, day0: dt.date, s: Scenario) -> dict[str, Any]:
             "names": [s.network.describe(e) for e in r.removed],
             "timing": _dated(r.timing, day0, s), "lost_t": r.value,
             "by_commodity": r.lost_by_commodity, "lower_bound_t": r.lower_bound,
-            "upper_bound_t": r.upper_bound, "status": r.status,
-            "seconds": r.solver.get("seconds")}
+            "upper_bound_t": r.upper_bound, "status": r.status}
 
 
 def budget_rule(k: int | None, budget: float, kind: str = "element") -> str:

@@ -95,18 +95,21 @@ def study(s: Scenario, *, failures: int = 3, ranking: bool = True, with_campaign
     -------
     Study
     """
-    _ = s.network.compiled  # built once, before two threads read it
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # the attack finding is the longest stage and runs almost entirely inside HiGHS,
-        # which releases the GIL: it runs beside the others (same result, its own LPs)
+    _ = s.network.compiled  # built once, before other threads read it
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        # the attack finding (the longest stage) and the time-aware cost run almost entirely
+        # inside HiGHS, which releases the GIL: each runs in its own thread beside the
+        # others (same results: independent stages, each with its own LPs)
         attack = pool.submit(contextvars.copy_context().run, attack_answer, s)
+        costing = (pool.submit(contextvars.copy_context().run, disruption_cost,
+                               s.network.compiled, s.demands, s.disruptions)
+                   if s.disruptions and s.demands else None)
         b = brief(s, failures=failures, ranking=ranking, commodity=commodity,
                   sources=sources, sinks=sinks)
-        cost = None
-        if s.disruptions and s.demands:
-            cost = disruption_cost(s.network.compiled, s.demands, s.disruptions)
-            b.data["disruption_cost"] = _cost_block(cost)
         cb = campaign(s, seed=seed) if with_campaign and s.commodities else None
+        cost = costing.result() if costing is not None else None
+        if cost is not None:
+            b.data["disruption_cost"] = _cost_block(cost)
         if cb is not None:
             b.data["campaign"] = cb.data
         found = findings(s, ranking=b.ranking, cost=cost, ship=b.shipment,
