@@ -57,10 +57,11 @@ def test_cancel_stops_the_child() -> None:
 def test_forked_report_writes_the_same_files(tiny_network: Callable[..., Network],
                                              tmp_path: Path) -> None:
     pytest.importorskip("matplotlib", reason="report extra (matplotlib) not installed")
-    nodes = [{"id": "s", "lon": 10.0, "lat": 50.0}, {"id": "m", "lon": 12.0, "lat": 51.0},
-             {"id": "t", "lon": 14.0, "lat": 50.5}]
-    net = tiny_network([("a", "s", "m", 5), ("b", "m", "t", 3)], nodes)
-    s = Scenario(network=net, name="bare", sources=["s"], sinks=["t"])
+    where = {"s": (10.0, 50.0), "m": (12.0, 51.0), "t": (14.0, 50.5), "u": (13.0, 52.0)}
+    net = tiny_network([("a", "s", "m", 5), ("b", "m", "t", 3), ("c", "m", "u", 2),
+                        ("d", "u", "t", 2)],
+                       [{"id": k, "lon": x, "lat": y} for k, (x, y) in where.items()])
+    s = Scenario(network=net, name="two paths", sources=["s"], sinks=["t"])
     one = write_report(s, tmp_path / "one", ranking=True, generated="2026-12-03")
     two = write_report(s, tmp_path / "two", ranking=True, generated="2026-12-03", fork=True)
     rel = [p.relative_to(tmp_path / "one") for p in one]
