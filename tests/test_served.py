@@ -280,3 +280,20 @@ def test_served_is_consistent_on_random_networks(case: Case, data: st.DataObject
     for d, s in zip(demands, res.demands["served"], strict=True):
         assert s <= max_flow(c, [d.origin], [d.destination]).value + 1e-6
     assert math.isfinite(res.objective)
+
+
+def test_served_amounts_are_served_demands_figures_bit_for_bit() -> None:
+    """``served_amounts`` solves the same LPs as ``served_demand(fastest=False)`` and skips
+    only the tables: the criticality ranking's figures do not move by a bit."""
+    from chokepoint.analyses.served import served_amounts
+    from chokepoint.data import load_builtin
+
+    s = load_builtin("corridor")
+    c = s.network.compiled
+    for removed in (None, c.arcs_of("link", ["khabarovsk_ussuriysk"]),
+                    c.arcs_of("link", ["tayshet_irkutsk", "amur_bridge"])):
+        for fair in (True, False):
+            want = served_demand(c, s.demands, removed=removed, fastest=False, fair=fair)
+            got = served_amounts(c, s.demands, removed=removed, fair=fair)
+            np.testing.assert_array_equal(got, want.demands["served"].to_numpy())
+            assert float(got.sum()) == want.total_served

@@ -22,7 +22,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from chokepoint.analyses.criticality_flow import element_arcs as _element_arcs_csr
 from chokepoint.analyses.routes import fastest_route
-from chokepoint.analyses.served import served_demand
+from chokepoint.analyses.served import served_amounts, served_demand
 from chokepoint.compiled import CompiledNetwork
 from chokepoint.progress import Progress
 from chokepoint.scenario import Demand
@@ -73,8 +73,7 @@ def served_criticality(
         if len(a) == 0 or np.all(load[a] <= 1e-9):
             served = served0
         else:
-            served = served_demand(c, demands, removed=a, fastest=False).demands[
-                "served"].to_numpy()
+            served = served_amounts(c, demands, removed=a)
         loss = np.maximum(served0 - served, 0.0)
         row: dict[str, object] = {
             "element": e, "kind": kind, "served": float(served.sum()),

@@ -190,6 +190,7 @@ class Campaign:
             c, self.units, list(scenario.disruptions) if disrupted else [],
             list(scenario.background) if settings.background else [], self.epoch)
         self._node_factor: dict[tuple[str, int], float] = {}
+        self._berth_teu_h: dict[str, float] = {}
         self.route_closed = commodity_route(self.c, self.commodity).removed_arcs
         self.legs = self._legs(tpc)
         # run state
@@ -295,8 +296,11 @@ class Campaign:
                 float(f[mask].max()) if mask.any() else 1.0)
         return self._node_factor[key]
 
-    def handling_rate(self, node: str) -> float:
-        """Containers per hour one berth moves at ``node`` now (before disruptions)."""
+    def berth_teu_h(self, node: str) -> float:
+        """TEU per hour one berth moves at ``node`` without disruptions (computed once per
+        node: the settings and the node's capacity do not change during a run)."""
+        if node in self._berth_teu_h:
+            return self._berth_teu_h[node]
         s = self.settings
         p = s.ports.get(node)
         if p and p.handling_teu_per_h:
@@ -311,8 +315,13 @@ class Campaign:
                 teu_h = per_day / 24.0 / n_b
             else:
                 teu_h = s.handling_teu_per_h
-        return teu_h / self.units.teu_per_container * max(self.node_factor(node, self.env.now),
-                                                          1e-12)
+        self._berth_teu_h[node] = teu_h
+        return teu_h
+
+    def handling_rate(self, node: str) -> float:
+        """Containers per hour one berth moves at ``node`` now (after disruptions)."""
+        return self.berth_teu_h(node) / self.units.teu_per_container * max(
+            self.node_factor(node, self.env.now), 1e-12)
 
     # -- waiting on the timeline ------------------------------------------------------------------
     def wait_until_change(self) -> Generator[simpy.Event, Any, None]:

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from chokepoint.analyses.criticality import element_arcs, served_criticality
-from chokepoint.analyses.served import served_demand
+from chokepoint.analyses.served import served_amounts
 from chokepoint.scenario import Assumption, Scenario
 from chokepoint.workflows._thresholds import (
     Dependence,
@@ -171,8 +171,8 @@ def _shipment(study: Study, points: Points, assumptions: Sequence[Assumption],
 
 
 def _served(s: Scenario, removed: np.ndarray | None = None) -> float:
-    r = served_demand(s.network.compiled, s.demands, removed=removed, fastest=False, fair=False)
-    return float(r.total_served)
+    served = served_amounts(s.network.compiled, s.demands, removed=removed, fair=False)
+    return float(served.sum())
 
 
 def _losses(s: Scenario, focus: Sequence[str], weakest: str) -> tuple[float, float]:
