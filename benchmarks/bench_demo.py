@@ -25,6 +25,9 @@ Parts (medians of ``--reps`` fresh processes; the load average is recorded with 
     the line-by-line reader of 9a6697e (``benchmarks/_legacy_readers.py``), the compiled scanner
     and the small-file path.
 
+Before measuring, each version's ``src`` is byte-compiled (``compileall``, as ``make demo``
+does): PYTHONDONTWRITEBYTECODE may be set, and a warm machine keeps its caches on disk.
+
 Results go to ``benchmarks/results/demo.json`` and ``docs/benchmarks/demo.md``.
 """
 
@@ -80,13 +83,60 @@ for mod, name, label in ((stmod, "brief", "brief"), (stmod, "disruption_cost", "
 t = time.perf_counter(); s = load_builtin("corridor"); T["load"] = time.perf_counter() - t
 t = time.perf_counter(); st = stmod.study(s, seed=0); T["study (wall)"] = time.perf_counter() - t
 t = time.perf_counter()
+import inspect
+fork = {"fork": True} if "fork" in inspect.signature(write_report).parameters else {}
 with atomic_dir(pathlib.Path(sys.argv[1])) as tmp:
     parts = write_brief(st.brief, s.network, tmp)
-    parts += write_report(st, tmp, campaign=None, png=True, unit=False)
+    parts += write_report(st, tmp, campaign=None, png=True, unit=False, **fork)
 T["files + report"] = time.perf_counter() - t
 T["total"] = time.perf_counter() - t0
 print(json.dumps(T))
 """
+
+
+# The CPU each stage costs, run one after another on one thread (process CPU seconds; the
+# report's forked child, where there is one, counted through os.times): what the two cores
+# have to share, whatever runs beside what.
+CPU_DRIVER = r"""
+import json, os, sys, time, pathlib, inspect
+c0 = time.process_time()
+import chokepoint.cli
+from chokepoint.data import load_builtin
+from chokepoint.io.write import atomic_dir
+from chokepoint.report import write_report
+from chokepoint.workflows import findings as fm
+from chokepoint.workflows.brief import brief, campaign
+from chokepoint.workflows.files import write_brief
+from chokepoint.workflows.study import Study
+from chokepoint.analyses.multiperiod import disruption_cost
+T = {"imports": time.process_time() - c0}
+def cpu():
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+def stage(name, f):
+    c = cpu(); r = f(); T[name] = cpu() - c
+    return r
+s = stage("load", lambda: load_builtin("corridor"))
+b = stage("brief", lambda: brief(s, failures=3))
+cost = stage("cost", lambda: disruption_cost(s.network.compiled, s.demands, s.disruptions))
+cb = stage("campaign", lambda: campaign(s, seed=0))
+a = stage("attack", lambda: fm.attack_answer(s))
+def weak():
+    return fm.findings(s, ranking=b.ranking, cost=cost, ship=b.shipment, attack=lambda: a)
+found = stage("weak point + findings", weak)
+b.data["findings"] = [f.to_dict() for f in found]
+st = Study(scenario=s, brief=b, cost=cost, campaign=cb, findings=found)
+fork = {"fork": True} if "fork" in inspect.signature(write_report).parameters else {}
+def files():
+    with atomic_dir(pathlib.Path(sys.argv[1])) as tmp:
+        write_brief(st.brief, s.network, tmp)
+        write_report(st, tmp, campaign=None, png=True, unit=False, **fork)
+stage("files + report", files)
+T["total"] = cpu()
+print(json.dumps(T))
+"""
+CPU_STAGES = ("imports", "load", "brief", "cost", "campaign", "attack", "weak point + findings",
+              "files + report", "total")
 
 
 def _load() -> float:
@@ -115,6 +165,15 @@ def _versions(before: Path | None) -> dict[str, Path]:
     if before is not None:
         out = {"old": before.resolve(), **out}
     return out
+
+
+def precompile(versions: dict[str, Path]) -> None:
+    """Write every version's bytecode to disk (``compileall``, as ``make demo`` does): with
+    PYTHONDONTWRITEBYTECODE set, Python would compile each module again at every start,
+    and a warm machine keeps its caches on disk."""
+    for src in versions.values():
+        subprocess.run([PY, "-m", "compileall", "-q", str(src)], check=True,
+                       stdout=subprocess.DEVNULL)
 
 
 def end_to_end(versions: dict[str, Path], reps: int, tmp: Path) -> dict[str, Any]:
@@ -148,6 +207,22 @@ def stages(versions: dict[str, Path], reps: int, tmp: Path) -> dict[str, Any]:
                   flush=True)
     return {v: {"runs": r, "median": {k: median([x[k] for x in r if k in x])
                                       for k in STAGES if any(k in x for x in r)}}
+            for v, r in runs.items()}
+
+
+def cpu_stages(versions: dict[str, Path], reps: int, tmp: Path) -> dict[str, Any]:
+    """CPU seconds per stage (medians), the stages run one after another on one thread."""
+    runs: dict[str, list[dict[str, float]]] = {v: [] for v in versions}
+    for i in range(reps):
+        for v, src in versions.items():
+            load = _load()
+            _, _, _, stdout = run([PY, "-c", CPU_DRIVER, str(tmp / f"cpu-{v}-{i}")], src=src)
+            row = json.loads(stdout.strip().splitlines()[-1])
+            runs[v].append({**row, "loadavg": load})
+            print(f"  cpu {v} #{i}: " + ", ".join(f"{k} {x:.2f}" for k, x in row.items()),
+                  flush=True)
+    return {v: {"runs": r, "median": {k: median([x[k] for x in r if k in x])
+                                      for k in CPU_STAGES if any(k in x for x in r)}}
             for v, r in runs.items()}
 
 
@@ -205,19 +280,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--before", type=Path, help="src folder of the old code")
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--parts", default="a,b,c", help="which parts to run (a,b,c); the others "
-                    "are kept from the last results file")
+    ap.add_argument("--parts", default="a,b,c,d", help="which parts to run (a,b,c,d); the "
+                    "others are kept from the last results file")
     args = ap.parse_args(argv)
     parts = set(args.parts.split(","))
     versions = _versions(args.before)
     t0 = time.perf_counter()
     last = RESULTS / "demo.json"
-    results: dict[str, Any] = json.loads(last.read_text()) if parts != {"a", "b", "c"} else {}
+    results: dict[str, Any] = (json.loads(last.read_text())
+                               if parts != {"a", "b", "c", "d"} and last.exists() else {})
     results.update({"machine": machine("highspy", "ortools", "matplotlib", "numba"),
                     "reps": args.reps, "before": str(args.before or "")})
+    precompile(versions)
     with tempfile.TemporaryDirectory(prefix="bench_demo_") as d:
         for part, key, fn in (("a", "end_to_end", end_to_end), ("b", "stages", stages),
-                              ("c", "small", small_files)):
+                              ("c", "small", small_files), ("d", "cpu", cpu_stages)):
             if part in parts:
                 results[key] = fn(versions, args.reps, Path(d))
                 results[f"{key}_when"] = time.strftime("%Y-%m-%d %H:%M")
@@ -306,7 +383,21 @@ def render(r: dict[str, Any]) -> str:
     for k in STAGES:
         lines.append(f"| {k} | " + " | ".join(
             f"{st[v]['median'][k]:.2f}" if k in st[v]["median"] else "—" for v in vs) + " |")
+    lines += _render_cpu(r.get("cpu"), _when(r, "cpu"))
     return "\n".join(lines + _render_small(r.get("small"), vs, _when(r, "small"))) + "\n"
+
+
+def _render_cpu(cpu: dict[str, Any] | None, when: str) -> list[str]:
+    if not cpu:
+        return []
+    vs = list(cpu)
+    lines = ["", "## (d) CPU per stage (seconds, medians; the stages one after another on one "
+             "thread, the report's forked child included)" + when, "",
+             "| stage | " + " | ".join(vs) + " |", "|---" * (len(vs) + 1) + "|"]
+    for k in CPU_STAGES:
+        lines.append(f"| {k} | " + " | ".join(
+            f"{cpu[v]['median'][k]:.2f}" if k in cpu[v]["median"] else "—" for v in vs) + " |")
+    return lines
 
 
 def _when(r: dict[str, Any], key: str) -> str:
