@@ -280,6 +280,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--before", type=Path, help="src folder of the old code")
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--before-label", default="",
+                    help="what the old src is (a commit), printed with each part it ran in")
     ap.add_argument("--parts", default="a,b,c,d", help="which parts to run (a,b,c,d); the "
                     "others are kept from the last results file")
     args = ap.parse_args(argv)
@@ -298,6 +300,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             if part in parts:
                 results[key] = fn(versions, args.reps, Path(d))
                 results[f"{key}_when"] = time.strftime("%Y-%m-%d %H:%M")
+                results[f"{key}_before"] = args.before_label
                 results[f"{key}_reps"] = args.reps
     results["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["total_s"] = time.perf_counter() - t0
@@ -419,7 +422,9 @@ def _render_cpu(cpu: dict[str, Any] | None, when: str) -> list[str]:
 def _when(r: dict[str, Any], key: str) -> str:
     if not r.get(key + "_when"):
         return ""
-    return f" (run at {r[key + '_when']}, medians of {r.get(key + '_reps', r['reps'])})"
+    old = f", old = `{r[key + '_before']}`" if r.get(key + "_before") else ""
+    return (f" (run at {r[key + '_when']}, medians of {r.get(key + '_reps', r['reps'])}"
+            f"{old})")
 
 
 def _render_small(sm: dict[str, Any] | None, vs: list[str], when: str) -> list[str]:
