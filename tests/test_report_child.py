@@ -16,6 +16,14 @@ from chokepoint.report import _child, write_report
 from chokepoint.scenario import Scenario
 
 
+@pytest.fixture
+def forking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fork even where the test process runs other threads (pytest-xdist, servers of earlier
+    tests): these children only return, raise or block, touching no lock."""
+    monkeypatch.setattr(_child.threading, "active_count", lambda: 1)
+
+
+@pytest.mark.usefixtures("forking")
 def test_the_answer_comes_back_from_a_child_process() -> None:
     pending = _child.start(lambda: [os.getpid(), "done"])
     pid, text = pending.result()
@@ -23,6 +31,7 @@ def test_the_answer_comes_back_from_a_child_process() -> None:
     assert pid != os.getpid()
 
 
+@pytest.mark.usefixtures("forking")
 def test_the_childs_error_is_raised_in_the_parent() -> None:
     def fail() -> None:
         raise InputError("no such layer", element="x")
@@ -44,6 +53,7 @@ def test_no_fork_while_other_threads_run() -> None:
     assert _child.start(os.getpid, fork=False).result() == os.getpid()
 
 
+@pytest.mark.usefixtures("forking")
 def test_cancel_stops_the_child() -> None:
     gate_r, gate_w = os.pipe()
     pending = _child.start(lambda: os.read(gate_r, 1))  # blocks until the parent writes
