@@ -8,7 +8,8 @@ Run from the repository root::
 Parts:
 
 (a) **built-in scenario** (``load_builtin()``): 1000 TEU (converted to tonnes with
-    ``units.quantity_factor("TEU")``) from ``s.sources`` to ``s.sinks``; the temporally
+    ``units.quantity_factor("TEU")``) of the shipment (``workflows.shipment.shipment``: the
+    munitions from Rajin to the depot, over the arcs their route rules allow); the temporally
     repeated method at the default step, the time-expanded method at the same step (answers
     and curves must agree), and the time-expanded method with the scenario's disruptions as a
     timeline starting at the first disruption.
@@ -26,6 +27,7 @@ run writes ``docs/benchmarks/dynamic.md``; ``--quick`` uses a 30×30 grid and on
 from __future__ import annotations
 
 import argparse
+import datetime
 import math
 import statistics
 import sys
@@ -42,10 +44,11 @@ from chokepoint.analyses import max_flow
 from chokepoint.analyses.dynamic import QuickestResult, quickest_transshipment
 from chokepoint.data import load_builtin
 from chokepoint.timeline import Timeline, TimelineEvent
+from chokepoint.workflows.shipment import shipment
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks" / "dynamic.md"
-DATE = "2026-11-27"
+DATE = datetime.date.today().isoformat()  # the day of the run
 
 
 def _timed(fn: Callable[[], QuickestResult], repeat: int = 1) -> tuple[QuickestResult, float]:
@@ -73,13 +76,14 @@ def _row(label: str, q: QuickestResult, secs: float, factor: float = 1.0) -> dic
 
 def corridor() -> tuple[list[dict[str, Any]], dict[str, Any]]:
     s = load_builtin()
-    c = s.network.compiled
+    sh = shipment(s)  # the munitions along their route rules (by sea to Dunai)
+    c = sh.network
     teu = s.units.quantity_factor("TEU")
     N = 1000 * teu
     rows = []
-    q, t = _timed(lambda: quickest_transshipment(c, s.sources, s.sinks, N), 5)
+    q, t = _timed(lambda: quickest_transshipment(c, sh.sources, sh.sinks, N), 5)
     rows.append(_row("repeated, default step", q, t, teu))
-    e, te = _timed(lambda: quickest_transshipment(c, s.sources, s.sinks, N, step_h=q.step_h,
+    e, te = _timed(lambda: quickest_transshipment(c, sh.sources, sh.sinks, N, step_h=q.step_h,
                                                   method="expanded"), 5)
     rows.append(_row("time-expanded, same step", e, te, teu))
     if q.time_h != e.time_h or not np.allclose(q.curve.cumulative[:-1],
@@ -87,12 +91,12 @@ def corridor() -> tuple[list[dict[str, Any]], dict[str, Any]]:
         raise SystemExit("corridor: methods disagree")
     start = min(d.start for d in s.disruptions)
     tl = Timeline.from_scenario(c, s.disruptions, start=start)
-    d, td = _timed(lambda: quickest_transshipment(c, s.sources, s.sinks, N, step_h=q.step_h,
+    d, td = _timed(lambda: quickest_transshipment(c, sh.sources, sh.sinks, N, step_h=q.step_h,
                                                   timeline=tl), 5)
     rows.append(_row(f"time-expanded, disruptions from {start:%Y-%m-%d %H:%M}", d, td, teu))
     info = {"nodes": c.n_nodes, "vertices": c.n_vertices, "arcs": c.n_arcs, "N_t": N,
-            "teu_t": teu, "sources": s.sources, "sinks": s.sinks,
-            "max_flow_t_per_day": max_flow(c, s.sources, s.sinks).value,
+            "teu_t": teu, "sources": sh.sources, "sinks": sh.sinks,
+            "max_flow_t_per_day": max_flow(c, sh.sources, sh.sinks).value,
             "breakpoints_h": tl.breakpoints.tolist()}
     return rows, info
 

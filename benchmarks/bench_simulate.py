@@ -9,6 +9,7 @@ Writes ``benchmarks/results/simulate[-quick].json`` and ``docs/benchmarks/simula
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import platform
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-DATE = "2026-11-27"
+DATE = datetime.date.today().isoformat()  # the day of the run
 
 #: The campaign as the issue describes it: by ship Rajin -> Dunai, then rail to the depot.
 CAMPAIGN = {"via": ["dunai"]}

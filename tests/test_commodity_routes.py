@@ -206,3 +206,21 @@ def test_corridor_munitions_bound_starts_at_rajin_by_sea() -> None:
     q = commodity_quickest(c, mun, 100 * s.units.quantity_factor("TEU"), step_h=6.0)
     assert q.status == "ok"
     assert q.time_h >= 12.0      # the sea leg alone takes 12 h
+
+
+@pytest.mark.parametrize("method", ["repeated", "expanded"])
+def test_quickest_on_the_commodity_network(method: str) -> None:
+    """The commodity's view of the network closes its forbidden arcs with infinite transit
+    times; both quickest-flow methods treat those arcs as unusable (they once overflowed
+    the static min-cost flow) and agree with the workflow's quickest delivery."""
+    from chokepoint.analyses.dynamic import quickest_transshipment
+    from chokepoint.data import load_builtin
+    from chokepoint.workflows.shipment import shipment, shipment_quickest
+
+    s = load_builtin()
+    sh = shipment(s)
+    assert np.isinf(sh.network.time_h).any()
+    q = quickest_transshipment(sh.network, sh.sources, sh.sinks, 1000.0, method=method)
+    ref = shipment_quickest(s, sh, 1000.0, step_h=q.step_h, curve=False)
+    assert q.status == "ok"
+    assert q.time_h == ref.time_h == 321.5

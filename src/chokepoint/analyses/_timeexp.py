@@ -47,10 +47,17 @@ def transit_steps(time_h: np.ndarray, step_h: float) -> np.ndarray:
     """Transit times in whole steps, rounded **up** (never faster than reality).
 
     A relative tolerance of 1e-9 keeps exact multiples (6 h at 6-h steps is 1 step).
-    Missing times (NaN) count as 0.
+    Missing times (NaN) count as 0. An infinite time (an arc that can never be traversed,
+    e.g. one a commodity's route rules forbid) also gives 0: callers give such arcs no
+    capacity (:func:`never_traversed`).
     """
-    t = np.nan_to_num(np.asarray(time_h, dtype=float), nan=0.0)
+    t = np.nan_to_num(np.asarray(time_h, dtype=float), nan=0.0, posinf=0.0)
     return np.ceil(t / step_h - 1e-9).clip(min=0).astype(np.int64)
+
+
+def never_traversed(time_h: np.ndarray) -> np.ndarray:
+    """Arcs whose transit time is infinite: no flow can ever cross them."""
+    return np.isposinf(np.asarray(time_h, dtype=float))
 
 
 def pick_scale(*arrays: np.ndarray) -> float:

@@ -68,6 +68,7 @@ from chokepoint.analyses._timeexp import (
     build_expanded,
     build_static,
     ceil_div,
+    never_traversed,
     pick_scale,
     safe_total,
     transit_steps,
@@ -243,7 +244,7 @@ def _prepare(c: CompiledNetwork, sources: Sequence[str], sinks: Sequence[str], *
         raise InputError(f"step_h must be a positive number of hours, not {step_h}")
     src_v, snk_v = terminals(c, list(sources), list(sinks))
     tau = transit_steps(c.time_h, step_h)
-    cap_step = c.capacity * (step_h / 24.0)
+    cap_step = np.where(never_traversed(c.time_h), 0.0, c.capacity * (step_h / 24.0))
     tl = timeline
     if tl is not None:
         if tl.n_arcs != c.n_arcs:
@@ -295,7 +296,7 @@ def default_step_h(c: CompiledNetwork, sources: Sequence[str], sinks: Sequence[s
     from chokepoint.analyses.maxflow import max_flow
 
     src_v, snk_v = terminals(c, list(sources), list(sinks))
-    usable = c.capacity > 0
+    usable = (c.capacity > 0) & ~never_traversed(c.time_h)
     d_true = _fastest(c, src_v, snk_v, c.time_h, usable)
     if not math.isfinite(d_true):
         return 1.0
