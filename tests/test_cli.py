@@ -92,6 +92,14 @@ def test_demo_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFixture[
     gj = json.loads((tmp_path / "d" / "links.geojson").read_text())
     assert gj["type"] == "FeatureCollection"
     assert gj["features"]
+    pyogrio = pytest.importorskip("pyogrio")
+    gpkg = tmp_path / "d" / "criticality.gpkg"
+    glinks = pyogrio.read_dataframe(gpkg, layer="links", read_geometry=False)
+    gnodes = pyogrio.read_dataframe(gpkg, layer="nodes", read_geometry=False)
+    assert set(glinks.columns) >= {"from_node", "to_node", "capacity_t_per_day", "citation"}
+    assert not {"from", "to", "source", "capacity"} & set(glinks.columns)  # as links.csv
+    assert "citation" in gnodes.columns
+    assert "source" not in gnodes.columns
 
 
 def test_demo_json_is_clean_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,6 +7,7 @@ briefing's files) lives in :mod:`chokepoint.workflows.files`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,12 +86,14 @@ _DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON",
 
 
 def write_table(table: pd.DataFrame, path: str | Path, net: Network, *, kind: str,
-                layer: str = "results", links: pd.DataFrame | None = None) -> Path:
+                layer: str = "results", links: pd.DataFrame | None = None,
+                columns: Callable[[str], str] | None = None) -> Path:
     """Write a per-element result table by suffix: ``.csv``; ``.gpkg``/``.geojson``/``.shp``
     (with geometry; a GeoPackage also gets ``nodes`` and ``links`` layers, links with their
     track geometry and, given ``links`` — a per-link result table with an ``id`` column
-    such as a briefing's — its result columns); ``.parquet`` (GeoParquet). Written to a
-    temporary file, then renamed."""
+    such as a briefing's — its result columns); ``.parquet`` (GeoParquet). ``columns``
+    renames the ``nodes`` and ``links`` layers' columns (as the caller names them in its
+    other files). Written to a temporary file, then renamed."""
     from chokepoint.errors import InputError
 
     p = Path(path)
@@ -123,6 +126,10 @@ def write_table(table: pd.DataFrame, path: str | Path, net: Network, *, kind: st
             if links is not None and "id" in links.columns:
                 extra = [c for c in links.columns if c not in glinks.columns]
                 glinks = glinks.merge(links[["id", *extra]], on="id", how="left")
+            if columns is not None:
+                glinks, gnodes = (g.rename(columns={c: columns(str(c)) for c in g.columns
+                                                    if c != g.geometry.name})
+                                  for g in (glinks, gnodes))
             glinks.to_file(tmp, layer="links", driver="GPKG", engine="pyogrio")
             gnodes.to_file(tmp, layer="nodes", driver="GPKG", engine="pyogrio")
     return p

@@ -20,7 +20,7 @@ from chokepoint.io.write import write_csv, write_json, write_text
 from chokepoint.network import Network
 from chokepoint.workflows.brief import Brief
 
-__all__ = ["plain_columns", "summary_html", "write_brief"]
+__all__ = ["plain_columns", "plain_name", "summary_html", "write_brief"]
 
 #: Output column renames: plain names that are no SQL keywords and say what they hold.
 RENAMES = {"from": "from_node", "to": "to_node", "source": "citation",
@@ -38,7 +38,8 @@ RENAMES = {"from": "from_node", "to": "to_node", "source": "citation",
            "unmet_in_unit": "unmet_in_display_unit"}
 
 
-def _plain(col: str) -> str:
+def plain_name(col: str) -> str:
+    """The name files and GIS layers give the column ``col`` (see :func:`plain_columns`)."""
     col = RENAMES.get(col, col)
     if col.startswith("loss_") and "_per_" not in col and "/" not in col:
         col += "_t_per_day"  # a demand's loss in the base unit
@@ -50,12 +51,12 @@ def plain_columns(table: pd.DataFrame) -> pd.DataFrame:
     ``from_node``/``to_node``, ``source`` → ``citation``, base-unit rates suffixed
     ``_t_per_day``, units spelt into the name (``capacity_TEU/day`` →
     ``capacity_TEU_per_day``)."""
-    return table.rename(columns={c: _plain(str(c)) for c in table.columns})
+    return table.rename(columns={c: plain_name(str(c)) for c in table.columns})
 
 
 def _plain_features(fc: dict[str, Any]) -> dict[str, Any]:
     for feat in fc["features"]:
-        feat["properties"] = {_plain(k): v for k, v in feat["properties"].items()}
+        feat["properties"] = {plain_name(k): v for k, v in feat["properties"].items()}
     return fc
 
 
@@ -152,6 +153,7 @@ def write_brief(b: Brief, net: Network, out_dir: str | Path) -> list[Path]:
         # the geo extra is optional; the CSV carries the same table
         with contextlib.suppress(ImportError):
             written.append(write_table(ranking, out / "criticality.gpkg", net, kind="group",
-                                       layer="criticality", links=b.links))
+                                       layer="criticality", links=b.links,
+                                       columns=plain_name))
     written.append(write_text(out / "summary.html", summary_html(b)))
     return written
