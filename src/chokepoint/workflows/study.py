@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,15 +95,8 @@ def study(s: Scenario, *, failures: int = 3, ranking: bool = True, with_campaign
     -------
     Study
     """
-    _ = s.network.compiled  # built once, before other threads read it
     with ThreadPoolExecutor(max_workers=2) as pool:
-        # the attack finding (the longest stage) and the time-aware cost run almost entirely
-        # inside HiGHS, which releases the GIL: each runs in its own thread beside the
-        # others (same results: independent stages, each with its own LPs)
-        attack = pool.submit(contextvars.copy_context().run, attack_answer, s)
-        costing = (pool.submit(contextvars.copy_context().run, disruption_cost,
-                               s.network.compiled, s.demands, s.disruptions)
-                   if s.disruptions and s.demands else None)
+        attack, costing = _beside(pool, s)
         b = brief(s, failures=failures, ranking=ranking, commodity=commodity,
                   sources=sources, sinks=sinks)
         cb = campaign(s, seed=seed) if with_campaign and s.commodities else None
@@ -138,11 +131,24 @@ def study_findings(s: Scenario, *, commodity: str | None = None,
     -------
     list of Finding
     """
-    _ = s.network.compiled  # built once, before two threads read it
-    with ThreadPoolExecutor(max_workers=1) as pool:  # the attack finding beside, as in study
-        attack = pool.submit(contextvars.copy_context().run, attack_answer, s)
+    with ThreadPoolExecutor(max_workers=2) as pool:  # as in study
+        attack, costing = _beside(pool, s)
         sh = shipment(s, commodity=commodity, sources=sources, sinks=sinks)
         table = group_ranking(s, sh) if sh.sources and sh.sinks else None
-        cost = (disruption_cost(s.network.compiled, s.demands, s.disruptions)
-                if s.disruptions and s.demands else None)
+        cost = costing.result() if costing is not None else None
         return findings(s, ranking=table, cost=cost, ship=sh, attack=attack.result)
+
+
+def _beside(pool: ThreadPoolExecutor, s: Scenario
+            ) -> tuple[Future[Any], Future[DisruptionCost] | None]:
+    """Start the attack finding (the longest stage) and the time-aware cost (``None`` without
+    disruptions or demands) in ``pool``. Both run almost entirely inside HiGHS, which releases
+    the GIL, so each runs in its own thread beside the caller's stages; results are the same
+    (independent stages, each with its own LPs; context variables such as the cancel scope
+    copied)."""
+    _ = s.network.compiled  # built once, before other threads read it
+    attack = pool.submit(contextvars.copy_context().run, attack_answer, s)
+    costing = (pool.submit(contextvars.copy_context().run, disruption_cost,
+                           s.network.compiled, s.demands, s.disruptions)
+               if s.disruptions and s.demands else None)
+    return attack, costing
