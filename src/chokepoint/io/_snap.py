@@ -8,6 +8,7 @@ across the antimeridian. Lengths are geodesic (WGS84 ellipsoid, :class:`pyproj.G
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numba
@@ -20,6 +21,26 @@ EARTH_RADIUS_M = 6_371_008.8
 M_PER_DEG = EARTH_RADIUS_M * np.pi / 180.0
 
 _GEOD: Any = None
+
+
+@dataclass
+class Snapped:
+    """Line pieces between junctions with their ends snapped into nodes: where the GIS path
+    (:func:`chokepoint.io.topology.lines_to_network`) and the node-id path
+    (:func:`chokepoint.io._nodegraph.snap_edges`) meet.
+
+    ``xy`` holds every piece's vertices (lon, lat), contiguous and in order, the first and
+    last at their node's coordinates; ``piece`` the piece of each vertex; ``line`` the row of
+    the line table each piece comes from; ``frm``/``to`` the node of each piece's ends;
+    ``node_xy`` each node's coordinates.
+    """
+
+    xy: np.ndarray
+    piece: np.ndarray
+    line: np.ndarray
+    frm: np.ndarray
+    to: np.ndarray
+    node_xy: np.ndarray
 
 
 def geod() -> Any:

@@ -53,6 +53,7 @@ __all__ = [
     "DEFAULT_ATTRIBUTE_TABLE",
     "ImportReport",
     "apply_attribute_table",
+    "edges_to_network",
     "lines_to_network",
     "read_lines",
     "structure_groups",
@@ -738,12 +739,152 @@ def lines_to_network(
     r_xy[p_first] = nxy[from_node]
     r_xy[p_last] = nxy[to_node]
 
-    # -- link table ---------------------------------------------------------------------------
+    points = (_Points(pts=pts, hit=node_hit, cluster=cl_of[:n_np], first=first_node)
+              if n_np and pts is not None else None)
+    snapped = _snap.Snapped(xy=r_xy, piece=piece, line=p_line, frm=from_node, to=to_node,
+                       node_xy=nxy)
+    attrs = pd.DataFrame(lines.drop(columns=lines.geometry.name))
+    net = _assemble(attrs, snapped, points, idcol=idcol, tol=tol, merge=merge,
+                    attribute_table=attribute_table, structure_gap_m=structure_gap_m,
+                    node_id_column=node_id_column, source=source, name=name, report=report,
+                    tick=tick)
+    return net, report
+
+
+def edges_to_network(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    pair: np.ndarray,
+    *,
+    tolerance_m: float = 1.0,
+    mode: str = "rail",
+    merge: bool = True,
+    attribute_table: Any = None,
+    layer: str | None = None,
+    source: str | Path | None = None,
+    name: str = "network",
+    progress: Progress | None = None,
+) -> tuple[Network, ImportReport]:
+    """Build a network from edges between located nodes, without line geometries.
+
+    Gives the same network and report as :func:`lines_to_network` (``strict=False``) on a
+    layer of two-point lines, one per edge, with only a ``mode`` column: the same T-junction
+    splits, snapping, dropped zero-length and duplicate links, merged chains, lengths, ids
+    and components (see :mod:`chokepoint.io._nodegraph` for how).
+
+    Parameters
+    ----------
+    lon, lat
+        Coordinates of every node in degrees (EPSG:4326); finite, ``|lon| <= 180``,
+        ``|lat| <= 90``.
+    pair
+        One row per edge (line): the positions of its first and last node.
+    tolerance_m
+        Snapping distance in metres (> 0).
+    mode, merge, attribute_table, layer, source, name, progress
+        As for :func:`lines_to_network`.
+
+    Returns
+    -------
+    tuple
+        The network and the import report. O(m log m) in the number of edges.
+    """
+    from chokepoint.io import _nodegraph
+
+    tol = float(tolerance_m)
+    if not (np.isfinite(tol) and tol > 0):
+        raise InputError("the node-id path needs a tolerance > 0", source=source)
+    report = ImportReport(source=str(source) if source is not None else None, layer=layer)
+
+    def tick(i: int, label: str) -> None:
+        if progress is not None:
+            progress(f"topology: {label}", i, 7)
+
+    tick(1, "finding junctions")
+    n_lines = len(pair)
+    sn = _nodegraph.snap_edges(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float),
+                               np.asarray(pair, dtype=np.int64), tol=tol)
+    report.counts["features"] = n_lines
+    report.counts["lines"] = n_lines
+    report.counts["pieces"] = len(sn.line)
+    attrs = pd.DataFrame({"mode": _text(pd.Series(np.full(n_lines, mode, dtype=object)))
+                          .replace("", mode)})
+    attrs["_feature"] = np.arange(n_lines).astype(str).astype(object)
+    attrs["structure"] = np.full(n_lines, "none", dtype=object)
+    net = _assemble(attrs, sn, None, idcol=None, tol=tol, merge=merge,
+                    attribute_table=attribute_table, structure_gap_m=30.0,
+                    node_id_column=None, source=source, name=name, report=report, tick=tick)
+    return net, report
+
+
+@dataclass
+class _Points:
+    """Node points attached to the lines: the layer, whether each point is on a line, its
+    node, and for each node the first point on it (-1: none)."""
+
+    pts: Any
+    hit: np.ndarray
+    cluster: np.ndarray
+    first: np.ndarray
+
+
+def _assemble(attrs: pd.DataFrame, sn: _snap.Snapped, points: _Points | None, *,
+              idcol: str | None, tol: float, merge: bool, attribute_table: Any,
+              structure_gap_m: float, node_id_column: str | None, source: Any, name: str,
+              report: ImportReport, tick: Any) -> Network:
+    """Links, nodes, attributes, groups and components from snapped pieces.
+
+    ``attrs`` is the line table without geometry (one row per line, with ``_feature``).
+    Drops zero-length and duplicate pieces, merges degree-2 chains (``merge``), fills
+    attributes, names links and nodes, and counts components into ``report``. O(p log p)
+    in the number of pieces.
+    """
     tick(4, "cleaning")
+    links, v_xy, v_piece, akey, n_kept = _clean(attrs, sn, idcol=idcol, tol=tol,
+                                                report=report)
+    tick(5, "merging")
+    n_nodes = len(sn.node_xy)
+    protected = np.zeros(n_nodes, dtype=bool)
+    if points is not None:
+        protected[points.cluster[points.hit]] = True
+    if merge and len(links):
+        links, v_xy, v_piece = _merge_chains(links, v_xy, v_piece, akey, protected)
+    report.counts["merged_away"] = int(n_kept - len(links))
+    used = np.zeros(n_nodes, dtype=bool)
+    used[links["from"].to_numpy()] = True
+    used[links["to"].to_numpy()] = True
+    node_table, node_ids = _node_table(sn.node_xy, used | protected, points,
+                                       node_id_column=node_id_column, source=source)
+    fi, ti = links["from"].to_numpy(), links["to"].to_numpy()
+    links["from"] = node_ids[fi]
+    links["to"] = node_ids[ti]
+    tick(6, "attributes")
+    links = _link_attributes(links, v_xy, v_piece, idcol=idcol,
+                             attribute_table=attribute_table,
+                             structure_gap_m=structure_gap_m, source=source, report=report)
+    # components, over node positions in the table
+    row = np.cumsum(used | protected) - 1
+    lab2 = _snap.components(len(node_table), np.column_stack([row[fi], row[ti]]))
+    report.component_sizes = sorted(np.bincount(lab2).tolist(), reverse=True)
+    report.counts["links"] = len(links)
+    report.counts["nodes"] = len(node_table)
+    report.counts["fallback_links"] = len(report.fallback_links)
+    tick(7, "done")
+    return Network.from_frames(node_table, links, units=Units(), name=name, source=source)
+
+
+def _clean(attrs: pd.DataFrame, sn: _snap.Snapped, *, idcol: str | None, tol: float,
+           report: ImportReport) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray,
+                                           int]:
+    """Drop zero-length pieces and duplicates (same ends, attributes and length, lying on
+    each other); return the link table, kept vertices, their piece, attribute keys and the
+    number of links kept."""
+    shapely: Any = require("shapely", "geo")
+    r_xy, piece, from_node, to_node = sn.xy, sn.piece, sn.frm, sn.to
+    n_pieces = len(sn.line)
     length = _snap.path_lengths_km(r_xy[:, 0], r_xy[:, 1], piece, n_pieces)
-    attrs = pd.DataFrame(lines.drop(columns=lines.geometry.name)).iloc[p_line]
-    attrs = attrs.reset_index(drop=True)
-    attrs["_line"] = p_line
+    attrs = attrs.iloc[sn.line].reset_index(drop=True)
+    attrs["_line"] = sn.line
     attrs["length_km"] = length
     attrs["from"] = from_node
     attrs["to"] = to_node
@@ -779,31 +920,22 @@ def lines_to_network(
     report.counts["zero_length_dropped"] = int(loop.sum())
     report.counts["duplicates_dropped"] = len(dup_idx)
     kp = np.flatnonzero(keep_piece)
-    # coordinates of kept pieces
     vkeep = keep_piece[piece]
-    v_xy = r_xy[vkeep]
     v_piece = np.searchsorted(kp, piece[vkeep])
-    links = attrs.iloc[kp].reset_index(drop=True)
-    akey = akey[kp]
+    return attrs.iloc[kp].reset_index(drop=True), r_xy[vkeep], v_piece, akey[kp], len(kp)
 
-    # -- merging degree-2 chains ----------------------------------------------------------------
-    tick(5, "merging")
-    protected = np.zeros(n_nodes, dtype=bool)
-    if n_np:
-        protected[cl_of[:n_np][node_hit]] = True
-    if merge and len(links):
-        links, v_xy, v_piece = _merge_chains(links, v_xy, v_piece, akey, protected)
-    report.counts["merged_away"] = int(len(kp) - len(links))
 
-    # -- node table ----------------------------------------------------------------------------
-    used = np.zeros(n_nodes, dtype=bool)
-    used[links["from"].to_numpy()] = True
-    used[links["to"].to_numpy()] = True
-    keep_node = used | protected
-    node_rows = pd.DataFrame({"lon": nxy[:, 0], "lat": nxy[:, 1]})
+def _node_table(node_xy: np.ndarray, keep_node: np.ndarray, points: _Points | None, *,
+                node_id_column: str | None, source: Any) -> tuple[pd.DataFrame, np.ndarray]:
+    """The node table (kept nodes, then isolated node points) and every node's id."""
+    shapely: Any = require("shapely", "geo")
+    n_nodes = len(node_xy)
+    node_rows = pd.DataFrame({"lon": node_xy[:, 0], "lat": node_xy[:, 1]})
     node_ids = np.array([f"n{i}" for i in range(n_nodes)], dtype=object)
     node_rows["kind"] = "node"
-    if n_np and pts is not None:
+    extra = None
+    if points is not None:
+        pts, first_node = points.pts, points.first
         pcols = pd.DataFrame(pts.drop(columns=[pts.geometry.name, "_feature"]))
         nid_col = node_id_column or ("id" if "id" in pcols.columns else None)
         has = first_node >= 0
@@ -824,7 +956,7 @@ def lines_to_network(
         if "kind" not in pcols.columns:
             node_rows.loc[has, "kind"] = "station"
         # isolated node points (not attached) are nodes of their own
-        iso = np.flatnonzero(~node_hit)
+        iso = np.flatnonzero(~points.hit)
         if len(iso):
             extra = pd.DataFrame(pts.drop(columns=[pts.geometry.name, "_feature"])).iloc[iso]
             extra = extra.reset_index(drop=True)
@@ -835,22 +967,24 @@ def lines_to_network(
             eid = (_text_keep(extra[nid_col]).to_numpy(dtype=object) if nid_col
                    else np.array([f"p{i}" for i in iso], dtype=object))
             extra["id"] = eid
-    else:
-        iso = np.zeros(0, dtype=np.int64)
     if len(pd.unique(node_ids)) != len(node_ids):
         dupl = pd.Series(node_ids).duplicated(keep="first").to_numpy()
         node_ids[dupl] = [f"{x}~{i}" for i, x in zip(np.flatnonzero(dupl), node_ids[dupl],
                                                     strict=True)]
     node_rows["id"] = node_ids
     node_rows["source"] = str(source) if source is not None else ""
-    links["from"] = node_ids[links["from"].to_numpy()]
-    links["to"] = node_ids[links["to"].to_numpy()]
     node_table = node_rows.loc[keep_node].reset_index(drop=True)
-    if len(iso):
+    if extra is not None:
         node_table = pd.concat([node_table, extra], ignore_index=True)
+    return node_table, node_ids
 
-    # -- attributes, ids, groups --------------------------------------------------------------
-    tick(6, "attributes")
+
+def _link_attributes(links: pd.DataFrame, v_xy: np.ndarray, v_piece: np.ndarray, *,
+                     idcol: str | None, attribute_table: Any, structure_gap_m: float,
+                     source: Any, report: ImportReport) -> pd.DataFrame:
+    """Geometry, attributes (capacity, time, track), ids, direction, failure groups and
+    names of the links; fallback links and structures go into ``report``."""
+    shapely: Any = require("shapely", "geo")
     links["geometry"] = list(shapely.linestrings(v_xy, indices=v_piece))
     links, fb = apply_attribute_table(links, attribute_table)
     base_id = (_text_keep(links[idcol]).to_numpy(dtype=object) if idcol
@@ -878,20 +1012,7 @@ def lines_to_network(
     links["source"] = str(source) if source is not None else ""
     members = links.loc[links["structure"] != "none"].groupby("group")["id"].agg(list)
     report.structures = {str(g): list(v) for g, v in members.items()}
-    links = links.drop(columns=["_line", "_feature"], errors="ignore")
-
-    # -- components -----------------------------------------------------------------------------
-    idx = {v: i for i, v in enumerate(node_table["id"])}
-    fi = links["from"].map(idx).to_numpy()
-    ti = links["to"].map(idx).to_numpy()
-    lab2 = _snap.components(len(node_table), np.column_stack([fi, ti]))
-    report.component_sizes = sorted(np.bincount(lab2).tolist(), reverse=True)
-    report.counts["links"] = len(links)
-    report.counts["nodes"] = len(node_table)
-    report.counts["fallback_links"] = len(report.fallback_links)
-    tick(7, "done")
-    net = Network.from_frames(node_table, links, units=Units(), name=name, source=source)
-    return net, report
+    return links.drop(columns=["_line", "_feature"], errors="ignore")
 
 
 def _text_keep(s: pd.Series) -> pd.Series:

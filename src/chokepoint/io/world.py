@@ -35,6 +35,7 @@ from chokepoint.io.topology import (
     ImportReport,
     Progress,
     apply_attribute_table,
+    edges_to_network,
     lines_to_network,
 )
 from chokepoint.network import Network
@@ -43,6 +44,7 @@ from chokepoint.units import Units
 __all__ = [
     "HARBOR_SIZE_CAPACITY",
     "add_links",
+    "edge_pairs",
     "read_ports",
     "read_sea_network",
     "read_world_railways",
@@ -163,8 +165,6 @@ def read_world_railways(
     attribute_table
         Rules for capacity and speed (see :data:`~chokepoint.io.topology.DEFAULT_ATTRIBUTE_TABLE`).
     """
-    shapely: Any = require("shapely", "geo")
-    gpd: Any = require("geopandas", "geo")
     if source is None:
         src = _package_dir("scgraph_data", "world") / "world_railways.py"
         lon, lat, u, v = _parse_scgraph(src)
@@ -174,23 +174,62 @@ def read_world_railways(
             raise InputError("no such file or folder", source=src)
         lon, lat, u, v = (_parse_scgraph(src) if src.is_file() and src.suffix == ".py"
                           else _read_csv_graph(src if src.is_dir() else src.parent))
+    pair = edge_pairs(lon, lat, u, v, bbox=bbox)
+    if len(pair) == 0:
+        raise InputError("no railway links" + (" inside the bbox" if bbox else ""), source=src)
+    kw: dict[str, Any] = {"merge": simplify, "attribute_table": attribute_table,
+                          "layer": "world_railways", "source": src, "name": "world_railways",
+                          "progress": progress}
+    if _plain_coordinates(lon[pair], lat[pair]) and tolerance_m > 0:
+        net, report = edges_to_network(lon, lat, pair, tolerance_m=tolerance_m, **kw)
+    else:
+        net, report = lines_to_network(_edge_lines(lon, lat, pair), tolerance_m=tolerance_m,
+                                       strict=False, **kw)
+    return _prefixed(net, "rail:"), report
+
+
+def edge_pairs(lon: np.ndarray, lat: np.ndarray, u: np.ndarray, v: np.ndarray, *,
+               bbox: Sequence[float] | None = None) -> np.ndarray:
+    """The edges with both ends inside ``bbox``, each once, sorted by (``u``, ``v``).
+
+    Parameters
+    ----------
+    lon, lat
+        Node coordinates (degrees).
+    u, v
+        Node positions of the edges' ends.
+    bbox
+        ``(minlon, minlat, maxlon, maxlat)`` or ``None`` (all edges).
+
+    Returns
+    -------
+    numpy.ndarray
+        One row ``(u, v)`` per distinct edge (k x 2). O(m log m).
+    """
     inside = _bbox_mask(lon, lat, bbox)
     keep = inside[u] & inside[v]
-    u, v = u[keep], v[keep]
-    if len(u) == 0:
-        raise InputError("no railway links" + (" inside the bbox" if bbox else ""), source=src)
-    pair = np.unique(np.column_stack([u, v]), axis=0)
+    n = np.int64(max(len(lon), 1))
+    key = np.unique(u[keep].astype(np.int64) * n + v[keep])
+    return np.column_stack([key // n, key % n])
+
+
+def _plain_coordinates(lon: np.ndarray, lat: np.ndarray) -> bool:
+    """Whether coordinates are finite lon/lat in range (the node-id path's condition; other
+    inputs take the GIS path, which reports or wraps them)."""
+    return bool(np.isfinite(lon).all() and np.isfinite(lat).all() and
+                (np.abs(lon) <= 180).all() and (np.abs(lat) <= 90).all())
+
+
+def _edge_lines(lon: np.ndarray, lat: np.ndarray, pair: np.ndarray) -> Any:
+    """The edges as a layer of two-point lines (the GIS path's input)."""
+    shapely: Any = require("shapely", "geo")
+    gpd: Any = require("geopandas", "geo")
     coords = np.empty((2 * len(pair), 2))
     coords[0::2] = np.column_stack([lon[pair[:, 0]], lat[pair[:, 0]]])
     coords[1::2] = np.column_stack([lon[pair[:, 1]], lat[pair[:, 1]]])
     geoms = shapely.linestrings(coords, indices=np.repeat(np.arange(len(pair)), 2))
-    gdf = gpd.GeoDataFrame({"mode": np.full(len(pair), "rail", dtype=object)}, geometry=geoms,
-                           crs="EPSG:4326")
-    net, report = lines_to_network(gdf, tolerance_m=tolerance_m, merge=simplify,
-                                   attribute_table=attribute_table, strict=False,
-                                   layer="world_railways", source=src, name="world_railways",
-                                   progress=progress)
-    return _prefixed(net, "rail:"), report
+    return gpd.GeoDataFrame({"mode": np.full(len(pair), "rail", dtype=object)}, geometry=geoms,
+                            crs="EPSG:4326")
 
 
 def world_railway_arrays(source: str | Path | None = None
