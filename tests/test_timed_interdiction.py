@@ -327,3 +327,34 @@ def test_attackers_sharing_one_operator_equal_brute_force(case: TimedCase) -> No
         truth = _brute_force(case)
         assert r.status == "optimal"
         assert r.value == pytest.approx(truth, abs=1e-6 * max(1.0, r.intact_value))
+
+
+@SERIES
+@given(timed_cases())
+def test_a_protected_attacker_on_the_shared_operator_equals_brute_force(case: TimedCase) -> None:
+    """An attacker reusing an earlier search's operator LP (as the defence's attackers do)
+    gets its own brute-force optimum, on that same LP, without solving a plan twice."""
+    first = timed_interdiction(case.c, case.demands, k=case.k, horizon_days=case.horizon,
+                               repair_days=case.repair, kind=case.kind, budget=case.budget,
+                               cost=case.cost, attack_day=case.attack_day,
+                               backlog_days=case.backlog)
+    assert first.operator is not None
+    solved = first.operator.op.solves
+    hard = first.removed[:1]
+    again = timed_interdiction(case.c, list(case.demands), k=case.k,
+                               horizon_days=case.horizon, repair_days=case.repair,
+                               kind=case.kind, budget=case.budget,
+                               cost={**case.cost, **{e: 1e9 for e in hard}},
+                               attack_day=case.attack_day, backlog_days=case.backlog,
+                               operator=first.operator)
+    assert again.operator is first.operator  # same network and demand objects: reused
+    assert again.operator.op.solves - solved <= again.solver["iterations"]
+    truth = _brute_force(TimedCase(**{**case.__dict__,
+                                      "cost": {**case.cost, **{e: 1e9 for e in hard}}}))
+    assert again.status == "optimal"
+    assert again.value == pytest.approx(truth, abs=1e-6 * max(1.0, again.intact_value))
+    other = timed_interdiction(case.c, case.demands[:1], k=case.k, horizon_days=case.horizon,
+                               repair_days=case.repair, kind=case.kind, budget=case.budget,
+                               cost=case.cost, attack_day=case.attack_day,
+                               backlog_days=case.backlog, operator=first.operator)
+    assert other.operator is not first.operator or len(case.demands) == 1

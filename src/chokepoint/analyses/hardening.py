@@ -369,7 +369,11 @@ def harden_timed(
 
     ``first``: the unprotected attack (:func:`~chokepoint.analyses.interdiction.
     timed_interdiction` with these same arguments), when the caller has already solved it;
-    it is then not solved again.
+    it is then not solved again. Every attacker problem after the first runs on the first
+    one's operator LP (its ``operator``): the plans already evaluated are not solved again
+    and their cuts hold for the protected attacker too (a protection only removes options),
+    so the loop solves one operator LP per new plan instead of rebuilding and re-solving
+    the unattacked LP each time.
     """
     from chokepoint.analyses.interdiction import timed_interdiction
 
@@ -385,12 +389,12 @@ def harden_timed(
         raise InputError(f"candidate {kind} {sorted(unknown)[0]!r} is unknown")
     cand = [e for e in dict.fromkeys(cand) if e not in set(protected)]
 
-    def attack(hardened: Sequence[str]) -> Any:
+    def attack(hardened: Sequence[str], operator: Any = None) -> Any:
         return timed_interdiction(
             c, demands, k=k, horizon_days=horizon_days, repair_days=repair_days, kind=kind,
             budget=budget, cost=cost, protected=[*protected, *hardened], attack_day=attack_day,
             backlog_days=backlog_days, unit=unit,
-            time_limit=max(deadline - time.perf_counter(), 1.0))
+            time_limit=max(deadline - time.perf_counter(), 1.0), operator=operator)
 
     first = attack([]) if first is None else first
     top = first.intact_value
@@ -413,7 +417,7 @@ def harden_timed(
                                   time_limit=max(deadline - time.perf_counter(), 1.0))
         if bound <= top - best.value + 1e-7 * max(1.0, top):
             break
-        res = attack(hardened)
+        res = attack(hardened, res.operator)  # the same operator LP, its plans and cuts
         iterations += 1
     status = "optimal" if proved and time.perf_counter() <= deadline else "time_limit"
     return TimedHardeningResult(

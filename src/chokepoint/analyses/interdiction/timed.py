@@ -41,8 +41,8 @@ from chokepoint.compiled import CompiledNetwork
 from chokepoint.errors import InputError
 from chokepoint.scenario import Demand
 
-__all__ = ["AttackOptions", "TimedInterdictionResult", "attack_options", "plan_value",
-           "repair_options", "timed_interdiction", "timed_interdictions",
+__all__ = ["AttackOptions", "SharedOperator", "TimedInterdictionResult", "attack_options",
+           "plan_value", "repair_options", "timed_interdiction", "timed_interdictions",
            "timed_plan_cost"]
 
 
@@ -100,6 +100,34 @@ def repair_options(model: AttackModel, repair_days: Mapping[str, float], default
     return attack_options(model, repair, n_periods=n_periods, attack_period=attack_period)
 
 
+@dataclass(kw_only=True, eq=False)
+class SharedOperator:
+    """An operator LP and every closure pattern solved on it, for later searches to reuse.
+
+    ``seen`` maps a closure pattern (packed bits over ``op.closable``) to the operator's
+    optimum and solution under it. A search given this (``operator=`` of
+    :func:`timed_interdictions`) solves on the same loaded LP, never solves a pattern twice
+    and starts from the cuts of every plan evaluated before (a cut holds for any attacker).
+    It is reused only for the very network and demand objects (the same objects, in the same
+    order), horizon and queue limit it was built for, and when its closable arcs include the
+    search's.
+    """
+
+    op: OperatorLP
+    seen: dict[bytes, tuple[float, np.ndarray]]
+    network: CompiledNetwork
+    demands: Sequence[Demand]
+    backlog_days: float | None
+
+    def fits(self, c: CompiledNetwork, demands: Sequence[Demand], *, n_periods: int,
+             backlog_days: float | None, closable: np.ndarray) -> bool:
+        """Whether a search over ``closable`` arcs on these inputs can reuse this LP."""
+        return (c is self.network and len(demands) == len(self.demands)
+                and all(a is b for a, b in zip(demands, self.demands, strict=True))
+                and n_periods == self.op.n_periods and backlog_days == self.backlog_days
+                and bool(np.isin(closable, self.op.closable).all()))
+
+
 @dataclass(kw_only=True)
 class TimedInterdictionResult:
     """The worst timed attack found, its cost over the horizon and the proof status.
@@ -139,6 +167,7 @@ class TimedInterdictionResult:
     budget: float
     lost_by_commodity: dict[str, float] = field(default_factory=dict)
     solver: dict[str, Any] = field(default_factory=dict)
+    operator: SharedOperator | None = field(default=None, repr=False, compare=False)
 
     @property
     def gap(self) -> float:
@@ -181,6 +210,7 @@ def timed_interdiction(
     unit: str = "unit",
     time_limit: float = 120.0,
     rel_gap: float = 0.0,
+    operator: SharedOperator | None = None,
 ) -> TimedInterdictionResult:
     """The timed attack on at most ``k`` elements that costs the most served demand.
 
@@ -208,10 +238,14 @@ def timed_interdiction(
         Seconds for the whole decomposition.
     rel_gap
         Stop when ``(upper − lower) ≤ rel_gap · intact``; the status is then ``"gap"``.
+    operator
+        The operator LP of an earlier search on the same inputs (its result's
+        ``operator``), reused when it fits (:class:`SharedOperator`); else one is built.
 
     Returns
     -------
     TimedInterdictionResult
+        Its ``operator`` is the LP solved on, for a next search to reuse.
 
     Notes
     -----
@@ -224,7 +258,7 @@ def timed_interdiction(
         c, demands, attackers=[(k, budget)], horizon_days=horizon_days,
         repair_days=repair_days, default_repair_days=default_repair_days, kind=kind,
         cost=cost, protected=protected, attack_day=attack_day, backlog_days=backlog_days,
-        unit=unit, time_limit=time_limit, rel_gap=rel_gap)[0]
+        unit=unit, time_limit=time_limit, rel_gap=rel_gap, operator=operator)[0]
 
 
 def timed_interdictions(
@@ -243,6 +277,7 @@ def timed_interdictions(
     unit: str = "unit",
     time_limit: float = 120.0,
     rel_gap: float = 0.0,
+    operator: SharedOperator | None = None,
 ) -> list[TimedInterdictionResult]:
     """:func:`timed_interdiction` for several attackers ``(k, budget)`` on one operator LP.
 
@@ -250,7 +285,8 @@ def timed_interdictions(
     and every plan evaluated is kept: a cut ``V(x) ≥ V_j − Σ W_j z`` holds whatever the
     attacker's size or budget, so each decomposition starts with the cuts of the ones
     before it, and a closure pattern is never solved twice. ``time_limit`` applies to each
-    attacker. Returns one result per attacker, in order.
+    attacker; ``operator`` as in :func:`timed_interdiction`. Returns one result per
+    attacker, in order.
     """
     if horizon_days < 1:
         raise InputError(f"the horizon must be at least one day, got {horizon_days}")
@@ -262,8 +298,13 @@ def timed_interdictions(
                                                 n_periods=P, attack_period=attack_day)))
     closable = np.unique(np.concatenate(
         [np.zeros(0, dtype=np.int64), *(m.arcs(np.unique(o.elem)) for _, m, o in setups)]))
-    op = build_operator(c, demands, n_periods=P, closable=closable, backlog_days=backlog_days)
-    seen: dict[bytes, tuple[float, np.ndarray]] = {}
+    if operator is None or not operator.fits(c, demands, n_periods=P,
+                                              backlog_days=backlog_days, closable=closable):
+        operator = SharedOperator(
+            op=build_operator(c, demands, n_periods=P, closable=closable,
+                              backlog_days=backlog_days),
+            seen={}, network=c, demands=demands, backlog_days=backlog_days)
+    op, seen = operator.op, operator.seen
     out = []
     for k, model, opts in setups:
         t0 = time.perf_counter()
@@ -272,6 +313,7 @@ def timed_interdictions(
         best, lower, status = search.run()
         out.append(_result(search, best, lower, status, demands=demands, k=k, unit=unit,
                            seconds=time.perf_counter() - t0))
+        out[-1].operator = operator
     return out
 
 
