@@ -83,13 +83,13 @@ def available() -> bool:
 @functools.lru_cache(maxsize=16)
 def _meta(name: str, res: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                         np.ndarray]:
-    """level, south, north, byte offset, point count of every polygon of one file."""
+    """level, south, north, byte offset, point count of every polygon of one file (read as
+    numbers: every value is an integer or a decimal that reads to the same double)."""
     d = _data_dir()
     assert d is not None
-    cols = np.loadtxt(d / f"{name}meta_{res}.dat", dtype=str, usecols=(0, 2, 3, 4, 5),
-                      ndmin=2)
-    return (cols[:, 0].astype(int), cols[:, 2].astype(float), cols[:, 3].astype(float),
-            cols[:, 4].astype(np.int64), cols[:, 1].astype(np.int64))
+    v = np.loadtxt(d / f"{name}meta_{res}.dat", dtype=float, usecols=(0, 2, 3, 4, 5), ndmin=2)
+    return (v[:, 0].astype(int), np.ascontiguousarray(v[:, 2]), np.ascontiguousarray(v[:, 3]),
+            v[:, 4].astype(np.int64), v[:, 1].astype(np.int64))
 
 
 @functools.lru_cache(maxsize=8)
@@ -99,22 +99,40 @@ def _raw(name: str, res: str) -> bytes:
     return (d / f"{name}_{res}.dat").read_bytes()
 
 
+@functools.lru_cache(maxsize=8)
+def _points(name: str, res: str) -> np.ndarray:
+    """Every coordinate of one file as float64 (read-only): polygon ``i`` is the slice of
+    ``2 * count[i]`` values from ``offset[i] / 4``, lon/lat interleaved."""
+    xy = np.frombuffer(_raw(name, res), dtype="<f4").astype(float)
+    xy.flags.writeable = False
+    return xy
+
+
+@functools.lru_cache(maxsize=8)
+def _lon_range(name: str, res: str) -> tuple[np.ndarray, np.ndarray]:
+    """Westmost and eastmost longitude of every polygon of one file (vectorised)."""
+    _, _, _, offset, count = _meta(name, res)
+    lon = _points(name, res)[0::2]
+    n = np.maximum(count, 1)  # an empty polygon reads its first point: never picked below
+    first = offset // 8
+    idx = np.repeat(first - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+    seg = np.cumsum(n) - n
+    return np.minimum.reduceat(lon[idx], seg), np.maximum.reduceat(lon[idx], seg)
+
+
 def _read(name: str, res: str, bbox: tuple[float, float, float, float],
           levels: tuple[int, ...] | None = None) -> list[np.ndarray]:
-    """The polygons/lines of ``name`` whose extent meets ``bbox`` (lon0, lat0, lon1, lat1)."""
+    """The polygons/lines of ``name`` whose extent meets ``bbox`` (lon0, lat0, lon1, lat1),
+    as read-only ``(n, 2)`` views of the file's points."""
     level, south, north, offset, count = _meta(name, res)
+    west, east = _lon_range(name, res)
     x0, y0, x1, y1 = bbox
-    pick = (north >= y0) & (south <= y1)
+    pick = (north >= y0) & (south <= y1) & (east >= x0) & (west <= x1) & (count > 0)
     if levels is not None:
         pick &= np.isin(level, levels)
-    raw = _raw(name, res)
-    out = []
-    for off, n in zip(offset[pick], count[pick], strict=True):
-        xy = np.frombuffer(raw, dtype="<f4", count=2 * int(n), offset=int(off))
-        xy = xy.reshape(-1, 2).astype(float)
-        if xy[:, 0].max() >= x0 and xy[:, 0].min() <= x1:
-            out.append(xy)
-    return out
+    pts = _points(name, res)
+    return [pts[off // 4:off // 4 + 2 * n].reshape(-1, 2)
+            for off, n in zip(offset[pick].tolist(), count[pick].tolist(), strict=True)]
 
 
 def _resolution(bbox: tuple[float, float, float, float]) -> str:

@@ -409,6 +409,8 @@ def report_charts(d: ReportData) -> list[Chart]:
     tornado = _tornado(d)
     if tornado is not None:
         out.append(tornado)
+    for c in out:  # laid out once: the SVG and the PNG each drawn once, at these positions
+        f.lay_out(c.fig)
     return out
 
 
@@ -585,8 +587,11 @@ def _write_parts(d: ReportData, out: Path, *, png: bool, generated: str | None,
     this one draws the charts (inline SVG, then the same figures as PNG) and writes the
     tables: the same files, in about half the time on two cores."""
     from chokepoint.report import _child
+    from chokepoint.report.figures import preload
 
     folder = out / "figures"
+    if fork:
+        preload()  # matplotlib imported once, before the child is forked
     maps = _child.start(lambda: (map_svgs(d), _write_maps(d, folder) if png else []),
                         fork=fork)
     try:
@@ -620,7 +625,8 @@ def _write_maps(d: ReportData, folder: Path) -> list[Path]:
 
 
 def _write_charts(folder: Path, charts: list[Chart]) -> list[Path]:
-    """The charts as PNG files (after their inline SVG: the same figures, drawn again)."""
+    """The charts as PNG files (after their inline SVG: the same figures, drawn again at
+    the positions the SVG drawing laid out)."""
     from chokepoint.report import figures as f
 
     return [f.to_png(c.fig, folder / f"{c.key}.png") for c in charts]

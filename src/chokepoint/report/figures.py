@@ -21,7 +21,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -29,8 +29,8 @@ from chokepoint.errors import require
 from chokepoint.io.write import atomic_path
 from chokepoint.report.charts import SERIES_COLOURS, Series
 
-__all__ = ["Event", "TornadoBar", "bar_chart", "line_chart", "new_figure", "to_png", "to_svg",
-           "tornado_chart"]
+__all__ = ["Event", "TornadoBar", "bar_chart", "lay_out", "line_chart", "new_figure", "preload",
+           "to_png", "to_svg", "tornado_chart"]
 
 DPI = 150
 _STYLES = ("-", "--", ":", "-.")
@@ -45,15 +45,52 @@ class Event:
     label: str
 
 
-def new_figure(w: float, h: float) -> Any:
-    """A matplotlib Figure (constrained layout) on its own Agg canvas."""
+def new_figure(w: float, h: float, *, layout: Literal["constrained"] | None = "constrained"
+               ) -> Any:
+    """A matplotlib Figure on its own Agg canvas (``layout``: its layout engine; ``None``
+    for a figure whose axes are placed by hand, which then is drawn once per file instead
+    of twice)."""
     require("matplotlib", "report")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(w, h), dpi=DPI, layout="constrained")
+    fig = Figure(figsize=(w, h), dpi=DPI, layout=layout)
+    if layout is None:
+        _no_layout(fig)
     FigureCanvasAgg(fig)
     return fig
+
+
+def preload() -> None:
+    """Import matplotlib's figure and Agg canvas now, if matplotlib is installed: a child
+    forked afterwards (:mod:`chokepoint.report._child`) inherits them instead of importing
+    them again (about 0.7 s of CPU)."""
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is not None:
+        import matplotlib.backends.backend_agg
+        import matplotlib.figure  # noqa: F401
+
+
+def lay_out(fig: Any) -> Any:
+    """Lay ``fig`` out now, once, with the PNG's text metrics (Agg), and keep that layout:
+    its SVG (:func:`to_svg`) and PNG (:func:`to_png`) then show the same positions and each
+    is drawn once, not laid out again (matplotlib lays a figure with a layout engine out
+    twice per file it writes). Returns ``fig``."""
+    fig.draw_without_rendering()
+    _no_layout(fig)
+    return fig
+
+
+def _no_layout(fig: Any) -> None:
+    """Remove ``fig``'s layout engine: its axes keep the positions they have, and saving it
+    draws it once (matplotlib draws a figure with a layout engine twice per file, once to
+    lay it out)."""
+    import matplotlib
+
+    with matplotlib.rc_context({"figure.autolayout": False,
+                                "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)
 
 
 #: zlib level of the PNG files: 1 writes the same pixels about twice as fast as Pillow's

@@ -56,8 +56,7 @@ def map_png(net: Network, path: str | Path, *, values: Mapping[str, float] | Non
     strip = 44.0 + 14.0 * (len(foot) + len(credit))
     top = 26.0 if title else 4.0
     total = lay.height + strip + top
-    fig = new_figure(10, 10 * total / lay.width)
-    fig.set_layout_engine("none")
+    fig = new_figure(10, 10 * total / lay.width, layout=None)  # axes placed by hand
     ax = fig.add_axes((0.0, strip / total, 1.0, lay.height / total))
     ax.set_xlim(0, lay.width)
     ax.set_ylim(lay.height, 0)
@@ -149,22 +148,7 @@ class _MapDraw:
         gl = graticule_labels(self.lay, k)
         arts += [ax.text(tx, ty, t, fontsize=PT * 9, color="#8a96a3", zorder=z + .5)
                  for _, t, tx, ty in gl if t]
-        for i, xy in enumerate(f.paths):
-            if xy is None:
-                continue
-            lid, grp = self.ids[i], self.groups[i]
-            w = self.width[i] * (1.2 if k else 1.0)
-            ls = ((0, tuple(float(v) for v in MODE_DASH[self.modes[i]].split()))
-                  if self.modes[i] in MODE_DASH else "-")
-            if lid in self.cut:
-                arts += ax.plot(xy[:, 0], xy[:, 1], color="#111", lw=w + 3,
-                                solid_capstyle="round", zorder=z + 1)
-            arts += ax.plot(xy[:, 0], xy[:, 1], color=colour(self.values.get(lid)), lw=w, ls=ls,
-                            solid_capstyle="round", zorder=z + 2)
-            if lid in self.disrupted or (grp and grp in self.disrupted):
-                mid = xy[len(xy) // 2] if len(xy) > 2 else xy.mean(axis=0)
-                arts += ax.plot([mid[0]], [mid[1]], marker="x", ms=7, mew=2, color="#c0392b",
-                                zorder=z + 4)
+        arts += self._links(ax, f, k, z)
         arts += self._nodes(ax, f, k, z)
         arts += [self._text(ax, lb, z + 6) for lb in labels if lb.kind != "place"]
         for a in arts:
@@ -182,6 +166,47 @@ class _MapDraw:
                                    zorder=z + 5))
             ax.text(f.x + 4, f.y - 3.5, f.title, fontsize=PT * TITLE_SIZE, color="white",
                     zorder=z + 6)
+
+    def _links(self, ax: Any, f: Frame, k: int, z: float) -> list[Any]:
+        """The links of a frame: the min cut's black underlay, the links coloured by value
+        (solid, or dashed by mode) and the disrupted ones' crosses, each layer one
+        collection (a few artists per frame instead of one or more per link)."""
+        from matplotlib.collections import LineCollection
+
+        under: list[tuple[np.ndarray, float]] = []
+        lines: dict[bool, list[tuple[np.ndarray, float, str, Any]]] = {False: [], True: []}
+        marks: list[np.ndarray] = []
+        for i, xy in enumerate(f.paths):
+            if xy is None:
+                continue
+            lid, grp, mode = self.ids[i], self.groups[i], self.modes[i]
+            w = self.width[i] * (1.2 if k else 1.0)
+            if lid in self.cut:
+                under.append((xy, w + 3))
+            dash = (0, tuple(float(v) for v in MODE_DASH[mode].split())) \
+                if mode in MODE_DASH else "solid"
+            lines[mode in MODE_DASH].append((xy, w, colour(self.values.get(lid)), dash))
+            if lid in self.disrupted or (grp and grp in self.disrupted):
+                marks.append(xy[len(xy) // 2] if len(xy) > 2 else xy.mean(axis=0))
+        arts: list[Any] = []
+        if under:
+            arts.append(LineCollection([u[0] for u in under], colors="#111",
+                                       linewidths=[u[1] for u in under], capstyle="round",
+                                       zorder=z + 1))
+        for dashed, rows in lines.items():
+            if rows:  # solid lines with round ends; dashes with square ends, as plot() does
+                arts.append(LineCollection([r[0] for r in rows], colors=[r[2] for r in rows],
+                                           linewidths=[r[1] for r in rows],
+                                           linestyles=[r[3] for r in rows],
+                                           capstyle="butt" if dashed else "round",
+                                           zorder=z + 2))
+        for a in arts:
+            ax.add_collection(a)
+        if marks:
+            pts = np.array(marks)
+            arts += ax.plot(pts[:, 0], pts[:, 1], ls="none", marker="x", ms=7, mew=2,
+                            color="#c0392b", zorder=z + 4)
+        return arts
 
     @staticmethod
     def _text(ax: Any, lb: Label, z: float) -> Any:
