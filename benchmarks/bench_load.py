@@ -27,9 +27,14 @@ peak memory is the child's ``ru_maxrss``):
     ``criticality FILE --measure redundancy --out r.csv`` against the same work through the
     Python API (``io.load`` → ``ranking.criticality`` → ``write_table``) in a fresh process.
 (d) **import** of the world railway graph: ``chokepoint import --kind world-rail`` stages.
-(e) **cache or not**: reading the 1.6M-arc file against a cache hit (hash + ``numpy.load``).
+(e) **the disk cache** (``chokepoint.io.cache``): ``chokepoint flow FILE --json`` on the
+    1.6M-arc file with the cache off, cold (empty: parse and keep the entry) and warm (a hit),
+    alternating; wall and peak memory ratios, identical answers. Parts (a)–(d) run with the
+    cache off (``CHOKEPOINT_CACHE=off``): they measure a first run on a file.
 
-Results go to ``benchmarks/results/load.json`` and ``docs/benchmarks/load.md``.
+Results go to ``benchmarks/results/load.json`` and ``docs/benchmarks/load.md``. A run of some
+parts (``--parts``) keeps the other parts' figures from the previous ``load.json``, each with
+the date and load average of the run that measured it.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ import gzip
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -137,11 +143,12 @@ sys.stderr.write("\n" + json.dumps({"wall": wall, "peak_mb": peak, "code": code}
 """
 
 
-def run(cmd: list[str], *, src: Path | None = None, cwd: Path | None = None
-        ) -> tuple[float, float, str]:
+def run(cmd: list[str], *, src: Path | None = None, cwd: Path | None = None,
+        env_extra: dict[str, str] | None = None) -> tuple[float, float, str]:
     """Run a child through :data:`LAUNCH`; return (wall s, peak RSS MB, stdout). ``src`` goes
-    first on PYTHONPATH."""
-    env = dict(os.environ)
+    first on PYTHONPATH; the disk cache of parsed files is off unless ``env_extra`` says
+    otherwise."""
+    env = {**os.environ, "CHOKEPOINT_CACHE": "off", **(env_extra or {})}
     if src is not None:
         env["PYTHONPATH"] = str(src)
     proc = subprocess.run([PY, "-c", LAUNCH, *cmd], capture_output=True, env=env, cwd=cwd,
@@ -267,33 +274,56 @@ def world_import(reps: int) -> dict[str, Any]:
         "links": runs[0]["links"]}
 
 
-CACHE = r"""
-import hashlib, json, sys, tempfile, time
-import numpy as np
-from chokepoint.io.dimacs import read_dimacs
-out = {}
-t = time.perf_counter(); s = read_dimacs(sys.argv[1]); out["read_dimacs"] = time.perf_counter() - t
-c = s.network.compiled
-with tempfile.TemporaryDirectory() as d:
-    f = d + "/c.npz"
-    np.savez(f, tail=c.tail, head=c.head, capacity=c.capacity)
-    t = time.perf_counter()
-    raw = open(sys.argv[1], "rb").read()
-    key = hashlib.blake2b(raw, digest_size=16).hexdigest()
-    with np.load(f) as z:
-        arrays = [z[k] for k in ("tail", "head", "capacity")]
-    out["hash + load"] = time.perf_counter() - t
-    out["cache_mb"] = __import__("os").path.getsize(f) / 1e6
-print(json.dumps(out))
-"""
+def cache_runs(path: Path, reps: int, tmp: Path) -> dict[str, Any]:
+    """Part (e): ``flow FILE --json`` with the cache off, cold (emptied first: parse, then
+    keep the entry) and warm (the entry is there), alternating; walls, peak memory, the
+    entry's size, and whether the three printed the same answer."""
+    folder = tmp / "cache"
+    cmd = [PY, "-m", "chokepoint.cli", "flow", str(path), "--json"]
+    on = {"CHOKEPOINT_CACHE": "on", "CHOKEPOINT_CACHE_DIR": str(folder)}
+    modes = {"off": {"CHOKEPOINT_CACHE": "off"}, "cold": on, "warm": on}
+    res: dict[str, list[tuple[float, float]]] = {m: [] for m in modes}
+    answers: set[str] = set()
+    for _ in range(reps):
+        for mode, extra in modes.items():
+            if mode == "cold":
+                shutil.rmtree(folder, ignore_errors=True)
+            wall, mb, stdout = run(cmd, src=ROOT / "src", env_extra=extra)
+            res[mode].append((wall, mb))
+            answers.add(stdout)
+        print("  cache: " + ", ".join(f"{m} {v[-1][0]:.2f} s" for m, v in res.items()),
+              file=sys.stderr, flush=True)
+    out: dict[str, Any] = {m: {"wall_s": median([w for w, _ in v]),
+                                "peak_mb": median([mb for _, mb in v]),
+                                "walls": [w for w, _ in v]} for m, v in res.items()}
+    out["warm_vs_off"] = out["warm"]["wall_s"] / out["off"]["wall_s"]
+    out["cold_vs_off"] = out["cold"]["wall_s"] / out["off"]["wall_s"]
+    out["entry_mb"] = sum(f.stat().st_size for f in folder.rglob("*.npz")) / 1e6
+    out["identical_answers"] = len(answers) == 1
+    return out
 
 
-def cache_pays(path: Path, reps: int) -> dict[str, Any]:
-    """Part (e): would a per-file cache of the compiled arrays pay? Reading and parsing the
-    file against hashing its bytes and loading the arrays from disk, in one fresh process."""
-    runs = [json.loads(run([PY, "-c", CACHE, str(path)], src=ROOT / "src")[2].splitlines()[-1])
-            for _ in range(reps)]
-    return {k: median([r[k] for r in runs]) for k in runs[0]}
+#: Part letter → the key of its results (a run of some parts keeps the others' figures).
+PARTS = {"a": "stages", "b": "end_to_end", "c": "criticality", "d": "import", "e": "cache"}
+
+
+def keep_earlier(results: dict[str, Any], ran: str) -> None:
+    """Copy the parts not run now from the previous ``load.json`` into ``results``, with
+    the date and load average of the run that measured them."""
+    try:
+        old = json.loads((RESULTS / "load.json").read_text())
+    except (OSError, ValueError):
+        return
+    for letter, key in PARTS.items():
+        if letter in ran or key not in old or (key == "cache" and "warm" not in old[key]):
+            continue  # (the cache's figures before it was built were of another shape)
+        results[key] = old[key]
+        results.setdefault("kept_parts", []).append(letter)
+        results["loadavg_by_part"][letter] = old.get("loadavg_by_part", {}).get(letter)
+        for what, default in (("date", old["machine"]["date"]), ("argv", old.get("argv", "")),
+                              ("note", old.get("note", ""))):
+            results.setdefault(f"{what}_by_part", {})[letter] = old.get(
+                f"{what}_by_part", {}).get(letter, default)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -323,6 +353,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                        stdout=subprocess.DEVNULL)
     loads: dict[str, list[float]] = {}
     results["loadavg_by_part"] = loads
+    for what, value in (("date", info["date"]), ("argv", results["argv"]),
+                        ("note", args.note)):
+        results[f"{what}_by_part"] = dict.fromkeys(args.parts, value)
     sizes = {k: v for k, v in SIZES.items() if not (args.quick and k == "1.6M")}
     with tempfile.TemporaryDirectory(prefix="bench_load_") as d:
         tmp = Path(d)
@@ -352,9 +385,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if "e" in args.parts:
             print("(e) cache", file=sys.stderr)
             loads["e"] = [round(x, 2) for x in os.getloadavg()]
-            results["cache"] = cache_pays(files[list(files)[-1]][0], args.reps)
+            results["cache"] = cache_runs(files[list(files)[-1]][0], args.reps, tmp)
+            results["cache"]["arcs"] = files[list(files)[-1]][1]
     results["total_s"] = time.perf_counter() - t_start
     results["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    if not args.quick:
+        keep_earlier(results, args.parts)
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = "load-quick.json" if args.quick else "load.json"
     (RESULTS / name).write_text(json.dumps(results, indent=2, default=json_default) + "\n")
@@ -391,6 +427,10 @@ load 1.4). Where those seconds went, and what replaced them:
   shares its `tail`/`head`/`capacity` with the compiled form instead of copying them; the
   max-flow instance is released once OR-Tools has its copy. Compile: 3.7–4.5 s in the issue,
   now milliseconds.
+* **The disk cache** (part (e)): a run on a DIMACS file above 1 MiB keeps the arrays it
+  parsed, keyed by a BLAKE2b hash of the file's bytes; the next run on the same bytes loads
+  and checks them instead of parsing (`chokepoint.io.cache`; `CHOKEPOINT_CACHE=off` or
+  `--no-cache` to switch it off).
 * **criticality → file**: names and the link columns are taken by position in one step,
   redundancy-only tables are ranked (no alternative first, then the longest detour), and
   result CSVs are written column by column (the same bytes as pandas' `to_csv`,
@@ -470,20 +510,36 @@ def _render_import(i: dict[str, Any]) -> list[str]:
 
 def _render_cache(r: dict[str, Any]) -> list[str]:
     k = r["cache"]
-    saved = k["read_dimacs"] - k["hash + load"]
-    share = (f" ({_f(100 * saved / r['end_to_end']['chokepoint']['wall_s'], 0)} % of the "
-             "`flow` wall in part (b))" if "end_to_end" in r else "")
-    return ["## (e) Would a cache of the compiled form pay?", "",
-            "In one fresh process on the 1.6M-arc file: `read_dimacs` (read, parse, validate, "
-            "build) against what a cache hit would cost (hash the file's bytes with BLAKE2b, "
-            "load `tail`, `head` and `capacity` with `numpy.load`).", "",
-            "| read_dimacs | hash + load (a cache hit) | cache file |", "|---|---|---|",
-            f"| {_f(k['read_dimacs'])} s | {_f(k['hash + load'])} s | {_f(k['cache_mb'], 0)} MB |",
-            "", f"A cache would save about {_f(saved)} s per run on this file{share}, for "
-            f"{_f(k['cache_mb'], 0)} MB of disk per input file: it would pay for repeated runs "
-            "on one large file. It is not built yet: it needs a policy (where, how much disk, "
-            "eviction, a way to turn it off, and off in tests so that the readers' tests still "
-            "read) that this session did not settle; issue 15 keeps it open.", ""]
+    saved = k["off"]["wall_s"] - k["warm"]["wall_s"]
+    return ["## (e) The disk cache of parsed files: cold and warm runs", "",
+            f"`chokepoint flow FILE --json` on the {k['arcs']:,}-arc grid, alternating: with "
+            "the cache off (`CHOKEPOINT_CACHE=off`, as in parts (a)–(d)), cold (the cache "
+            "emptied first: the run parses the file and keeps the entry) and warm (the "
+            "entry is there: hash the file's bytes with BLAKE2b, load and check the arrays). "
+            "Walls of each run: " + "; ".join(
+                f"{m} " + ", ".join(_f(w) for w in k[m]["walls"]) + " s"
+                for m in ("off", "cold", "warm")) + ".", "",
+            "| | wall (s) | peak memory (MB) | vs off |", "|---|---|---|---|",
+            *(f"| {m} | {_f(k[m]['wall_s'])} | {_f(k[m]['peak_mb'], 0)} | "
+              f"{_f(k[m]['wall_s'] / k['off']['wall_s'])}× |" for m in ("off", "cold", "warm")),
+            "", f"A warm run saves {_f(saved)} s ({_f(100 * saved / k['off']['wall_s'], 0)} % "
+            f"of the wall) for {_f(k['entry_mb'], 0)} MB of disk; a cold run pays for writing "
+            f"the entry once. The three printed the same answer: {k['identical_answers']}. "
+            "The policy (where, which files, the key, eviction, switching it off) is in "
+            "[bring your own network](../howto-own-network.md#repeated-runs-on-a-large-file-"
+            "the-cache).", ""]
+
+
+def _render_kept(r: dict[str, Any]) -> list[str]:
+    """A line per earlier run that parts of the page are kept from: its command, date and
+    note."""
+    runs: dict[tuple[str, str, str], list[str]] = {}
+    for k in r.get("kept_parts", []):
+        runs.setdefault((r["argv_by_part"][k], r["date_by_part"][k],
+                         r["note_by_part"].get(k) or ""), []).append(f"({k})")
+    return [f"* Parts {', '.join(parts)} are kept from an earlier run: `python -m "
+            f"benchmarks.bench_load {argv}` on {date}" + (f". {note}" if note else ".")
+            for (argv, date, note), parts in runs.items()]
 
 
 def render(r: dict[str, Any]) -> str:
@@ -497,9 +553,10 @@ def render(r: dict[str, Any]) -> str:
         f"* Machine: {m['cpu']}, `nproc` {m['nproc']}, {m['memory']} RAM, a VM shared with "
         f"other jobs: load average (1, 5, 15 min) {m['loadavg_at_start']} at start, "
         f"{m.get('loadavg_at_end')} at end (on 2 cores); at the start of each part: "
-        + ", ".join(f"({k}) {v}" for k, v in r.get("loadavg_by_part", {}).items())
+        + ", ".join(f"({k}) {v}" for k, v in sorted(r.get("loadavg_by_part", {}).items()))
         + ". " + (r["note"] + " " if r.get("note") else "")
-        + "Ratios are measured side by side (alternating runs) in this one run.",
+        + "Ratios are measured side by side (alternating runs) within each run.",
+        *_render_kept(r),
         f"* Versions: Python {m['python']}, numpy {m['numpy']}, pandas {m['pandas']}, "
         f"pyarrow {m['pyarrow']}, numba {m['numba']}, ortools {m['ortools']}.",
         f"* Every figure is the median of {r['reps']} fresh processes (numba's kernels "

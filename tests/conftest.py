@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,10 @@ import pytest
 
 from chokepoint.network import Network
 from chokepoint.units import Units
+
+# The readers' tests must read: the disk cache of parsed files (chokepoint.io.cache) is off
+# for the whole suite and the CLIs it starts; tests/test_cache.py turns it on in a tmp folder.
+os.environ["CHOKEPOINT_CACHE"] = "off"
 
 #: The shared data folder: ``../shared`` relative to the repository root (a sibling checkout
 #: in CI, ``/work/shared`` locally). Tests never copy anything out of it into the repo.

@@ -75,9 +75,18 @@ __all__ = [
 ]
 
 
-def load(path: str | Path) -> Scenario:
+def load(path: str | Path, *, cache: bool = True) -> Scenario:
     """Load a scenario: ``"builtin:corridor"`` or a file (scenario ``.toml``, CSV link list,
     DIMACS ``.max``/``.min``, GIS ``.geojson``/``.gpkg``/``.shp``/``.parquet``).
+
+    Parameters
+    ----------
+    path
+        ``"builtin:NAME"`` or a file; its suffix picks the reader.
+    cache
+        Let a reader that supports it (DIMACS) keep and reuse its parse of a large file in
+        the disk cache (:mod:`chokepoint.io.cache`; ``$CHOKEPOINT_CACHE=off`` switches it
+        off too).
 
     Raises
     ------
@@ -94,7 +103,7 @@ def load(path: str | Path) -> Scenario:
         return load_builtin(name)
     from chokepoint.io import load as load_file
 
-    return load_file(path)
+    return load_file(path, cache=cache)
 
 
 def __getattr__(name: str) -> Any:

@@ -23,7 +23,7 @@ __all__ = ["app", "main"]
 
 # the command modules register their commands on ``app``; --help lists them in this order
 for _module in ("brief", "flows", "risk", "cost", "campaign", "imports", "sweeps",
-                "sensitivity"):
+                "sensitivity", "cache"):
     importlib.import_module(f"chokepoint.cli.{_module}")
 
 

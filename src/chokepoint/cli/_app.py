@@ -56,12 +56,15 @@ PathArg = Annotated[str, typer.Argument(
     help="Scenario (.toml), network file (.geojson/.gpkg/.shp/.parquet), CSV link list, "
          "DIMACS (.max/.min), or builtin:corridor.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+NoCacheOpt = Annotated[bool, typer.Option(
+    "--no-cache", help="Read the file again instead of loading a large file's parse from the "
+                       "disk cache (CHOKEPOINT_CACHE=off does the same for every command).")]
 
 
-def _load(path: str) -> Scenario:
+def _load(path: str, *, cache: bool = True) -> Scenario:
     from chokepoint import load
 
-    return load(path)
+    return load(path, cache=cache)
 
 
 def _print_json(data: Any) -> None:

@@ -9,6 +9,7 @@ from rich.markup import escape
 
 from chokepoint.cli._app import (
     JsonOpt,
+    NoCacheOpt,
     PathArg,
     _load,
     _num,
@@ -27,12 +28,13 @@ def flow(
     sink: Annotated[list[str] | None, typer.Option("--sink", "-t",
                                                    help="Sink node id (repeatable).")] = None,
     as_json: JsonOpt = False,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Maximum flow and its minimum cut between sources and sinks (default: the first
     commodity along its route rules, else the scenario's [flow])."""
     from chokepoint.workflows.shipment import shipment, throughput
 
-    s = _load(path)
+    s = _load(path, cache=not no_cache)
     sh = shipment(s, sources=source, sinks=sink)
     if not sh.sources or not sh.sinks:
         raise InputError("no source or sink: give --source and --sink (or a commodity or "
@@ -63,11 +65,12 @@ def route(
     sink: Annotated[str, typer.Option("--sink", "-t", help="Destination node id.")],
     weight: Annotated[str, typer.Option(help="time_h, length_km, cost or hops.")] = "time_h",
     as_json: JsonOpt = False,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """The fastest route between two nodes."""
     from chokepoint.analyses import fastest_route
 
-    s = _load(path)
+    s = _load(path, cache=not no_cache)
     r = fastest_route(s.network.compiled, source, sink, weight=weight)
     data = {"source": source, "sink": sink, "weight": weight, "found": r.found, "cost": r.cost,
             "time_h": r.time_h, "length_km": r.length_km, "nodes": r.nodes, "links": r.links}
@@ -105,6 +108,7 @@ def quickest(
     max_days: Annotated[float, typer.Option(
         "--max-days", help="Give up beyond this many days.")] = 365.0,
     as_json: JsonOpt = False,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Quickest delivery of a quantity over time, and the earliest-arrival curve."""
     import datetime as dt
@@ -114,7 +118,7 @@ def quickest(
     from chokepoint.timeline import Timeline
     from chokepoint.workflows.shipment import shipment, shipment_quickest
 
-    s = _load(path)
+    s = _load(path, cache=not no_cache)
     sh = shipment(s, sources=source, sinks=sink)  # default: the first commodity, its route
     base_qty = "unit" if s.units.base == "unit" else "t"
     unit = unit or base_qty
@@ -179,9 +183,10 @@ def quickest(
 
 
 @app.command()
-def validate(path: PathArg, as_json: JsonOpt = False) -> None:
+def validate(path: PathArg, as_json: JsonOpt = False,
+             no_cache: NoCacheOpt = False) -> None:
     """Check a scenario or network file; print a summary or one line naming the problem."""
-    s = _load(path)
+    s = _load(path, cache=not no_cache)
     if s.simulation:  # checked here as `simulate` would (settings only: nothing is run)
         from chokepoint.simulate._settings import load_settings
 

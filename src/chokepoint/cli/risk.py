@@ -12,6 +12,7 @@ from rich.table import Table
 from chokepoint.cli._app import (
     JsonOpt,
     KindOpt,
+    NoCacheOpt,
     ObjectiveOpt,
     PathArg,
     _check_kind,
@@ -47,6 +48,7 @@ def criticality(
     out_file: Annotated[Path | None, typer.Option(
         "--out", help="Write the whole table: .csv, .gpkg, .geojson, .shp or .parquet.")] = None,
     as_json: JsonOpt = False,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Rank every link, node or failure group by what its failure costs."""
     from chokepoint.workflows.ranking import MEASURES
@@ -54,7 +56,7 @@ def criticality(
 
     _check_kind(by)
     _check_measures(measure, MEASURES)
-    s = _load(path)
+    s = _load(path, cache=not no_cache)
     with _progress() as cb:
         table = rank(s, kind=by, sources=source, sinks=sink, measures=measure or MEASURES,
                      progress=cb)

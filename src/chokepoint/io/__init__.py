@@ -25,13 +25,16 @@ __all__ = ["load"]
 _GIS = {".geojson", ".json", ".gpkg", ".shp", ".parquet", ".geoparquet"}
 
 
-def load(path: str | Path) -> Scenario:
+def load(path: str | Path, *, cache: bool = True) -> Scenario:
     """Load a scenario, network file, CSV link list or DIMACS instance.
 
     Parameters
     ----------
     path
         The file; its suffix picks the reader.
+    cache
+        Let a reader that supports it (DIMACS) use the disk cache of parsed files
+        (:mod:`chokepoint.io.cache`; ``$CHOKEPOINT_CACHE=off`` switches it off too).
 
     Raises
     ------
@@ -58,7 +61,7 @@ def load(path: str | Path) -> Scenario:
     if suffix in (".max", ".min", ".dimacs"):
         from chokepoint.io.dimacs import read_dimacs
 
-        return read_dimacs(p)
+        return read_dimacs(p, cache=cache)
     if suffix in _GIS:
         from chokepoint.io.gis import read_network_file
 

@@ -249,20 +249,23 @@ def _arcs(raw: bytes, plain: _Arcs | None, m: int, n_values: int, *, small: bool
     return parse_arcs(np.frombuffer(raw, dtype=np.uint8), m, n_values)  # type: ignore[no-any-return]
 
 
-def read_dimacs(path: str | Path) -> Scenario:
-    """Read a DIMACS instance; ``n s``/``n t`` (or supplies) become the scenario's terminals.
+@dataclass
+class _Parsed:
+    """What a DIMACS file holds: its header, and its arcs as 0-based integer arrays and a
+    float matrix (``capacity``, or ``low, capacity, cost``)."""
 
-    Lower bounds other than 0 in ``.min`` files are rejected (say so rather than solve a
-    different problem). Errors name the first bad line and show its token (shortened).
-    O(bytes) time; the arcs never pass through Python one by one.
-    """
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-        if not raw.isascii():
-            raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"cannot read: {e}", source=p) from None
+    kind: str
+    n_nodes: int
+    sources: list[str]
+    sinks: list[str]
+    supplies: dict[str, float]
+    tail: np.ndarray
+    head: np.ndarray
+    values: np.ndarray
+
+
+def _parse(raw: bytes, p: Path) -> _Parsed:
+    """Parse a DIMACS file's bytes; raise the first error by line. O(bytes)."""
     small = len(raw) <= SMALL_FILE_BYTES
     starts, ends, lines, m, first_arc, plain = _lines(raw, small=small)
     h = _Header()
@@ -286,15 +289,104 @@ def read_dimacs(path: str | Path) -> Scenario:
     if h.kind == "max" and (not h.sources or not h.sinks):
         raise InputError("a 'p max' instance needs a source ('n ID s') and a sink ('n ID t') "
                          "line", source=p, element=f"no {'source' if not h.sources else 'sink'}")
-    cols = {"capacity": values[:, 0]} if h.kind == "max" else {
-        "capacity": values[:, 1], "cost": values[:, 2]}
+    return _Parsed(kind=h.kind, n_nodes=h.n_nodes, sources=h.sources, sinks=h.sinks,
+                   supplies=h.supplies, tail=np.asarray(tail - 1, dtype=np.int64),
+                   head=np.asarray(head - 1, dtype=np.int64),
+                   values=np.ascontiguousarray(values, dtype=np.float64))
+
+
+def _to_entry(d: _Parsed) -> tuple[dict[str, object], dict[str, np.ndarray]]:
+    """A parsed file as a cache entry's metadata and arrays."""
+    meta: dict[str, object] = {"kind": d.kind, "n_nodes": d.n_nodes, "arcs": len(d.tail),
+                               "sources": d.sources, "sinks": d.sinks,
+                               "supplies": list(d.supplies.items())}
+    return meta, {"tail": d.tail, "head": d.head, "values": d.values}
+
+
+def _from_entry(meta: dict[str, object], arrays: dict[str, np.ndarray]) -> _Parsed | None:
+    """A cache entry back as a parsed file, or None unless every field has the type, shape,
+    dtype and range a parse gives (an entry is never trusted). O(arcs)."""
+    kind, n, m = meta.get("kind"), meta.get("n_nodes"), meta.get("arcs")
+    if kind not in ("max", "min") or type(n) is not int or type(m) is not int or m < 1:
+        return None
+    tail, head, values = (arrays.get(k) for k in ("tail", "head", "values"))
+    if not (isinstance(tail, np.ndarray) and isinstance(head, np.ndarray)
+            and isinstance(values, np.ndarray)):
+        return None
+    if set(arrays) != {"tail", "head", "values"} or tail.dtype != np.int64 \
+            or head.dtype != np.int64 or values.dtype != np.float64 \
+            or tail.shape != (m,) or head.shape != (m,) \
+            or values.shape != (m, 1 if kind == "max" else 3):
+        return None
+    if min(tail.min(), head.min()) < 0 or max(tail.max(), head.max()) >= n:
+        return None
+    sources, sinks, supplies = meta.get("sources"), meta.get("sinks"), meta.get("supplies")
+    names = [*(sources if isinstance(sources, list) else [None]),
+             *(sinks if isinstance(sinks, list) else [None])]
+    if not all(isinstance(x, str) and x.isdigit() and 1 <= int(x) <= n for x in names) \
+            or not isinstance(supplies, list) or not all(
+                isinstance(e, list) and len(e) == 2 and isinstance(e[0], str)
+                and isinstance(e[1], float | int) for e in supplies):
+        return None
+    assert isinstance(sources, list)
+    assert isinstance(sinks, list)
+    return _Parsed(kind=str(kind), n_nodes=n, sources=sources, sinks=sinks,
+                   supplies={str(k): float(v) for k, v in supplies}, tail=tail, head=head,
+                   values=values)
+
+
+def _read_cached(raw: bytes, p: Path, *, cache: bool) -> _Parsed:
+    """Parse ``raw``, or load what a parse of the same bytes gave from the disk cache
+    (:mod:`chokepoint.io.cache`: files above its size threshold, when it is on); a miss
+    parses and keeps the result."""
+    from chokepoint.io import cache as disk
+
+    if not (cache and len(raw) > disk.MIN_BYTES and disk.cache_enabled()):
+        return _parse(raw, p)
+    key = disk.entry_key(raw, reader="dimacs", options={})
+    entry = disk.load_entry(key)
+    parsed = _from_entry(*entry) if entry is not None else None
+    if parsed is None:
+        parsed = _parse(raw, p)
+        if len(parsed.tail):  # no arc: the network refuses it, nothing to keep
+            disk.store_entry(key, *_to_entry(parsed))
+    return parsed
+
+
+def read_dimacs(path: str | Path, *, cache: bool = True) -> Scenario:
+    """Read a DIMACS instance; ``n s``/``n t`` (or supplies) become the scenario's terminals.
+
+    Lower bounds other than 0 in ``.min`` files are rejected (say so rather than solve a
+    different problem). Errors name the first bad line and show its token (shortened).
+    O(bytes) time; the arcs never pass through Python one by one.
+
+    Parameters
+    ----------
+    path
+        The ``.max`` / ``.min`` file.
+    cache
+        Use the disk cache of parsed files (:mod:`chokepoint.io.cache`) for a file above its
+        size threshold, unless ``$CHOKEPOINT_CACHE`` is off: a repeated read of the same
+        bytes loads the arrays the first parse gave (the same network) instead of parsing.
+    """
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+        if not raw.isascii():
+            raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"cannot read: {e}", source=p) from None
+    d = _read_cached(raw, p, cache=cache)
+    del raw
+    cols = {"capacity": d.values[:, 0]} if d.kind == "max" else {
+        "capacity": d.values[:, 1], "cost": d.values[:, 2]}
     net = Network.from_arrays(
-        np.arange(1, h.n_nodes + 1).astype(str).astype(object), tail - 1, head - 1,
-        link_ids=NumberedIds("a", 1, m), columns=cols, units=Units.unitless(), name=p.stem,
-        source=p)
-    sources, sinks = h.sources, h.sinks
-    if h.kind == "min":
-        sources = [k for k, v in h.supplies.items() if v > 0]
-        sinks = [k for k, v in h.supplies.items() if v < 0]
+        np.arange(1, d.n_nodes + 1).astype(str).astype(object), d.tail, d.head,
+        link_ids=NumberedIds("a", 1, len(d.tail)), columns=cols, units=Units.unitless(),
+        name=p.stem, source=p)
+    sources, sinks = d.sources, d.sinks
+    if d.kind == "min":
+        sources = [k for k, v in d.supplies.items() if v > 0]
+        sinks = [k for k, v in d.supplies.items() if v < 0]
     return Scenario(network=net, name=p.stem, sources=sources, sinks=sinks, path=str(p),
-                    supplies=h.supplies)
+                    supplies=d.supplies)
