@@ -25,7 +25,8 @@ peak memory is the child's ``ru_maxrss``):
 (c) **criticality → results file** on the world railway edge list
     (``shared/data/raw/scgraph_world_railways``, decompressed to a CSV link list): the CLI
     ``criticality FILE --measure redundancy --out r.csv`` against the same work through the
-    Python API (``io.load`` → ``ranking.criticality`` → ``write_table``) in a fresh process.
+    Python API (``io.load`` → ``ranking.criticality`` → ``files.write_ranking``, the same
+    plain column names) in a fresh process.
 (d) **import** of the world railway graph: ``chokepoint import --kind world-rail`` stages.
 (e) **the disk cache** (``chokepoint.io.cache``): ``chokepoint flow FILE --json`` on the
     1.6M-arc file with the cache off, cold (empty: parse and keep the entry) and warm (a hit),
@@ -226,11 +227,11 @@ def end_to_end(path: Path, reps: int) -> dict[str, Any]:
 API_CRIT = r"""
 import sys
 from chokepoint.io import load
-from chokepoint.io.results import write_table
+from chokepoint.workflows.files import write_ranking
 from chokepoint.workflows.ranking import criticality
 s = load(sys.argv[1])
 t = criticality(s, kind="link", measures=["redundancy"])
-write_table(t, sys.argv[2], s.network, kind="link", layer="criticality")
+write_ranking(t, sys.argv[2], s, kind="link")
 """
 
 
@@ -482,7 +483,7 @@ def _render_crit(c: dict[str, Any]) -> list[str]:
             "| | wall (s) |", "|---|---|",
             f"| CLI `criticality FILE --measure redundancy --out r.csv` | "
             f"{_f(c['cli']['wall_s'])} |",
-            f"| Python API in a fresh process (`load` → `criticality` → `write_table`) | "
+            f"| Python API in a fresh process (`load` → `criticality` → `write_ranking`) | "
             f"{_f(c['api']['wall_s'])} |",
             f"| **CLI / API** | **{_f(c['ratio'])}×** (goal ≤ 1.3) |",
             "| RA2CE 1.2.2 build + single-link redundancy: 4 min 48 s, **a figure from an "

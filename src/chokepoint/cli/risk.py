@@ -61,10 +61,9 @@ def criticality(
         table = rank(s, kind=by, sources=source, sinks=sink, measures=measure or MEASURES,
                      progress=cb)
     if out_file is not None:
-        from chokepoint.io.results import write_table
+        from chokepoint.workflows.files import write_ranking
 
-        write_table(table, out_file, s.network, kind=by, layer="criticality",
-                    links=table.rename(columns={"element": "id"}) if by == "link" else None)
+        write_ranking(table, out_file, s, kind=by)
     if as_json:
         _print_json({"kind": by, "unit": s.units.base,
                      "elements": table.head(top if top > 0 else len(table)).to_dict("records")})

@@ -6,6 +6,7 @@ Every file is written atomically (temporary file, then rename).
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import json
 import re
@@ -18,9 +19,11 @@ from chokepoint.formatting import fmt
 from chokepoint.io.results import geojson_links, geojson_nodes, write_table
 from chokepoint.io.write import write_csv, write_json, write_text
 from chokepoint.network import Network
+from chokepoint.scenario import Scenario
+from chokepoint.units import BASE_RATE, UNITLESS
 from chokepoint.workflows.brief import Brief
 
-__all__ = ["plain_columns", "plain_name", "summary_html", "write_brief"]
+__all__ = ["plain_columns", "plain_name", "summary_html", "write_brief", "write_ranking"]
 
 #: Output column renames: plain names that are no SQL keywords and say what they hold.
 RENAMES = {"from": "from_node", "to": "to_node", "source": "citation",
@@ -38,20 +41,37 @@ RENAMES = {"from": "from_node", "to": "to_node", "source": "citation",
            "unmet_in_unit": "unmet_in_display_unit"}
 
 
-def plain_name(col: str) -> str:
-    """The name files and GIS layers give the column ``col`` (see :func:`plain_columns`)."""
-    col = RENAMES.get(col, col)
-    if col.startswith("loss_") and "_per_" not in col and "/" not in col:
-        col += "_t_per_day"  # a demand's loss in the base unit
-    return re.sub(r"\W+", "_", col.replace("/", "_per_")).strip("_")
+def plain_name(col: str, *, base: str = BASE_RATE) -> str:
+    """The name files and GIS layers give the column ``col`` (see :func:`plain_columns`);
+    ``base`` is the network's base unit: a unitless network's rates get no unit suffix."""
+    name = RENAMES.get(col, col)
+    if base == UNITLESS:
+        name = name.removesuffix("_t_per_day")
+    elif name.startswith("loss_") and "_per_" not in name and "/" not in name:
+        name += "_t_per_day"  # a demand's loss in the base unit
+    return re.sub(r"\W+", "_", name.replace("/", "_per_")).strip("_")
 
 
-def plain_columns(table: pd.DataFrame) -> pd.DataFrame:
+def plain_columns(table: pd.DataFrame, *, base: str = BASE_RATE) -> pd.DataFrame:
     """``table`` with the column names files and GIS layers use: ``from``/``to`` →
     ``from_node``/``to_node``, ``source`` → ``citation``, base-unit rates suffixed
-    ``_t_per_day``, units spelt into the name (``capacity_TEU/day`` →
-    ``capacity_TEU_per_day``)."""
-    return table.rename(columns={c: plain_name(str(c)) for c in table.columns})
+    ``_t_per_day`` (none for a unitless network, ``base="unit"``), units spelt into the
+    name (``capacity_TEU/day`` → ``capacity_TEU_per_day``)."""
+    return table.rename(columns={c: plain_name(str(c), base=base) for c in table.columns})
+
+
+def write_ranking(table: pd.DataFrame, path: str | Path, s: Scenario, *, kind: str) -> Path:
+    """Write a criticality ranking (:func:`~chokepoint.workflows.ranking.criticality`) by
+    suffix (``.csv``, ``.gpkg``, ``.geojson``, ``.shp``, ``.parquet``) with the column names
+    of the demo's files (:func:`plain_columns`). A GeoPackage's ``links`` and ``nodes``
+    layers are named the same way, a link ranking's columns joined to its ``links`` layer.
+    Written to a temporary file, then renamed. O(rows) beside the writer.
+    """
+    base = s.units.base
+    links = table.rename(columns={"element": "id"}) if kind == "link" else None
+    return write_table(plain_columns(table, base=base), path, s.network, kind=kind,
+                       layer="criticality", links=links,
+                       columns=functools.partial(plain_name, base=base))
 
 
 def _plain_features(fc: dict[str, Any]) -> dict[str, Any]:
