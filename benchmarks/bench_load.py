@@ -204,6 +204,12 @@ def stages(files: dict[str, tuple[Path, int]], versions: dict[str, Path], reps: 
     return out
 
 
+def summarise(res: dict[str, list[tuple[float, float]]]) -> dict[str, Any]:
+    """Per variant: the median wall, the median peak memory and every run's wall."""
+    return {k: {"wall_s": median([w for w, _ in v]), "peak_mb": median([mb for _, mb in v]),
+                "walls": [w for w, _ in v]} for k, v in res.items()}
+
+
 def end_to_end(path: Path, reps: int) -> dict[str, Any]:
     """Part (b): CLI flow vs the plain script, alternating, wall and peak RSS."""
     cli = [PY, "-m", "chokepoint.cli", "flow", str(path), "--json"]
@@ -216,9 +222,7 @@ def end_to_end(path: Path, reps: int) -> dict[str, Any]:
             value = json.loads(stdout)["value"]
         print(f"  e2e: {res['chokepoint'][-1]} vs {res['plain'][-1]} (value {value})",
               file=sys.stderr, flush=True)
-    out: dict[str, Any] = {k: {"wall_s": median([w for w, _ in v]),
-                                "peak_mb": median([mb for _, mb in v]),
-                                "walls": [w for w, _ in v]} for k, v in res.items()}
+    out: dict[str, Any] = summarise(res)
     out["wall_ratio"] = out["chokepoint"]["wall_s"] / out["plain"]["wall_s"]
     out["memory_ratio"] = out["chokepoint"]["peak_mb"] / out["plain"]["peak_mb"]
     return out
@@ -294,9 +298,7 @@ def cache_runs(path: Path, reps: int, tmp: Path) -> dict[str, Any]:
             answers.add(stdout)
         print("  cache: " + ", ".join(f"{m} {v[-1][0]:.2f} s" for m, v in res.items()),
               file=sys.stderr, flush=True)
-    out: dict[str, Any] = {m: {"wall_s": median([w for w, _ in v]),
-                                "peak_mb": median([mb for _, mb in v]),
-                                "walls": [w for w, _ in v]} for m, v in res.items()}
+    out: dict[str, Any] = summarise(res)
     out["warm_vs_off"] = out["warm"]["wall_s"] / out["off"]["wall_s"]
     out["cold_vs_off"] = out["cold"]["wall_s"] / out["off"]["wall_s"]
     out["entry_mb"] = sum(f.stat().st_size for f in folder.rglob("*.npz")) / 1e6
