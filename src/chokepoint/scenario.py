@@ -697,20 +697,16 @@ def _check_connected(net: Network, demands: list[Demand], source: str | Path | N
     (ignoring capacity)."""
     if not demands:
         return
-    from scipy.sparse.csgraph import breadth_first_order
-
     c = net.compiled
-    reach: dict[tuple[int, bytes], set[int]] = {}
+    reach: dict[tuple[int, bytes], np.ndarray] = {}
     for d in demands:
         r = commodity_route(c, d)
-        adj = c.csr(np.ones(c.n_arcs), removed=r.removed_arcs)
         key_mask = r.arc_mask.tobytes()
         for (a, b), (va, vb) in zip(r.legs, r.leg_vertices, strict=True):
             key = (va, key_mask)
-            if key not in reach:
-                order = breadth_first_order(adj, va, directed=True, return_predecessors=False)
-                reach[key] = set(np.asarray(order).tolist())
-            if vb not in reach[key]:
+            if key not in reach:  # a numpy BFS: validating needs no scipy
+                reach[key] = c.reachable(va, arc_mask=r.arc_mask)
+            if not reach[key][vb]:
                 table = "commodity" if d.kind == "commodity" else "background"
                 what = "destination" if b == d.destination else "via node"
                 frm = "origin" if a == d.origin else "via node"
