@@ -313,51 +313,64 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 #: What the measured change is (issue 15), printed on the page above the figures.
 NOTES = [
-    "What changed between old (`72c6b0f`) and new, none of it changing a result (`demo "
-    "--json` and every file of `demo --out` compared with main's field by field, the PNGs "
-    "pixel by pixel, the GeoPackage table by table):",
+    "What changed between old (`a961fb9`) and new (issue 15, session 5). No answer "
+    "changed: `demo --json` is byte for byte the same, and so is every CSV, GeoJSON and "
+    "summary file of `demo --out`; the GeoPackage's three layers are equal table by table; "
+    "the map PNGs differ in 2 pixels. The chart PNGs and the charts' inline SVG moved by a few "
+    "pixels (same charts, texts, labels and units; viewed side by side):",
     "",
-    "* the report's maps (the page's two inline SVG maps and the two PNG maps, with their "
-    "layout and basemap) are drawn in a forked child process while the parent draws the "
-    "charts and writes the tables (`write_report(..., fork=True)`, used by `demo` and "
-    "`report`; it runs in-process where forking is unsafe: other threads alive, no "
-    "`os.fork`). Each chart is still drawn as SVG and then as PNG in that order: a chart "
-    "drawn once as PNG comes out a few thousand pixels different (constrained layout "
-    "starts from the SVG pass), so the hand-written SVG charts of the plan would have "
-    "changed the PNG files;",
-    "* the time-aware cost (two 90-day multi-period LPs, nearly all inside HiGHS, which "
-    "releases the GIL) runs in a second worker thread beside the attack finding;",
-    "* the criticality ranking and the weak point solve the same LPs but read only the "
-    "served amounts (`served_amounts`: no per-solve result tables; bit for bit the same "
-    "figures, `tests/test_served.py`); the campaign computes each port's berth rate once;",
-    "* `demo --json`, `summary.json` and `campaign --json` no longer carry wall times (the "
-    "campaign runs' `wall_s`, the attack solves' `seconds`): the answer is the same run to "
-    "run; `RunResult.summary(timings=True)` still gives them;",
-    "* start-up: `make demo` byte-compiles `src` first (`compileall`; with "
-    "PYTHONDONTWRITEBYTECODE set, Python compiled every module of ours at each start, "
-    "about 0.6 s), and `chokepoint.analyses` loads its names on first use.",
+    "* **attack finding**: the defence (`harden_timed`) used to rebuild the 90-day operator "
+    "LP for each protection it tried and solve the unattacked case from scratch (about 1.1 s "
+    "each). Now every attacker after the first runs on the first one's loaded LP "
+    "(`SharedOperator`): plans already solved are not solved again, and their cuts carry "
+    "over, since a protection only removes options. The finding solves 12 operator LPs "
+    "instead of 16; each solve and its solution are bit for bit the same as before;",
+    "* **report charts**: each chart is laid out once, with the PNG's text metrics "
+    "(`figures.lay_out`), then drawn once as inline SVG and once as PNG at those positions. "
+    "Before, matplotlib laid each figure out twice per file, four times per chart;",
+    "* **report maps**: no layout engine, so each is drawn once per file, not twice. The links "
+    "are a few line collections per frame, not one `plot` per link. matplotlib is imported "
+    "before the maps' child is forked, not again inside it. The basemap's metadata is read as "
+    "numbers, and each file's points are decoded once, with per-polygon longitude ranges "
+    "precomputed (the same polygons; a test checks this against the old reader).",
     "",
     "Reading the figures: the CPU time (user + system over all threads and the report's "
-    "child) is the work done and moves little with the neighbours' load; the wall time of "
+    "child) is the work done and moves little with the neighbours' load. The wall time of "
     "a run on a 2-core machine shared with other jobs swings by ×2 from run to run, so a "
-    "wall ratio needs the load beside it. With the attack, the cost and the report's maps "
-    "running beside the rest, `study (wall)` and the end-to-end wall are less than the "
-    "sum of their stages.",
+    "wall ratio needs the load beside it. The attack, the cost and the report's maps run "
+    "beside the rest, so `study (wall)` and the end-to-end wall are less than the "
+    "sum of their stages. On 2026-12-03 the machine had no quiet window: the other "
+    "helpers' tests kept the 1-minute load at 1.2–5.6 during these parts, so the wall "
+    "times here are about twice a quiet machine's, and the CPU times are the figures to "
+    "compare.",
     "",
-    "**The goal of issue 15 — the demo in ≤ 4 s on a warm machine — is not met**, and "
-    "part (d) shows why: the work itself is about 20–25 s of CPU (what it is under load on "
-    "this machine), so two cores cannot finish it in 4 s however it is spread. What "
-    "remains, largest first: the attack-against-the-worst finding (about a third of the "
-    "CPU: 33 runs of the 90-day operator LP in HiGHS; sharing one warm operator LP across "
-    "the solves was measured at ×2.4 last session but changes the non-unique "
-    "per-commodity split of the answer, so it was not done); the report (matplotlib: five "
-    "charts drawn as SVG and PNG, two PNG maps and their layout; PNG files are kept pixel "
-    "for pixel); the time-aware cost's two multi-period LPs; the campaign's "
-    "earliest-arrival bound (OR-Tools min-cost flow on the time-expanded network, about "
-    "1.6 s); the weak point's 26 rebuilt scenarios and their served-demand LPs; imports "
-    "(pandas, scipy, numba's cached kernels, matplotlib). Reaching 4 s needs the attack "
-    "and the report drawn at a fraction of their cost — an answer-preserving operator "
-    "model, or charts drawn once (which moves PNG pixels) — not more overlap.",
+    "**The goal of issue 15 — the demo in ≤ 4 s on a warm machine — is not met.** Part (d) "
+    "shows why. The work is still about 16 s of CPU (22 s before). Two cores "
+    "cannot finish that in under about 8 s, however it is spread, so 4 s needs the CPU at "
+    "8 s or less. What remains, by CPU in part (d):",
+    "",
+    "* the report, about 4 s: five charts, each drawn as SVG and as PNG; two PNG maps with "
+    "their layout, basemap and labels; the GeoPackage;",
+    "* the attack finding, about 3.4 s, nearly all inside HiGHS: 12 solves of the 90-day "
+    "operator LP, two of them cold (about 1.1–1.3 s each), the rest warm-started (0.04–0.24 "
+    "s). The plan's cost has its own LP: solved cold, then "
+    "unattacked from the plan's basis. The search has one LP for k = 2, 1 and 3. Sharing one "
+    "LP for these would save about 1.3 s, but the warm-started solutions differ in the "
+    "non-unique per-commodity split that the answer reports. Bit-identical reuse would need "
+    "HiGHS's full solver state copied, and highspy cannot: a basis restored with `setBasis` "
+    "gives a different split;",
+    "* the time-aware cost, about 2.5 s: 28 HiGHS runs of two 90-day lexicographic "
+    "(max, then max-min fair) LPs;",
+    "* the campaign, about 2.1 s: the earliest-arrival bound is one OR-Tools min-cost flow "
+    "on the time-expanded network, about 1.6 s;",
+    "* the brief, about 1.6 s: criticality LPs;",
+    "* the weak point, about 1.2 s: its 26 rebuilt scenarios and their served-demand LPs;",
+    "* imports, about 0.9 s: pandas, scipy, numba's cached kernels.",
+    "",
+    "Each of these is now exact solver work, or matplotlib drawing that the outputs "
+    "require. The next steps would be an incremental earliest-arrival flow (augmenting "
+    "from one step's flow to the next, instead of a min-cost flow) and fewer lexicographic "
+    "stages where a level is already fixed.",
 ]
 
 
